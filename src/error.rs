@@ -1,0 +1,340 @@
+//! The crate's one error type.
+//!
+//! Every failure is one of four kinds a caller can match on: the service answered with an error
+//! status ([`Error::Api`]), a response could not be decoded ([`Error::Decode`]), the request did not
+//! complete ([`Error::Transport`]), or the input was refused before anything was sent
+//! ([`Error::InvalidInput`]). Messages say what to do next; none contains a token or secret.
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+
+use crate::generated::types::ODataError;
+use crate::operation::Operation;
+
+/// How many bytes of an unexpected body an error keeps (and reads, at most).
+const EXCERPT_BYTES: usize = 200;
+/// How much of an error body is read to look for the OData error inside.
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
+/// Everything that can go wrong when calling the API.
+///
+/// ```
+/// # async fn run(client: defender_tvm::Client) {
+/// use defender_tvm::Error;
+/// use reqwest::StatusCode;
+///
+/// match client.missing_kbs("microsoft-_-edge").await {
+///     Ok(kbs) => println!("{} missing KBs", kbs.len()),
+///     Err(e) if e.status() == Some(StatusCode::NOT_FOUND) => println!("no such software"),
+///     Err(e) if e.code() == Some("TooManyRequests") => println!("slow down: {e}"),
+///     Err(e) => eprintln!("{e}"),
+/// }
+/// # }
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The service answered with an error status (4xx, 5xx, or a status the contract does not
+    /// list).
+    Api(Box<ApiError>),
+    /// A response arrived, but its body is not what the contract describes.
+    Decode {
+        /// The HTTP status of the response, when known.
+        status: Option<StatusCode>,
+        /// The start of the body (at most 200 bytes, lossily decoded), to see what came instead.
+        excerpt: String,
+        /// What the decoder found wrong.
+        source: serde_json::Error,
+    },
+    /// The request did not complete: connection, TLS, timeout, or reading the body failed.
+    Transport(reqwest::Error),
+    /// A listing could not be followed safely: a next link that is not a URL, leaves the API
+    /// origin, or repeats (the service would loop forever).
+    Paging {
+        /// What was wrong with the next link.
+        message: String,
+    },
+    /// The caller's input (or configuration) was refused before anything was sent.
+    InvalidInput {
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+}
+
+/// An error status from the service, with the MDE error body when there was one.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ApiError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The MDE error code, for example `ResourceNotFound` or `TooManyRequests`.
+    pub code: Option<String>,
+    /// The MDE error message.
+    pub message: Option<String>,
+    /// The MDE tracking id of the request (`error.target`): quote it to Microsoft support.
+    pub target: Option<String>,
+    /// How long the service asked to wait (`Retry-After`, in seconds or as an HTTP date).
+    pub retry_after: Option<Duration>,
+    /// The start of the body when it was not an MDE error body (at most 200 bytes).
+    pub body_excerpt: Option<String>,
+    /// The `operationId` of the call that failed.
+    pub operation: &'static str,
+    permission: (&'static str, &'static str),
+}
+
+impl Error {
+    pub(crate) fn invalid_input(message: impl Into<String>) -> Self {
+        Error::InvalidInput {
+            message: message.into(),
+        }
+    }
+
+    /// The HTTP status of the response that caused the error, if a response arrived.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Api(api) => Some(api.status),
+            Error::Decode { status, .. } => *status,
+            Error::Transport(e) => e.status(),
+            Error::Paging { .. } | Error::InvalidInput { .. } => None,
+        }
+    }
+
+    /// The MDE error code (`error.code`), for example `ResourceNotFound`.
+    pub fn code(&self) -> Option<&str> {
+        self.api().and_then(|api| api.code.as_deref())
+    }
+
+    /// The MDE tracking id (`error.target`) to quote to Microsoft support.
+    pub fn target(&self) -> Option<&str> {
+        self.api().and_then(|api| api.target.as_deref())
+    }
+
+    /// How long the service asked to wait before retrying (`Retry-After`).
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.api().and_then(|api| api.retry_after)
+    }
+
+    /// The service's error details, for [`Error::Api`].
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(api) => Some(api),
+            _ => None,
+        }
+    }
+
+    /// Maps what the generated client returned into this error.
+    ///
+    /// `status` is the status of the last response the call received (the generated client
+    /// drops it when a body fails to decode).
+    pub(crate) async fn from_generated(
+        error: progenitor_client::Error<ODataError>,
+        status: Option<StatusCode>,
+        operation: &'static Operation,
+    ) -> Self {
+        use progenitor_client::Error as E;
+        match error {
+            E::ErrorResponse(response) => {
+                let status = response.status();
+                let retry_after = retry_after(response.headers());
+                let detail = response.into_inner().error;
+                Error::Api(Box::new(ApiError {
+                    status,
+                    code: Some(detail.code),
+                    message: Some(detail.message),
+                    target: detail.target,
+                    retry_after,
+                    body_excerpt: None,
+                    operation: operation.id,
+                    permission: operation.permission,
+                }))
+            }
+            E::UnexpectedResponse(response) => Error::from_response(response, operation).await,
+            E::InvalidResponsePayload(body, source) => Error::decode(status, &body, source),
+            E::CommunicationError(e) | E::ResponseBodyError(e) | E::InvalidUpgrade(e) => {
+                Error::Transport(e)
+            }
+            E::InvalidRequest(message) | E::Custom(message) => Error::InvalidInput { message },
+        }
+    }
+
+    pub(crate) fn decode(
+        status: Option<StatusCode>,
+        body: &[u8],
+        source: serde_json::Error,
+    ) -> Self {
+        Error::Decode {
+            status,
+            excerpt: excerpt(body),
+            source,
+        }
+    }
+
+    /// An error response read here rather than by the generated code (a status the contract
+    /// does not list, or a next-link page): keep its status, and its MDE error body if it has
+    /// one, else an excerpt.
+    pub(crate) async fn from_response(
+        response: reqwest::Response,
+        operation: &'static Operation,
+    ) -> Self {
+        let status = response.status();
+        let retry_after = retry_after(response.headers());
+        let body = match read_limited(response, ERROR_BODY_LIMIT).await {
+            Ok(body) => body,
+            Err(e) => return Error::Transport(e),
+        };
+        let (code, message, target, body_excerpt) =
+            match serde_json::from_slice::<ODataError>(&body) {
+                Ok(e) => (
+                    Some(e.error.code),
+                    Some(e.error.message),
+                    e.error.target,
+                    None,
+                ),
+                Err(_) => (None, None, None, Some(excerpt(&body))),
+            };
+        Error::Api(Box::new(ApiError {
+            status,
+            code,
+            message,
+            target,
+            retry_after,
+            body_excerpt,
+            operation: operation.id,
+            permission: operation.permission,
+        }))
+    }
+}
+
+impl ApiError {
+    /// The application permission the failed operation needs (for example `Software.Read.All`).
+    pub fn application_permission(&self) -> &'static str {
+        self.permission.0
+    }
+
+    /// The delegated permission the failed operation needs (for example `Software.Read`).
+    pub fn delegated_permission(&self) -> &'static str {
+        self.permission.1
+    }
+
+    /// What the status means for the caller, and what to do about it.
+    fn advice(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let status = self.status;
+        match status {
+            StatusCode::UNAUTHORIZED => write!(
+                f,
+                "{status}: the access token is invalid or expired; get a new token"
+            ),
+            StatusCode::FORBIDDEN => write!(
+                f,
+                "{status}: the token is valid but the application lacks the permission `{}` \
+                 (or delegated `{}`) that {} needs; grant it and give admin consent",
+                self.permission.0, self.permission.1, self.operation
+            ),
+            StatusCode::TOO_MANY_REQUESTS => match self.retry_after {
+                Some(wait) => write!(
+                    f,
+                    "{status}: rate limited; retry after {} seconds",
+                    wait.as_secs()
+                ),
+                None => write!(f, "{status}: rate limited; wait before retrying"),
+            },
+            StatusCode::NOT_FOUND => write!(f, "{status}: not found (check the id)"),
+            StatusCode::BAD_REQUEST => write!(f, "{status}: the service refused the request"),
+            s if s.is_server_error() => write!(f, "{status}: the service failed; retry later"),
+            s => write!(f, "unexpected response {s}"),
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} failed with ", self.operation)?;
+        self.advice(f)?;
+        if let Some(code) = &self.code {
+            write!(f, " [{code}]")?;
+        }
+        if let Some(message) = &self.message {
+            write!(f, " {message}")?;
+        }
+        if let Some(target) = &self.target {
+            write!(f, " (tracking id {target})")?;
+        }
+        if let Some(excerpt) = &self.body_excerpt {
+            write!(f, " (body: {excerpt:?})")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Api(api) => api.fmt(f),
+            Error::Decode {
+                status,
+                excerpt,
+                source,
+            } => {
+                write!(f, "cannot decode the response")?;
+                if let Some(status) = status {
+                    write!(f, " ({status})")?;
+                }
+                write!(f, ": {source}; body starts with {excerpt:?}")
+            }
+            Error::Transport(e) => write!(f, "the request did not complete: {e}"),
+            Error::Paging { message } => write!(f, "cannot follow the listing: {message}"),
+            Error::InvalidInput { message } => write!(f, "invalid input: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Decode { source, .. } => Some(source),
+            Error::Transport(e) => Some(e),
+            Error::Api(_) | Error::Paging { .. } | Error::InvalidInput { .. } => None,
+        }
+    }
+}
+
+/// `Retry-After` as seconds or an HTTP date (a date in the past means "now").
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(
+        at.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+/// The start of a body, lossily decoded, cut at a character boundary.
+fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(EXCERPT_BYTES)]);
+    let mut text = text.trim_end_matches('\u{FFFD}').to_string();
+    if body.len() > EXCERPT_BYTES {
+        text.push('…');
+    }
+    text
+}
+
+/// Reads at most `limit` bytes of a body (an error body can be anything a proxy sends).
+async fn read_limited(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Vec<u8>, reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        body.extend_from_slice(&chunk[..chunk.len().min(limit - body.len())]);
+        if body.len() >= limit {
+            break;
+        }
+    }
+    Ok(body)
+}

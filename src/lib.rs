@@ -1,0 +1,44 @@
+//! # defender-tvm
+//!
+//! A Rust client for the Microsoft Defender Vulnerability Management (TVM) API: which security
+//! updates are missing, where, and what they fix.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), defender_tvm::Error> {
+//! let client = defender_tvm::Client::builder()
+//!     .bearer_token(std::env::var("DEFENDER_TVM_BEARER_TOKEN").unwrap_or_default())
+//!     .build()?;
+//! for kb in client.missing_kbs("microsoft-_-edge").await? {
+//!     println!("KB{}: {} devices, {} CVEs", kb.id, kb.machine_missed_on, kb.cve_addressed);
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## Layout
+//! - [`generated`]: the client progenitor generates from `openapi/defender-tvm.yaml` at build
+//!   time (builders, and the spec's types, re-exported as [`types`]);
+//! - the facade: [`Client`] and [`ClientBuilder`] (configuration, authentication, paging),
+//!   [`Error`] (one error type), [`Cloud`] (where requests go);
+//! - [`mock`] (feature `mock`): typed httpmock helpers generated from the same spec.
+#![warn(missing_docs)]
+
+mod auth;
+mod client;
+mod cloud;
+mod error;
+pub mod generated;
+mod hooks;
+#[cfg(feature = "mock")]
+pub mod mock;
+mod operation;
+mod paging;
+mod path_segment;
+
+pub use auth::AccessToken;
+pub use client::{Client, ClientBuilder};
+pub use cloud::Cloud;
+pub use error::{ApiError, Error};
+pub use generated::types;
+pub use generated::types::PublicProductFixDto;
+pub use hooks::CallContext;
