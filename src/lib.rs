@@ -22,6 +22,8 @@
 //!   [`Error`] (one error type), [`Cloud`] (where requests go);
 //! - [`mock`] (feature `mock`): typed httpmock helpers generated from the same spec.
 #![warn(missing_docs)]
+// Nothing a caller or a server sends may panic the facade.
+#![warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod auth;
 mod client;
@@ -42,3 +44,10 @@ pub use error::{ApiError, Error};
 pub use generated::types;
 pub use generated::types::PublicProductFixDto;
 pub use hooks::CallContext;
+/// HTTP status codes, as [`Error::status`] returns them.
+pub use reqwest::StatusCode;
+
+// The README's examples compile as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

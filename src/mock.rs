@@ -21,6 +21,13 @@
 //! Known limit of the generated path matcher (progenitor 0.15): `When::id(..)` builds a regular
 //! expression from the raw value, so ids with regex metacharacters (`notepad++`) or characters
 //! that travel percent-encoded need `into_inner()` and an exact `path(..)` match instead.
-#![allow(missing_docs, unused_qualifications, clippy::all, clippy::pedantic)]
+#![allow(
+    missing_docs,
+    unused_qualifications,
+    clippy::all,
+    clippy::pedantic,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
 
 include!(concat!(env!("OUT_DIR"), "/mock.rs"));

@@ -1,0 +1,99 @@
+//! The main job: list the security updates (KBs) a software is missing.
+//!
+//! ```text
+//! cargo run --example missing_kbs [SOFTWARE_ID]
+//! ```
+//!
+//! With `DEFENDER_TVM_BEARER_TOKEN` set, it calls the real service (`DEFENDER_TVM_CLOUD` picks
+//! the cloud, default `global`; `DEFENDER_TVM_BASE_URL` overrides the URL). Without it, it starts
+//! an embedded local mock tenant that serves the documented example from the spec, so the job
+//! runs on any machine.
+
+use std::process::ExitCode;
+
+use defender_tvm::mock::MockServerExt;
+use defender_tvm::types::PublicProductFixDtoCollection;
+use defender_tvm::{Client, Cloud, PublicProductFixDto};
+
+const SPEC: &str = include_str!("../openapi/defender-tvm.yaml");
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let software_id = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "microsoft-_-edge".to_owned());
+    match run(&software_id).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(software_id: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let (client, _mock_tenant, source) = match std::env::var("DEFENDER_TVM_BEARER_TOKEN") {
+        Ok(token) => {
+            let cloud: Cloud = std::env::var("DEFENDER_TVM_CLOUD")
+                .map(|name| name.parse())
+                .unwrap_or(Ok(Cloud::Global))?;
+            let mut builder = Client::builder().cloud(cloud).bearer_token(token);
+            if let Ok(url) = std::env::var("DEFENDER_TVM_BASE_URL") {
+                builder = builder.base_url(url);
+            }
+            let client = builder.build()?;
+            let source = format!("the service at {}", client.base_url());
+            (client, None, source)
+        }
+        Err(_) => {
+            let server = mock_tenant().await?;
+            let client = Client::builder()
+                .base_url(server.base_url())
+                .bearer_token("embedded-mock-token")
+                .build()?;
+            let source = format!(
+                "the embedded mock tenant at {} (set DEFENDER_TVM_BEARER_TOKEN to call the service)",
+                server.base_url()
+            );
+            (client, Some(server), source)
+        }
+    };
+
+    println!("Missing KBs of {software_id}, from {source}:\n");
+    let kbs = client.missing_kbs(software_id).await?;
+    print_table(&kbs);
+    Ok(())
+}
+
+/// A local server that answers the operation with the spec's documented example, for any id.
+async fn mock_tenant() -> Result<httpmock::MockServer, Box<dyn std::error::Error>> {
+    let spec: serde_json::Value = serde_yaml_ng::from_str(SPEC)?;
+    let example = spec
+        .pointer("/paths/~1api~1Software~1{Id}~1getmissingkbs/get/responses/200/content/application~1json/example")
+        .ok_or("the spec has no documented example for getmissingkbs")?;
+    let page: PublicProductFixDtoCollection = serde_json::from_value(example.clone())?;
+    let server = httpmock::MockServer::start_async().await;
+    server.get_missing_kbs_by_software_id(|_, then| {
+        then.ok(&page);
+    });
+    Ok(server)
+}
+
+fn print_table(kbs: &[PublicProductFixDto]) {
+    println!(
+        "{:<10} {:<32} {:>8} {:>5}  {:<16} URL",
+        "KB", "Name", "Devices", "CVEs", "Products"
+    );
+    for kb in kbs {
+        println!(
+            "{:<10} {:<32} {:>8} {:>5}  {:<16} {}",
+            format!("KB{}", kb.id),
+            kb.name.as_deref().unwrap_or("-"),
+            kb.machine_missed_on,
+            kb.cve_addressed,
+            kb.products_names.join(", "),
+            kb.url.as_deref().unwrap_or("-"),
+        );
+    }
+    println!("\n{} missing KBs.", kbs.len());
+}

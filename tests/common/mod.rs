@@ -1,0 +1,40 @@
+//! Helpers shared by the contract tests.
+#![allow(dead_code)]
+
+use defender_tvm::Client;
+use httpmock::MockServer;
+
+/// The bearer token every test client uses; tests assert it never leaks.
+pub const TOKEN: &str = "test-token-7f3a9c";
+
+/// The documented example response of "Get missing KBs by software ID", verbatim from the docs
+/// (with the docs' `...` placeholder removed).
+pub const DOCUMENTED_EXAMPLE: &str = r#"{
+    "@odata.context": "https://api.securitycenter.microsoft.com/api/$metadata#Collection(microsoft.windowsDefenderATP.api.PublicProductFixDto)",
+    "value": [
+         {
+            "id": "4540673",
+            "name": "March 2020 Security Updates",
+            "productsNames": [
+                "edge"
+            ],
+            "url": "https://catalog.update.microsoft.com/v7/site/Search.aspx?q=KB4540673",
+            "machineMissedOn": 240,
+            "cveAddressed": 14
+         }
+        ]
+}"#;
+
+/// A client for the mock server, authenticated with [`TOKEN`].
+pub fn client(server: &MockServer) -> Client {
+    Client::builder()
+        .base_url(server.base_url())
+        .bearer_token(TOKEN)
+        .build()
+        .expect("a loopback base URL and a token make a valid client")
+}
+
+/// The raw path the service is called on for a software id that needs no encoding.
+pub fn missing_kbs_path(id: &str) -> String {
+    format!("/api/Software/{id}/getmissingkbs")
+}
