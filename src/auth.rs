@@ -90,3 +90,16 @@ impl Credential {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_header_is_marked_sensitive_and_its_debug_hides_the_token() {
+        let value = AccessToken::new("s3cr3t").header_value().unwrap();
+        assert!(value.is_sensitive());
+        assert!(!format!("{value:?}").contains("s3cr3t"));
+        assert!(!format!("{:?}", Credential::Static(value)).contains("s3cr3t"));
+    }
+}

@@ -51,6 +51,18 @@ pub(crate) struct Shared {
     pub(crate) credential: Credential,
 }
 
+impl Shared {
+    /// Sends one request: every request of the crate, generated or not, goes through here, so
+    /// the token is attached (only for the API origin) in one place.
+    pub(crate) async fn send(
+        &self,
+        mut request: reqwest::Request,
+    ) -> reqwest::Result<reqwest::Response> {
+        self.credential.authorize(&mut request, &self.api_origin);
+        self.http.execute(request).await
+    }
+}
+
 impl Client {
     /// Starts configuring a client.
     pub fn builder() -> ClientBuilder {
@@ -108,24 +120,24 @@ impl Client {
             .id(software_id)
             .send()
             .await;
-        let first = self.or_api_error(result, &call, operation).await?;
+        let first = facade_result(result, &call, operation).await?;
         paging::collect(&self.shared, first.into_inner(), operation).await
     }
+}
 
-    async fn or_api_error<T>(
-        &self,
-        result: Result<
-            progenitor_client::ResponseValue<T>,
-            progenitor_client::Error<generated::types::ODataError>,
-        >,
-        call: &generated::Client,
-        operation: &'static Operation,
-    ) -> Result<progenitor_client::ResponseValue<T>, Error> {
-        use progenitor_client::ClientInfo as _;
-        match result {
-            Ok(value) => Ok(value),
-            Err(e) => Err(Error::from_generated(e, call.inner().last_status(), operation).await),
-        }
+/// Turns what a generated call returned into the facade's result.
+async fn facade_result<T>(
+    result: Result<
+        progenitor_client::ResponseValue<T>,
+        progenitor_client::Error<generated::types::ODataError>,
+    >,
+    call: &generated::Client,
+    operation: &'static Operation,
+) -> Result<progenitor_client::ResponseValue<T>, Error> {
+    use progenitor_client::ClientInfo as _;
+    match result {
+        Ok(value) => Ok(value),
+        Err(e) => Err(Error::from_generated(e, call.inner().last_status(), operation).await),
     }
 }
 

@@ -1,10 +1,11 @@
 //! The facade's side of progenitor's `ClientHooks`: what happens to every request the generated
 //! client sends.
 //!
-//! - `pre`: attach the bearer token (only for the API origin) and drop progenitor's
-//!   `api-version` header, which is a Dropshot convention and not part of this API's contract;
-//! - `exec`: send, and note the response status for error reporting (the generated client
-//!   forgets it when a body fails to decode).
+//! - `pre`: drop progenitor's `api-version` header, a Dropshot convention that is not part of
+//!   this API's contract;
+//! - `exec`: send through the client's one sending path (which attaches the token, only for the
+//!   API origin), and note the response status for error reporting (the generated client forgets
+//!   it when a body fails to decode).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU16, Ordering};
@@ -55,8 +56,6 @@ impl ClientHooks<CallContext> for generated::Client {
         _info: &OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
         request.headers_mut().remove("api-version");
-        let shared = &self.inner().shared;
-        shared.credential.authorize(request, &shared.api_origin);
         Ok(())
     }
 
@@ -65,7 +64,7 @@ impl ClientHooks<CallContext> for generated::Client {
         request: reqwest::Request,
         _info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
-        let response = self.client().execute(request).await?;
+        let response = self.inner().shared.send(request).await?;
         self.inner()
             .last_status
             .store(response.status().as_u16(), Ordering::Relaxed);

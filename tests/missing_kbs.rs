@@ -17,6 +17,14 @@ fn page(value: Vec<PublicProductFixDto>) -> PublicProductFixDtoCollection {
     }
 }
 
+/// A page whose `@odata.nextLink` points at `next`.
+fn linked(value: Vec<PublicProductFixDto>, next: &str) -> PublicProductFixDtoCollection {
+    PublicProductFixDtoCollection {
+        odata_next_link: Some(next.to_owned().into()),
+        ..page(value)
+    }
+}
+
 fn kb(id: &str) -> PublicProductFixDto {
     PublicProductFixDto {
         id: id.to_owned(),
@@ -175,19 +183,13 @@ async fn next_links_are_followed_and_every_item_returned_once_in_order() {
         when.into_inner()
             .path(missing_kbs_path("microsoft-_-edge"))
             .query_param_missing("$skiptoken");
-        then.ok(&PublicProductFixDtoCollection {
-            odata_next_link: Some(page2.clone().into()),
-            ..page(vec![kb("1"), kb("2")])
-        });
+        then.ok(&linked(vec![kb("1"), kb("2")], &page2));
     });
     let second = server.get_missing_kbs_by_software_id(|when, then| {
         when.into_inner()
             .query_param("$skiptoken", "2")
             .header("authorization", format!("Bearer {TOKEN}"));
-        then.ok(&PublicProductFixDtoCollection {
-            odata_next_link: Some(page3.clone().into()),
-            ..page(vec![kb("3")])
-        });
+        then.ok(&linked(vec![kb("3")], &page3));
     });
     let third = server.get_missing_kbs_by_software_id(|when, then| {
         when.into_inner().query_param("$skiptoken", "3");
@@ -217,10 +219,7 @@ async fn next_link_to_another_origin_is_refused_and_never_called() {
     let link = elsewhere.url("/api/Software/microsoft-_-edge/getmissingkbs?page=2");
     server.get_missing_kbs_by_software_id(|when, then| {
         when.id("microsoft-_-edge");
-        then.ok(&PublicProductFixDtoCollection {
-            odata_next_link: Some(link.into()),
-            ..page(vec![kb("1")])
-        });
+        then.ok(&linked(vec![kb("1")], &link));
     });
 
     let err = client(&server)
@@ -239,17 +238,11 @@ async fn a_next_link_seen_before_stops_with_an_error() {
     let again = server.url("/api/Software/microsoft-_-edge/getmissingkbs?$skiptoken=2");
     let looping = server.get_missing_kbs_by_software_id(|when, then| {
         when.into_inner().query_param("$skiptoken", "2");
-        then.ok(&PublicProductFixDtoCollection {
-            odata_next_link: Some(again.clone().into()),
-            ..page(vec![kb("2")])
-        });
+        then.ok(&linked(vec![kb("2")], &again));
     });
     server.get_missing_kbs_by_software_id(|when, then| {
         when.into_inner().query_param_missing("$skiptoken");
-        then.ok(&PublicProductFixDtoCollection {
-            odata_next_link: Some(again.clone().into()),
-            ..page(vec![kb("1")])
-        });
+        then.ok(&linked(vec![kb("1")], &again));
     });
 
     let err = client(&server)
