@@ -6,12 +6,13 @@ use std::time::Duration;
 
 use reqwest::Url;
 
-use crate::auth::{AccessToken, Credential};
+use crate::client_secret::ClientSecretCredential;
+use crate::credential::{Credential, StaticToken};
 use crate::hooks::CallContext;
-use crate::operation::{GET_MISSING_KBS_BY_SOFTWARE_ID, Operation};
-use crate::paging;
+use crate::operation::GET_MISSING_KBS_BY_SOFTWARE_ID;
+use crate::token_cache::TokenCache;
 use crate::types::PublicProductFixDto;
-use crate::{Cloud, Error, generated, path_segment};
+use crate::{Cloud, Error, Secret, generated, paging, path_segment};
 
 /// The user agent of every request: this crate's name and version.
 const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
@@ -20,15 +21,13 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// A client of the Defender Vulnerability Management API.
 ///
-/// Cheap to clone: clones share one connection pool and one configuration. `Send + Sync`, so one
-/// client can serve a whole program.
+/// Cheap to clone: clones share one connection pool, one token cache and one configuration.
+/// `Send + Sync`, so one client can serve a whole program.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), defender_tvm::Error> {
-/// let client = defender_tvm::Client::builder()
-///     .cloud(defender_tvm::Cloud::Eu)
-///     .bearer_token(std::env::var("DEFENDER_TVM_BEARER_TOKEN").unwrap_or_default())
-///     .build()?;
+/// // AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET (and optionally DEFENDER_TVM_CLOUD)
+/// let client = defender_tvm::Client::from_env()?;
 /// for kb in client.missing_kbs("microsoft-_-edge").await? {
 ///     println!("KB{} is missing on {} devices", kb.id, kb.machine_missed_on);
 /// }
@@ -48,25 +47,19 @@ pub(crate) struct Shared {
     /// Scheme, host and port of the API: the only origin a token is sent to.
     pub(crate) api_origin: url::Origin,
     pub(crate) http: reqwest::Client,
-    pub(crate) credential: Credential,
-}
-
-impl Shared {
-    /// Sends one request: every request of the crate, generated or not, goes through here, so
-    /// the token is attached (only for the API origin) in one place.
-    pub(crate) async fn send(
-        &self,
-        mut request: reqwest::Request,
-    ) -> reqwest::Result<reqwest::Response> {
-        self.credential.authorize(&mut request, &self.api_origin);
-        self.http.execute(request).await
-    }
+    pub(crate) tokens: TokenCache,
 }
 
 impl Client {
     /// Starts configuring a client.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
+    }
+
+    /// A client that signs in with the environment's Entra ID application; see
+    /// [`ClientBuilder::from_env`] for the variables.
+    pub fn from_env() -> Result<Client, Error> {
+        ClientBuilder::from_env()?.build()
     }
 
     /// The API base URL requests go to (without a trailing `/`).
@@ -77,7 +70,7 @@ impl Client {
     /// The generated client, for operations or options the facade does not cover.
     ///
     /// Its requests go through the same hooks as the facade's: the token is attached (only for
-    /// the API origin). Its errors are progenitor's raw errors.
+    /// the API origin) and refreshed after a 401. Its errors are progenitor's raw errors.
     ///
     /// ```no_run
     /// # async fn run(client: defender_tvm::Client) {
@@ -112,57 +105,66 @@ impl Client {
     /// # }
     /// ```
     pub async fn missing_kbs(&self, software_id: &str) -> Result<Vec<PublicProductFixDto>, Error> {
+        use progenitor_client::ClientInfo as _;
         path_segment::check("software id", software_id)?;
         let operation = &GET_MISSING_KBS_BY_SOFTWARE_ID;
         let call = self.generated();
-        let result = call
+        let first = match call
             .get_missing_kbs_by_software_id()
             .id(software_id)
             .send()
-            .await;
-        let first = facade_result(result, &call, operation).await?;
-        paging::collect(&self.shared, first.into_inner(), operation).await
+            .await
+        {
+            Ok(page) => page.into_inner(),
+            Err(e) => return Err(call.inner().error(e, operation).await),
+        };
+        paging::collect(&self.shared, first, operation).await
     }
 }
 
-/// Turns what a generated call returned into the facade's result.
-async fn facade_result<T>(
-    result: Result<
-        progenitor_client::ResponseValue<T>,
-        progenitor_client::Error<generated::types::ODataError>,
-    >,
-    call: &generated::Client,
-    operation: &'static Operation,
-) -> Result<progenitor_client::ResponseValue<T>, Error> {
-    use progenitor_client::ClientInfo as _;
-    match result {
-        Ok(value) => Ok(value),
-        Err(e) => Err(Error::from_generated(e, call.inner().last_status(), operation).await),
-    }
+/// How the client will get its tokens.
+#[derive(Debug, Default)]
+enum CredentialChoice {
+    #[default]
+    None,
+    Bearer(Secret),
+    ClientSecret {
+        tenant_id: String,
+        client_id: String,
+        client_secret: Secret,
+    },
+    Custom(Arc<dyn Credential>),
 }
 
-/// Configures a [`Client`]; start with [`Client::builder`].
+/// Configures a [`Client`]; start with [`Client::builder`] or [`ClientBuilder::from_env`].
+///
+/// Choose one credential: [`bearer_token`](Self::bearer_token),
+/// [`client_secret`](Self::client_secret), [`credential`](Self::credential) or
+/// `azure_credential` (feature `azure`); the last one set wins.
 ///
 /// ```
 /// let client = defender_tvm::Client::builder()
-///     .base_url("https://api.security.microsoft.com")
-///     .bearer_token("eyJ0eXAi...")
+///     .cloud(defender_tvm::Cloud::GccHigh)
+///     .client_secret("contoso.onmicrosoft.com", "00000000-0000-0000-0000-000000000000", "secret")
 ///     .build()
 ///     .unwrap();
-/// assert_eq!(client.base_url(), "https://api.security.microsoft.com");
+/// assert_eq!(client.base_url(), "https://api-gov.securitycenter.microsoft.us");
 /// ```
 #[derive(Debug, Default)]
 pub struct ClientBuilder {
     cloud: Cloud,
     base_url: Option<String>,
-    token: Option<AccessToken>,
+    authority_host: Option<String>,
+    scope: Option<String>,
+    credential: CredentialChoice,
     allow_http: bool,
     connect_timeout: Option<Duration>,
     timeout: Option<Duration>,
 }
 
 impl ClientBuilder {
-    /// The cloud or region to call (default [`Cloud::Global`]).
+    /// The cloud or region to call (default [`Cloud::Global`]); it also picks the sign-in host
+    /// ([`Cloud::authority_host`]) and the token scope ([`Cloud::scope`]).
     pub fn cloud(mut self, cloud: Cloud) -> Self {
         self.cloud = cloud;
         self
@@ -178,14 +180,67 @@ impl ClientBuilder {
         self
     }
 
-    /// Authenticates every request with this bearer token (without the `Bearer ` prefix).
-    pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
-        self.token = Some(AccessToken::new(token));
+    /// Overrides the Entra ID sign-in host of the cloud (for [`client_secret`](Self::client_secret)),
+    /// for example `https://login.microsoftonline.us`. Same rules as [`base_url`](Self::base_url).
+    pub fn authority_host(mut self, url: impl Into<String>) -> Self {
+        self.authority_host = Some(url.into());
         self
     }
 
-    /// Accepts a plain `http://` base URL on a non-loopback host. The token then travels
-    /// unencrypted: only for trusted networks (a local proxy, a test rig).
+    /// Overrides the OAuth scope tokens are requested for (default [`Cloud::scope`]).
+    pub fn scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = Some(scope.into());
+        self
+    }
+
+    /// Authenticates every request with this bearer token (without the `Bearer ` prefix). It is
+    /// never renewed: when it expires, calls fail with 401.
+    pub fn bearer_token(mut self, token: impl Into<String>) -> Self {
+        self.credential = CredentialChoice::Bearer(Secret::new(token));
+        self
+    }
+
+    /// Signs in as an Entra ID application with a client secret (the OAuth 2.0
+    /// client-credentials grant at `{authority host}/{tenant}/oauth2/v2.0/token`). Tokens are
+    /// cached and renewed before they expire.
+    pub fn client_secret(
+        mut self,
+        tenant_id: impl Into<String>,
+        client_id: impl Into<String>,
+        client_secret: impl Into<Secret>,
+    ) -> Self {
+        self.credential = CredentialChoice::ClientSecret {
+            tenant_id: tenant_id.into(),
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+        };
+        self
+    }
+
+    /// Gets tokens from your own [`Credential`], asked for the configured scope. Tokens are
+    /// cached and renewed before they expire.
+    pub fn credential(mut self, credential: impl Credential + 'static) -> Self {
+        self.credential = CredentialChoice::Custom(Arc::new(credential));
+        self
+    }
+
+    /// Gets tokens from an `azure_core` credential (from `azure_identity`: managed identity,
+    /// workload identity, certificates, Azure CLI, ...), asked for the configured scope.
+    ///
+    /// ```ignore
+    /// let credential = azure_identity::ManagedIdentityCredential::new(None)?;
+    /// let client = defender_tvm::Client::builder().azure_credential(credential).build()?;
+    /// ```
+    #[cfg(feature = "azure")]
+    pub fn azure_credential(
+        self,
+        credential: Arc<dyn azure_core::credentials::TokenCredential>,
+    ) -> Self {
+        self.credential(crate::credential::AzureCredential(credential))
+    }
+
+    /// Accepts plain `http://` base and authority URLs on non-loopback hosts. Tokens and secrets
+    /// then travel unencrypted: only for trusted networks (a local proxy, a test rig).
     pub fn allow_http(mut self, allow: bool) -> Self {
         self.allow_http = allow;
         self
@@ -203,50 +258,83 @@ impl ClientBuilder {
         self
     }
 
-    /// Checks the configuration and builds the client.
+    /// Checks the configuration and builds the client. Sends nothing: the first token is
+    /// requested by the first call.
     pub fn build(self) -> Result<Client, Error> {
         let base = self.base_url.as_deref().unwrap_or(self.cloud.base_url());
-        let url = check_base_url(base, self.allow_http)?;
-        let credential = match &self.token {
-            Some(token) => Credential::Static(token.header_value()?),
-            None => {
-                return Err(Error::invalid_input(
-                    "no credential: call `bearer_token(..)` on the builder",
-                ));
-            }
-        };
+        let url = check_url("base URL", base, self.allow_http)?;
         let http = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
             .timeout(self.timeout.unwrap_or(DEFAULT_TIMEOUT))
             .build()
             .map_err(Error::Transport)?;
+        let credential: Arc<dyn Credential> = match self.credential {
+            CredentialChoice::None => {
+                return Err(Error::invalid_input(
+                    "no credential: call `bearer_token`, `client_secret`, `credential` or \
+                     `azure_credential` on the builder, or use `Client::from_env()`",
+                ));
+            }
+            CredentialChoice::Bearer(token) => {
+                if token.secret().trim().is_empty() {
+                    return Err(Error::invalid_input("the bearer token is empty"));
+                }
+                crate::token_cache::bearer_header(&token)?;
+                Arc::new(StaticToken(token))
+            }
+            CredentialChoice::ClientSecret {
+                tenant_id,
+                client_id,
+                client_secret,
+            } => {
+                path_segment::check("tenant id", &tenant_id)?;
+                if client_id.trim().is_empty() || client_secret.secret().is_empty() {
+                    return Err(Error::invalid_input(
+                        "the client id and the client secret must not be empty",
+                    ));
+                }
+                let host = self
+                    .authority_host
+                    .as_deref()
+                    .unwrap_or(self.cloud.authority_host());
+                let host = check_url("authority host", host, self.allow_http)?;
+                Arc::new(ClientSecretCredential::new(
+                    &host,
+                    &tenant_id,
+                    client_id,
+                    client_secret,
+                    http.clone(),
+                )?)
+            }
+            CredentialChoice::Custom(credential) => credential,
+        };
+        let scope = self.scope.unwrap_or_else(|| self.cloud.scope().to_owned());
         Ok(Client {
             shared: Arc::new(Shared {
                 base_url: url.as_str().trim_end_matches('/').to_string(),
                 api_origin: url.origin(),
                 http,
-                credential,
+                tokens: TokenCache::new(credential, scope, url.origin()),
             }),
         })
     }
 }
 
-/// Parses and checks a base URL (see [`ClientBuilder::base_url`]).
-fn check_base_url(base: &str, allow_http: bool) -> Result<Url, Error> {
+/// Parses and checks a base or authority URL (see [`ClientBuilder::base_url`]).
+fn check_url(what: &str, text: &str, allow_http: bool) -> Result<Url, Error> {
     // A URL with `@` may carry credentials: never echo it.
-    let shown = if base.contains('@') {
+    let shown = if text.contains('@') {
         "(redacted)"
     } else {
-        base
+        text
     };
-    let refuse = |why: &str| Error::invalid_input(format!("base URL {shown:?} {why}"));
-    let url = Url::parse(base).map_err(|e| refuse(&format!("is not a URL ({e})")))?;
+    let refuse = |why: &str| Error::invalid_input(format!("{what} {shown:?} {why}"));
+    let url = Url::parse(text).map_err(|e| refuse(&format!("is not a URL ({e})")))?;
     if !url.username().is_empty() || url.password().is_some() {
-        // Say nothing more: the URL itself carries a secret.
-        return Err(Error::invalid_input(
-            "the base URL carries credentials; pass the token with `bearer_token(..)` instead",
-        ));
+        return Err(Error::invalid_input(format!(
+            "the {what} carries credentials; configure them on the builder instead"
+        )));
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(refuse("has a query or fragment; give the base only"));
@@ -255,7 +343,7 @@ fn check_base_url(base: &str, allow_http: bool) -> Result<Url, Error> {
         "https" => Ok(url),
         "http" if allow_http || is_loopback(&url) => Ok(url),
         "http" => Err(refuse(
-            "is plain http on a non-loopback host: the token would travel unencrypted \
+            "is plain http on a non-loopback host: tokens would travel unencrypted \
              (use https, or `allow_http(true)` for a trusted network)",
         )),
         _ => Err(refuse("must use https")),

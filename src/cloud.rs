@@ -69,6 +69,28 @@ impl Cloud {
         }
     }
 
+    /// The Entra ID sign-in host of this cloud: `https://login.microsoftonline.us` for GCC High
+    /// and DoD, `https://login.microsoftonline.com` for the others (GCC included).
+    pub fn authority_host(self) -> &'static str {
+        match self {
+            Cloud::GccHigh | Cloud::Dod => "https://login.microsoftonline.us",
+            _ => "https://login.microsoftonline.com",
+        }
+    }
+
+    /// The OAuth scope to request tokens for: the cloud's API resource with `/.default`.
+    ///
+    /// Decision: the commercial regions share the resource `https://api.securitycenter.microsoft.com`;
+    /// GCC and GCC High/DoD use their own API host as resource, as Microsoft's US Government
+    /// pages describe.
+    pub fn scope(self) -> &'static str {
+        match self {
+            Cloud::Gcc => "https://api-gcc.securitycenter.microsoft.us/.default",
+            Cloud::GccHigh | Cloud::Dod => "https://api-gov.securitycenter.microsoft.us/.default",
+            _ => "https://api.securitycenter.microsoft.com/.default",
+        }
+    }
+
     /// The name this cloud parses from (`global`, `us`, `eu`, …, `gcc`, `gcc-high`, `dod`).
     pub fn name(self) -> &'static str {
         match self {

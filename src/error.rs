@@ -1,8 +1,9 @@
 //! The crate's one error type.
 //!
-//! Every failure is one of four kinds a caller can match on: the service answered with an error
-//! status ([`Error::Api`]), a response could not be decoded ([`Error::Decode`]), the request did not
-//! complete ([`Error::Transport`]), or the input was refused before anything was sent
+//! Every failure is one kind a caller can match on: the service answered with an error status
+//! ([`Error::Api`]), signing in failed ([`Error::Auth`]), a response could not be decoded
+//! ([`Error::Decode`]), the request did not complete ([`Error::Transport`]), a listing could not be
+//! followed safely ([`Error::Paging`]), or the input was refused before anything was sent
 //! ([`Error::InvalidInput`]). Messages say what to do next; none contains a token or secret.
 
 use std::fmt;
@@ -40,6 +41,9 @@ pub enum Error {
     /// The service answered with an error status (4xx, 5xx, or a status the contract does not
     /// list).
     Api(Box<ApiError>),
+    /// No access token could be obtained: Entra ID refused the sign-in (wrong secret, unknown
+    /// tenant, missing consent, ...), the token endpoint was unreachable, or a credential failed.
+    Auth(Box<AuthError>),
     /// A response arrived, but its body is not what the contract describes.
     Decode {
         /// The HTTP status of the response, when known.
@@ -85,6 +89,105 @@ pub struct ApiError {
     permission: (&'static str, &'static str),
 }
 
+/// Signing in failed: what Entra ID (or the credential) said, never the secret.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct AuthError {
+    /// The HTTP status of the token endpoint's reply, when there was one.
+    pub status: Option<StatusCode>,
+    /// The OAuth error (`invalid_client`, `unauthorized_client`, `invalid_request`, ...), or a
+    /// short name of what failed (`token_endpoint_unreachable`, `azure_credential_failed`, ...).
+    pub error: String,
+    /// Entra's `error_description` (with any echo of the secret redacted).
+    pub description: Option<String>,
+    /// The AADSTS error code, for example 7000215 (invalid client secret).
+    pub aadsts: Option<u32>,
+    /// Entra's trace id, to quote to Microsoft support.
+    pub trace_id: Option<String>,
+    /// Entra's correlation id, to quote to Microsoft support.
+    pub correlation_id: Option<String>,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl AuthError {
+    /// A sign-in failure named `error`; for your own [`crate::Credential`] implementations.
+    pub fn new(error: impl Into<String>) -> Self {
+        Self {
+            status: None,
+            error: error.into(),
+            description: None,
+            aadsts: None,
+            trace_id: None,
+            correlation_id: None,
+            source: None,
+        }
+    }
+
+    /// Adds a human-readable description. It must not contain a secret.
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Adds the underlying error. Its message must not contain a secret.
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+
+    pub(crate) fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// What to check, for the AADSTS codes a misconfigured application meets most.
+    fn advice(&self) -> Option<&'static str> {
+        Some(match self.aadsts? {
+            7000215 => "the client secret is wrong (use the secret's value, not its id)",
+            7000222 => "the client secret has expired; create a new one",
+            700016 => {
+                "the application (client id) is not found in this tenant; check the client and tenant ids"
+            }
+            90002 | 900023 => "the tenant is not found; check the tenant id and the cloud",
+            500011 => "the Defender API is not found in this tenant; check the cloud and the scope",
+            65001 | 650057 => {
+                "the application lacks admin consent for the Defender API permissions"
+            }
+            70011 | 1002012 => "the scope is invalid; check the cloud and the scope",
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for AuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "sign-in failed: {}", self.error)?;
+        if let Some(code) = self.aadsts {
+            write!(f, " (AADSTS{code})")?;
+        }
+        if let Some(status) = self.status {
+            write!(f, " [token endpoint answered {status}]")?;
+        }
+        if let Some(advice) = self.advice() {
+            write!(f, ": {advice}")?;
+        }
+        if let Some(description) = &self.description {
+            write!(f, "; {description}")?;
+        }
+        if let Some(source) = &self.source {
+            write!(f, "; {source}")?;
+        }
+        if let Some(trace) = &self.trace_id {
+            write!(f, " (trace id {trace}")?;
+            match &self.correlation_id {
+                Some(correlation) => write!(f, ", correlation id {correlation})")?,
+                None => write!(f, ")")?,
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Error {
     pub(crate) fn invalid_input(message: impl Into<String>) -> Self {
         Error::InvalidInput {
@@ -98,7 +201,7 @@ impl Error {
             Error::Api(api) => Some(api.status),
             Error::Decode { status, .. } => *status,
             Error::Transport(e) => e.status(),
-            Error::Paging { .. } | Error::InvalidInput { .. } => None,
+            Error::Auth(_) | Error::Paging { .. } | Error::InvalidInput { .. } => None,
         }
     }
 
@@ -273,6 +376,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Api(api) => api.fmt(f),
+            Error::Auth(auth) => auth.fmt(f),
             Error::Decode {
                 status,
                 excerpt,
@@ -296,6 +400,7 @@ impl std::error::Error for Error {
         match self {
             Error::Decode { source, .. } => Some(source),
             Error::Transport(e) => Some(e),
+            Error::Auth(auth) => auth.source.as_deref().map(|e| e as _),
             Error::Api(_) | Error::Paging { .. } | Error::InvalidInput { .. } => None,
         }
     }
@@ -315,7 +420,7 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 }
 
 /// The start of a body, lossily decoded, cut at a character boundary.
-fn excerpt(body: &[u8]) -> String {
+pub(crate) fn excerpt(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(&body[..body.len().min(EXCERPT_BYTES)]);
     let mut text = text.trim_end_matches('\u{FFFD}').to_string();
     if body.len() > EXCERPT_BYTES {
@@ -325,7 +430,7 @@ fn excerpt(body: &[u8]) -> String {
 }
 
 /// Reads at most `limit` bytes of a body (an error body can be anything a proxy sends).
-async fn read_limited(
+pub(crate) async fn read_limited(
     mut response: reqwest::Response,
     limit: usize,
 ) -> Result<Vec<u8>, reqwest::Error> {

@@ -25,10 +25,12 @@
 // Nothing a caller or a server sends may panic the facade.
 #![warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod auth;
 mod client;
+mod client_secret;
 mod cloud;
+mod credential;
 mod error;
+mod from_env;
 pub mod generated {
     //! The client progenitor generates from `openapi/defender-tvm.yaml` at build time.
     //!
@@ -53,16 +55,19 @@ pub mod mock;
 mod operation;
 mod paging;
 mod path_segment;
+mod secret;
+mod token_cache;
 
-pub use auth::AccessToken;
 pub use client::{Client, ClientBuilder};
 pub use cloud::Cloud;
-pub use error::{ApiError, Error};
+pub use credential::{AccessToken, Credential};
+pub use error::{ApiError, AuthError, Error};
 pub use generated::types;
 pub use generated::types::PublicProductFixDto;
 pub use hooks::CallContext;
 /// HTTP status codes, as [`Error::status`] returns them.
 pub use reqwest::StatusCode;
+pub use secret::Secret;
 
 // The README's examples compile as doctests.
 #[doc = include_str!("../README.md")]

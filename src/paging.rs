@@ -6,6 +6,7 @@
 //! instead of looping forever.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use reqwest::Url;
 use reqwest::header::{ACCEPT, HeaderValue};
@@ -14,6 +15,7 @@ use serde::de::DeserializeOwned;
 use crate::Error;
 use crate::client::Shared;
 use crate::generated::types;
+use crate::hooks::CallContext;
 use crate::operation::Operation;
 
 /// One page of an OData collection, as the generated types model it.
@@ -33,7 +35,7 @@ impl ODataPage for types::PublicProductFixDtoCollection {
 
 /// All items of a listing, starting from its first page.
 pub(crate) async fn collect<P: ODataPage>(
-    shared: &Shared,
+    shared: &Arc<Shared>,
     first: P,
     operation: &'static Operation,
 ) -> Result<Vec<P::Item>, Error> {
@@ -70,24 +72,23 @@ fn check_next_link(shared: &Shared, link: &str, seen: &mut HashSet<String>) -> R
     Ok(url)
 }
 
-/// GETs one page by URL, with the same authentication and error mapping as generated calls.
+/// GETs one page by URL, with the same sending path and error mapping as generated calls.
 async fn fetch<P: DeserializeOwned>(
-    shared: &Shared,
+    shared: &Arc<Shared>,
     url: Url,
     operation: &'static Operation,
 ) -> Result<P, Error> {
+    let context = CallContext::new(Arc::clone(shared));
     let mut request = reqwest::Request::new(reqwest::Method::GET, url);
     request
         .headers_mut()
         .insert(ACCEPT, HeaderValue::from_static("application/json"));
-    shared
-        .credential
-        .authorize(&mut request, &shared.api_origin);
-    let response = shared
-        .http
-        .execute(request)
-        .await
-        .map_err(Error::Transport)?;
+    context.prepare(&mut request).await?;
+    let sent = context.send(request).await;
+    if let Some(failure) = context.take_failure() {
+        return Err(failure);
+    }
+    let response = sent.map_err(Error::Transport)?;
     let status = response.status();
     if !status.is_success() {
         return Err(Error::from_response(response, operation).await);

@@ -4,7 +4,7 @@ mod common;
 
 use common::{TOKEN, client};
 use defender_tvm::mock::MockServerExt;
-use defender_tvm::{AccessToken, Client, Cloud, Error};
+use defender_tvm::{Client, Cloud, Error, Secret};
 use httpmock::MockServer;
 
 fn build(base_url: &str) -> Result<Client, Error> {
@@ -136,7 +136,7 @@ fn a_missing_empty_or_malformed_token_is_refused_without_echoing_it() {
 
 #[test]
 fn the_token_never_shows_in_debug_or_display() {
-    let token = AccessToken::new(TOKEN);
+    let token = Secret::new(TOKEN);
     assert!(!format!("{token:?} {token}").contains(TOKEN));
     assert_eq!(token.secret(), TOKEN);
 

@@ -1,0 +1,202 @@
+//! Caches the access token and attaches it to requests for the API origin only.
+//!
+//! - A token is reused until shortly before it expires: [`REFRESH_MARGIN`] ahead, or half its
+//!   lifetime for tokens shorter than twice that, so a thousand calls cost one token request.
+//! - Single flight: the cache's lock is held while a token is fetched, so many concurrent calls
+//!   that find it empty or stale cause exactly one token request; the others wait and reuse it.
+//! - After a 401 the token the failed request used is dropped (not a newer one another call
+//!   already fetched) and a fresh one is fetched. Tokens are told apart by a generation number
+//!   that [`TokenCache::authorize`] hands out with each token it attaches.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use reqwest::header::{AUTHORIZATION, HeaderValue};
+use tokio::sync::Mutex;
+
+use crate::credential::{AccessToken, Credential};
+use crate::{Error, Secret};
+
+/// How long before expiry a token is renewed.
+pub(crate) const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
+
+/// The client's token, shared by all clones of a client.
+#[derive(Debug)]
+pub(crate) struct TokenCache {
+    credential: Arc<dyn Credential>,
+    scope: String,
+    api_origin: url::Origin,
+    slot: Mutex<Slot>,
+}
+
+/// The cached token, and how many tokens were fetched so far.
+#[derive(Debug, Default)]
+struct Slot {
+    token: Option<Cached>,
+    fetched: u64,
+}
+
+/// Which token a request carried (see [`TokenCache::refresh_after_unauthorized`]).
+pub(crate) type Generation = u64;
+
+/// A token ready to send.
+#[derive(Debug)]
+struct Cached {
+    generation: Generation,
+    /// `Bearer …`, marked sensitive.
+    header: HeaderValue,
+    /// When to stop using it (`None`: until the service refuses it).
+    renew_at: Option<Instant>,
+}
+
+impl Cached {
+    fn is_fresh(&self, now: Instant) -> bool {
+        self.renew_at.is_none_or(|at| now < at)
+    }
+}
+
+/// When a token that expires at `expires_on` (seen at `now`) should be renewed.
+fn renew_at(now: Instant, now_wall: SystemTime, expires_on: Option<SystemTime>) -> Option<Instant> {
+    let lifetime = expires_on?
+        .duration_since(now_wall)
+        .unwrap_or(Duration::ZERO);
+    let margin = REFRESH_MARGIN.min(lifetime / 2);
+    Some(now + (lifetime - margin))
+}
+
+impl TokenCache {
+    pub(crate) fn new(
+        credential: Arc<dyn Credential>,
+        scope: String,
+        api_origin: url::Origin,
+    ) -> Self {
+        Self {
+            credential,
+            scope,
+            api_origin,
+            slot: Mutex::new(Slot::default()),
+        }
+    }
+
+    /// Sets `Authorization` on a request bound for the API origin (scheme, host and port, as
+    /// browsers and `reqwest`'s redirect policy compare them); removes it from any other.
+    /// Returns the generation of the token attached, if one was.
+    pub(crate) async fn authorize(
+        &self,
+        request: &mut reqwest::Request,
+    ) -> Result<Option<Generation>, Error> {
+        if request.url().origin() != self.api_origin {
+            request.headers_mut().remove(AUTHORIZATION);
+            return Ok(None);
+        }
+        let mut slot = self.slot.lock().await;
+        let cached = match slot.token.take() {
+            Some(cached) if cached.is_fresh(Instant::now()) => cached,
+            _ => self.fetch(&mut slot).await?,
+        };
+        request
+            .headers_mut()
+            .insert(AUTHORIZATION, cached.header.clone());
+        let generation = cached.generation;
+        slot.token = Some(cached);
+        Ok(Some(generation))
+    }
+
+    /// After the API answered 401 to a request that carried token `used`: drops that token and
+    /// gets a fresh one. Returns whether retrying can help, that is whether the token now cached
+    /// differs from the refused one (a static token never does).
+    pub(crate) async fn refresh_after_unauthorized(&self, used: Generation) -> Result<bool, Error> {
+        let mut slot = self.slot.lock().await;
+        let refused = match slot.token.take() {
+            // Another call already replaced the refused token: retry with the newer one.
+            Some(cached) if cached.generation != used => {
+                slot.token = Some(cached);
+                return Ok(true);
+            }
+            Some(cached) => Some(cached.header),
+            None => None,
+        };
+        let fresh = self.fetch(&mut slot).await?;
+        let differs = refused.as_ref() != Some(&fresh.header);
+        slot.token = Some(fresh);
+        tracing::info!(retry = differs, "the API refused the access token (401)");
+        Ok(differs)
+    }
+
+    /// Asks the credential for a token; the caller holds the lock (single flight).
+    async fn fetch(&self, slot: &mut Slot) -> Result<Cached, Error> {
+        let AccessToken { token, expires_on } = self.credential.get_token(&self.scope).await?;
+        let (now, now_wall) = (Instant::now(), SystemTime::now());
+        let header = bearer_header(&token)?;
+        let renew_at = renew_at(now, now_wall, expires_on);
+        tracing::debug!(
+            scope = %self.scope,
+            renew_in_s = renew_at.map(|at| at.saturating_duration_since(now).as_secs()),
+            "acquired an access token"
+        );
+        slot.fetched += 1;
+        Ok(Cached {
+            generation: slot.fetched,
+            header,
+            renew_at,
+        })
+    }
+}
+
+/// `Bearer {token}`, marked sensitive; refuses, without echoing it, a token a header cannot carry.
+pub(crate) fn bearer_header(token: &Secret) -> Result<HeaderValue, Error> {
+    let mut header = HeaderValue::try_from(format!("Bearer {}", token.secret())).map_err(|_| {
+        Error::invalid_input(
+            "the access token contains characters an HTTP header cannot carry \
+             (expected the token text only, without line breaks)",
+        )
+    })?;
+    header.set_sensitive(true);
+    Ok(header)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_renewed_five_minutes_before_expiry() {
+        let (now, wall) = (Instant::now(), SystemTime::now());
+        let at = renew_at(now, wall, Some(wall + Duration::from_secs(3600)));
+        assert_eq!(at, Some(now + Duration::from_secs(3600 - 300)));
+    }
+
+    #[test]
+    fn short_lived_tokens_are_used_for_half_their_lifetime() {
+        let (now, wall) = (Instant::now(), SystemTime::now());
+        let at = renew_at(now, wall, Some(wall + Duration::from_secs(240)));
+        assert_eq!(at, Some(now + Duration::from_secs(120)));
+    }
+
+    #[test]
+    fn expired_tokens_are_stale_at_once_and_static_ones_never() {
+        let (now, wall) = (Instant::now(), SystemTime::now());
+        let expired = renew_at(now, wall, Some(wall - Duration::from_secs(10)));
+        assert_eq!(expired, Some(now));
+        assert_eq!(renew_at(now, wall, None), None);
+
+        let cached = |renew_at| Cached {
+            generation: 1,
+            header: HeaderValue::from_static("Bearer x"),
+            renew_at,
+        };
+        assert!(!cached(expired).is_fresh(now));
+        assert!(cached(Some(now + Duration::from_secs(1))).is_fresh(now));
+        assert!(cached(None).is_fresh(now + Duration::from_secs(1 << 30)));
+    }
+
+    #[test]
+    fn the_header_is_sensitive_and_its_debug_hides_the_token() {
+        let header = bearer_header(&Secret::new("s3cr3t")).unwrap();
+        assert!(header.is_sensitive());
+        assert_eq!(header, "Bearer s3cr3t");
+        assert!(!format!("{header:?}").contains("s3cr3t"));
+        let err = bearer_header(&Secret::new("s3cr3t\r\nX: y")).unwrap_err();
+        assert!(!err.to_string().contains("s3cr3t"));
+    }
+}
