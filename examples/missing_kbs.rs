@@ -4,10 +4,14 @@
 //! cargo run --example missing_kbs [SOFTWARE_ID]
 //! ```
 //!
-//! With `DEFENDER_TVM_BEARER_TOKEN` set, it calls the real service (`DEFENDER_TVM_CLOUD` picks
-//! the cloud, default `global`; `DEFENDER_TVM_BASE_URL` overrides the URL). Without it, it starts
-//! an embedded local mock tenant that serves the documented example from the spec, so the job
-//! runs on any machine.
+//! It calls the real service when credentials are in the environment:
+//! - `AZURE_CLIENT_ID` set: signs in as that Entra ID application with `Client::from_env()`
+//!   (`AZURE_TENANT_ID`, `AZURE_CLIENT_SECRET`, optional `AZURE_AUTHORITY_HOST`);
+//! - otherwise `DEFENDER_TVM_BEARER_TOKEN` set: uses that token as is.
+//!
+//! `DEFENDER_TVM_CLOUD` picks the cloud (default `global`) and `DEFENDER_TVM_BASE_URL` overrides
+//! the API URL. With neither credential, it starts an embedded local mock tenant that serves the
+//! documented example from the spec, so the job runs on any machine.
 
 use std::process::ExitCode;
 
@@ -32,31 +36,34 @@ async fn main() -> ExitCode {
 }
 
 async fn run(software_id: &str) -> Result<(), Box<dyn std::error::Error>> {
-    let (client, _mock_tenant, source) = match std::env::var("DEFENDER_TVM_BEARER_TOKEN") {
-        Ok(token) => {
-            let cloud: Cloud = std::env::var("DEFENDER_TVM_CLOUD")
-                .map(|name| name.parse())
-                .unwrap_or(Ok(Cloud::Global))?;
-            let mut builder = Client::builder().cloud(cloud).bearer_token(token);
-            if let Ok(url) = std::env::var("DEFENDER_TVM_BASE_URL") {
-                builder = builder.base_url(url);
-            }
-            let client = builder.build()?;
-            let source = format!("the service at {}", client.base_url());
-            (client, None, source)
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let mut mock_tenant = None;
+    let client = if env("AZURE_CLIENT_ID").is_some() {
+        Client::from_env()?
+    } else if let Some(token) = env("DEFENDER_TVM_BEARER_TOKEN") {
+        let cloud: Cloud = env("DEFENDER_TVM_CLOUD")
+            .map(|name| name.parse())
+            .unwrap_or(Ok(Cloud::Global))?;
+        let mut builder = Client::builder().cloud(cloud).bearer_token(token);
+        if let Some(url) = env("DEFENDER_TVM_BASE_URL") {
+            builder = builder.base_url(url);
         }
-        Err(_) => {
-            let server = mock_tenant().await?;
-            let client = Client::builder()
-                .base_url(server.base_url())
-                .bearer_token("embedded-mock-token")
-                .build()?;
-            let source = format!(
-                "the embedded mock tenant at {} (set DEFENDER_TVM_BEARER_TOKEN to call the service)",
-                server.base_url()
-            );
-            (client, Some(server), source)
-        }
+        builder.build()?
+    } else {
+        let server = mock_tenant_serving_the_documented_example().await?;
+        let client = Client::builder()
+            .base_url(server.base_url())
+            .bearer_token("embedded-mock-token")
+            .build()?;
+        mock_tenant = Some(server);
+        client
+    };
+    let source = match &mock_tenant {
+        Some(_) => format!(
+            "the embedded mock tenant at {} (set AZURE_CLIENT_ID or DEFENDER_TVM_BEARER_TOKEN to call the service)",
+            client.base_url()
+        ),
+        None => format!("the service at {}", client.base_url()),
     };
 
     println!("Missing KBs of {software_id}, from {source}:\n");
@@ -66,7 +73,8 @@ async fn run(software_id: &str) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// A local server that answers the operation with the spec's documented example, for any id.
-async fn mock_tenant() -> Result<httpmock::MockServer, Box<dyn std::error::Error>> {
+async fn mock_tenant_serving_the_documented_example()
+-> Result<httpmock::MockServer, Box<dyn std::error::Error>> {
     let spec: serde_json::Value = serde_yaml_ng::from_str(SPEC)?;
     let example = spec
         .pointer("/paths/~1api~1Software~1{Id}~1getmissingkbs/get/responses/200/content/application~1json/example")

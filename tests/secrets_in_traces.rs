@@ -1,0 +1,126 @@
+//! Neither the client secret nor any token appears in logs, traces, `Debug` output or error
+//! messages. This binary captures everything the client side emits at TRACE level (the crate's own
+//! events and those of reqwest and hyper, `log` records included) while it signs in, calls the
+//! API, gets a 401, and fails a sign-in, then searches the capture. httpmock's own events are left
+//! out: they are the servers' side, which receives the secret and the token by design.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use defender_tvm::mock::MockServerExt;
+use defender_tvm::{Client, ClientBuilder};
+use httpmock::MockServer;
+use serde_json::json;
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+const SECRET: &str = "client-secret-Z9~leak";
+const TOKEN: &str = "eyJ0eXAiOiJKV1Qi.leak-me-not";
+const ID: &str = "microsoft-_-edge";
+
+/// Everything the subscriber writes.
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn secrets_and_tokens_appear_in_no_trace_debug_or_error() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let client_side = Targets::new()
+        .with_default(LevelFilter::TRACE)
+        .with_target("httpmock", LevelFilter::OFF);
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(false)
+                .with_writer(move || writer.clone()),
+        )
+        .with(client_side)
+        .try_init()
+        .expect("the only subscriber of this test binary");
+
+    let (login, api) = (
+        MockServer::start_async().await,
+        MockServer::start_async().await,
+    );
+    login.mock(|when, then| {
+        when.method("POST").path("/tenant/oauth2/v2.0/token");
+        then.status(200)
+            .json_body(json!({"token_type": "Bearer", "expires_in": 3599, "access_token": TOKEN}));
+    });
+    api.get_missing_kbs_by_software_id(|when, then| {
+        when.id(ID);
+        then.into_inner().status(200).body(r#"{"value":[]}"#);
+    });
+    api.get_missing_kbs_by_software_id(|when, then| {
+        when.id("refused");
+        then.into_inner()
+            .status(401)
+            .body(r#"{"error":{"code":"Unauthorized","message":"Expired","target":"t"}}"#);
+    });
+    let builder = || {
+        ClientBuilder::default()
+            .base_url(api.base_url())
+            .authority_host(login.base_url())
+            .client_secret("tenant", "client-id", SECRET)
+    };
+    let client = builder().build().unwrap();
+    let mut shown = format!("{:?} {client:?} {:?}", builder(), client.generated());
+
+    client.missing_kbs(ID).await.unwrap();
+    let unauthorized = client.missing_kbs("refused").await.unwrap_err();
+    shown += &format!("{unauthorized} {unauthorized:?} {client:?}");
+
+    let failing = MockServer::start_async().await;
+    failing.mock(|when, then| {
+        when.any_request();
+        then.status(401).json_body(json!({
+            "error": "invalid_client",
+            "error_description": format!("AADSTS7000215: Invalid client secret {SECRET}"),
+        }));
+    });
+    let refused = ClientBuilder::default()
+        .base_url(api.base_url())
+        .authority_host(failing.base_url())
+        .client_secret("tenant", "client-id", SECRET)
+        .build()
+        .unwrap()
+        .missing_kbs(ID)
+        .await
+        .unwrap_err();
+    shown += &format!("{refused} {refused:?} {refused:#}");
+    let bearer = Client::builder()
+        .base_url(api.base_url())
+        .bearer_token(TOKEN)
+        .build()
+        .unwrap();
+    bearer.missing_kbs(ID).await.unwrap();
+    shown += &format!("{bearer:?}");
+
+    let traces = String::from_utf8_lossy(&capture.0.lock().unwrap()).into_owned();
+    assert!(
+        traces.contains("acquired an access token"),
+        "the capture works and holds the crate's events"
+    );
+    assert!(traces.contains("401"), "the 401 refresh was traced");
+    for secret in [SECRET, TOKEN] {
+        if let Some(line) = traces.lines().find(|l| l.contains(secret)) {
+            panic!("{secret:?} leaked into traces: {line}");
+        }
+        assert!(
+            !shown.contains(secret),
+            "{secret:?} leaked into Debug/Display: {shown}"
+        );
+    }
+}
