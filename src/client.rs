@@ -10,9 +10,11 @@ use crate::client_secret::ClientSecretCredential;
 use crate::credential::{Credential, StaticToken};
 use crate::hooks::CallContext;
 use crate::operation::GET_MISSING_KBS_BY_SOFTWARE_ID;
+use crate::paging::Pager;
+use crate::rate_limit::Limiter;
 use crate::token_cache::TokenCache;
 use crate::types::PublicProductFixDto;
-use crate::{Cloud, Error, Secret, generated, paging, path_segment};
+use crate::{Cloud, Error, RateLimit, RetryPolicy, Secret, generated, path_segment};
 
 /// The user agent of every request: this crate's name and version.
 const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
@@ -48,6 +50,29 @@ pub(crate) struct Shared {
     pub(crate) api_origin: url::Origin,
     pub(crate) http: reqwest::Client,
     pub(crate) tokens: TokenCache,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) limiter: Limiter,
+    connect_timeout: Option<Duration>,
+    timeout: Option<Duration>,
+}
+
+impl Shared {
+    /// A transport failure, telling a timeout (and which one) from other failures.
+    pub(crate) fn transport_error(&self, e: reqwest::Error) -> Error {
+        if !e.is_timeout() {
+            return Error::Transport(e);
+        }
+        let (which, limit) = if e.is_connect() {
+            ("connect", self.connect_timeout)
+        } else {
+            ("request", self.timeout)
+        };
+        Error::Timeout {
+            which,
+            limit,
+            source: e,
+        }
+    }
 }
 
 impl Client {
@@ -91,12 +116,13 @@ impl Client {
     }
 
     /// The missing KBs (security updates) of a software:
-    /// `GET /api/Software/{Id}/getmissingkbs`.
+    /// `GET /api/Software/{Id}/getmissingkbs`. Every page, collected; see
+    /// [`missing_kbs_pages`](Self::missing_kbs_pages) for a stream.
     ///
     /// Needs the application permission `Software.Read.All` (or delegated `Software.Read`).
     /// The id is sent as exactly one path segment, percent-encoded; an id that cannot be (empty,
     /// `.`, `..`, or containing `\`) is refused with [`Error::InvalidInput`] before anything is
-    /// sent. Follows `@odata.nextLink` (same API origin only) and returns every item.
+    /// sent.
     ///
     /// ```no_run
     /// # async fn run(client: defender_tvm::Client) -> Result<(), defender_tvm::Error> {
@@ -105,20 +131,40 @@ impl Client {
     /// # }
     /// ```
     pub async fn missing_kbs(&self, software_id: &str) -> Result<Vec<PublicProductFixDto>, Error> {
+        self.missing_kbs_pages(software_id).collect_items().await
+    }
+
+    /// The missing KBs of a software as a lazy stream of pages (`.items()` for items), fetched
+    /// as they are consumed: memory stays at about one page however long the listing.
+    ///
+    /// ```no_run
+    /// use futures::TryStreamExt;
+    ///
+    /// # async fn run(client: defender_tvm::Client) -> Result<(), defender_tvm::Error> {
+    /// let mut kbs = client.missing_kbs_pages("microsoft-_-edge").items();
+    /// while let Some(kb) = kbs.try_next().await? {
+    ///     println!("KB{}", kb.id);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn missing_kbs_pages(&self, software_id: &str) -> Pager<PublicProductFixDto> {
         use progenitor_client::ClientInfo as _;
-        path_segment::check("software id", software_id)?;
         let operation = &GET_MISSING_KBS_BY_SOFTWARE_ID;
+        let checked = path_segment::check("software id", software_id);
+        let id = software_id.to_owned();
         let call = self.generated();
-        let first = match call
-            .get_missing_kbs_by_software_id()
-            .id(software_id)
-            .send()
-            .await
-        {
-            Ok(page) => page.into_inner(),
-            Err(e) => return Err(call.inner().error(e, operation).await),
-        };
-        paging::collect(&self.shared, first, operation).await
+        Pager::new(
+            Arc::clone(&self.shared),
+            operation,
+            Box::pin(async move {
+                checked?;
+                match call.get_missing_kbs_by_software_id().id(id).send().await {
+                    Ok(page) => Ok(page.into_inner()),
+                    Err(e) => Err(call.inner().error(e, operation).await),
+                }
+            }),
+        )
     }
 }
 
@@ -158,8 +204,10 @@ pub struct ClientBuilder {
     scope: Option<String>,
     credential: CredentialChoice,
     allow_http: bool,
-    connect_timeout: Option<Duration>,
-    timeout: Option<Duration>,
+    connect_timeout: Option<Option<Duration>>,
+    timeout: Option<Option<Duration>>,
+    retry: RetryPolicy,
+    rate_limit: Option<RateLimit>,
 }
 
 impl ClientBuilder {
@@ -246,15 +294,32 @@ impl ClientBuilder {
         self
     }
 
-    /// How long to wait for a connection (default 10 s).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = Some(timeout);
+    /// How long to wait for a connection (default 10 s; `None`: no limit). A connection that
+    /// fails or times out is retried per the [`RetryPolicy`].
+    pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.connect_timeout = Some(timeout.into());
         self
     }
 
-    /// How long one request may take from start to the end of its body (default 60 s).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
+    /// How long one request may take from start to the end of its body (default 60 s; `None`:
+    /// no limit). A request that runs out of time is not retried: the call fails with
+    /// [`Error::Timeout`].
+    pub fn timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.timeout = Some(timeout.into());
+        self
+    }
+
+    /// How failed requests are retried (default [`RetryPolicy::default`]; [`RetryPolicy::none`]
+    /// to turn retries off).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// The client-side rate limit, shared by all clones of the client (default: the service's
+    /// 100 calls a minute and 1,500 an hour; [`RateLimit::unlimited`] to turn it off).
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = Some(limit);
         self
     }
 
@@ -263,12 +328,18 @@ impl ClientBuilder {
     pub fn build(self) -> Result<Client, Error> {
         let base = self.base_url.as_deref().unwrap_or(self.cloud.base_url());
         let url = check_url("base URL", base, self.allow_http)?;
-        let http = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            .connect_timeout(self.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT))
-            .timeout(self.timeout.unwrap_or(DEFAULT_TIMEOUT))
-            .build()
-            .map_err(Error::Transport)?;
+        let connect_timeout = self
+            .connect_timeout
+            .unwrap_or(Some(DEFAULT_CONNECT_TIMEOUT));
+        let timeout = self.timeout.unwrap_or(Some(DEFAULT_TIMEOUT));
+        let mut http = reqwest::Client::builder().user_agent(USER_AGENT);
+        if let Some(limit) = connect_timeout {
+            http = http.connect_timeout(limit);
+        }
+        if let Some(limit) = timeout {
+            http = http.timeout(limit);
+        }
+        let http = http.build().map_err(Error::Transport)?;
         let credential: Arc<dyn Credential> = match self.credential {
             CredentialChoice::None => {
                 return Err(Error::invalid_input(
@@ -316,6 +387,10 @@ impl ClientBuilder {
                 api_origin: url.origin(),
                 http,
                 tokens: TokenCache::new(credential, scope, url.origin()),
+                retry: self.retry,
+                limiter: Limiter::new(&self.rate_limit.unwrap_or_default()),
+                connect_timeout,
+                timeout,
             }),
         })
     }

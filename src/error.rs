@@ -53,8 +53,18 @@ pub enum Error {
         /// What the decoder found wrong.
         source: serde_json::Error,
     },
-    /// The request did not complete: connection, TLS, timeout, or reading the body failed.
+    /// The request did not complete: connection, TLS, or reading the body failed.
     Transport(reqwest::Error),
+    /// A time limit set on the builder ran out.
+    Timeout {
+        /// Which limit: [`ClientBuilder::connect_timeout`](crate::ClientBuilder::connect_timeout)
+        /// (`"connect"`) or [`ClientBuilder::timeout`](crate::ClientBuilder::timeout) (`"request"`).
+        which: &'static str,
+        /// The limit that ran out, if one was set.
+        limit: Option<Duration>,
+        /// What reqwest reported.
+        source: reqwest::Error,
+    },
     /// A listing could not be followed safely: a next link that is not a URL, leaves the API
     /// origin, or repeats (the service would loop forever).
     Paging {
@@ -86,6 +96,10 @@ pub struct ApiError {
     pub body_excerpt: Option<String>,
     /// The `operationId` of the call that failed.
     pub operation: &'static str,
+    /// How many times the request was sent (retries included).
+    pub attempts: u32,
+    /// Why the client stopped retrying early, when it did (a `Retry-After` over the cap).
+    pub gave_up: Option<String>,
     permission: (&'static str, &'static str),
 }
 
@@ -201,6 +215,7 @@ impl Error {
             Error::Api(api) => Some(api.status),
             Error::Decode { status, .. } => *status,
             Error::Transport(e) => e.status(),
+            Error::Timeout { .. } => None,
             Error::Auth(_) | Error::Paging { .. } | Error::InvalidInput { .. } => None,
         }
     }
@@ -251,6 +266,8 @@ impl Error {
                     retry_after,
                     body_excerpt: None,
                     operation: operation.id,
+                    attempts: 1,
+                    gave_up: None,
                     permission: operation.permission,
                 }))
             }
@@ -306,6 +323,8 @@ impl Error {
             retry_after,
             body_excerpt,
             operation: operation.id,
+            attempts: 1,
+            gave_up: None,
             permission: operation.permission,
         }))
     }
@@ -368,6 +387,12 @@ impl fmt::Display for ApiError {
         if let Some(excerpt) = &self.body_excerpt {
             write!(f, " (body: {excerpt:?})")?;
         }
+        if self.attempts > 1 {
+            write!(f, " (after {} attempts)", self.attempts)?;
+        }
+        if let Some(why) = &self.gave_up {
+            write!(f, "; {why}")?;
+        }
         Ok(())
     }
 }
@@ -389,6 +414,21 @@ impl fmt::Display for Error {
                 write!(f, ": {source}; body starts with {excerpt:?}")
             }
             Error::Transport(e) => write!(f, "the request did not complete: {e}"),
+            Error::Timeout { which, limit, .. } => {
+                write!(f, "the {which} timeout")?;
+                if let Some(limit) = limit {
+                    write!(f, " ({} ms)", limit.as_millis())?;
+                }
+                let setting = if *which == "connect" {
+                    "connect_timeout"
+                } else {
+                    "timeout"
+                };
+                write!(
+                    f,
+                    " ran out; raise it with `ClientBuilder::{setting}` if the service is slow"
+                )
+            }
             Error::Paging { message } => write!(f, "cannot follow the listing: {message}"),
             Error::InvalidInput { message } => write!(f, "invalid input: {message}"),
         }
@@ -399,7 +439,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Decode { source, .. } => Some(source),
-            Error::Transport(e) => Some(e),
+            Error::Transport(e) | Error::Timeout { source: e, .. } => Some(e),
             Error::Auth(auth) => auth.source.as_deref().map(|e| e as _),
             Error::Api(_) | Error::Paging { .. } | Error::InvalidInput { .. } => None,
         }
@@ -407,7 +447,7 @@ impl std::error::Error for Error {
 }
 
 /// `Retry-After` as seconds or an HTTP date (a date in the past means "now").
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));

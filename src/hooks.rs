@@ -9,7 +9,7 @@
 //! The generated code can only report failures as its own error type, so a typed failure (a
 //! sign-in error) is kept in the context and [`CallContext::error`] puts it back.
 
-use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
@@ -18,6 +18,7 @@ use reqwest::StatusCode;
 use crate::client::Shared;
 use crate::generated::types::ODataError;
 use crate::operation::Operation;
+use crate::retry::{Decision, RetryPolicy};
 use crate::token_cache::Generation;
 use crate::{Error, generated};
 
@@ -30,6 +31,10 @@ pub struct CallContext {
     last_status: AtomicU16,
     /// The generation of the token attached by the last `prepare` (0: none).
     token: AtomicU64,
+    /// How many attempts the last `send` made.
+    attempts: AtomicU32,
+    /// Why the last `send` stopped retrying, when the error should say so.
+    note: Mutex<Option<String>>,
     /// A failure the generated code could not carry.
     failure: Mutex<Option<Error>>,
 }
@@ -40,6 +45,8 @@ impl CallContext {
             shared,
             last_status: AtomicU16::new(0),
             token: AtomicU64::new(0),
+            attempts: AtomicU32::new(0),
+            note: Mutex::new(None),
             failure: Mutex::new(None),
         }
     }
@@ -52,31 +59,94 @@ impl CallContext {
         Ok(())
     }
 
-    /// Sends a prepared request; after a 401, refreshes the token and sends once more. A failed
-    /// refresh is kept (see [`CallContext::error`]) and the 401 is returned.
+    /// Sends a prepared request, within the client's rate limit:
+    /// - after a 401, refreshes the token and sends once more (not counted as an attempt);
+    /// - after a retryable status or a connection failure, waits as the retry policy says and
+    ///   sends again, up to its attempts; each retry is a tracing event.
+    ///
+    /// The last response (or transport error) is returned; why the call stopped retrying, and a
+    /// failed token refresh, are kept for [`CallContext::error`].
     pub(crate) async fn send(
         &self,
-        request: reqwest::Request,
+        mut request: reqwest::Request,
+        operation: &str,
     ) -> reqwest::Result<reqwest::Response> {
-        let retry = request.try_clone();
-        let response = self.execute(request).await?;
-        let used: Generation = self.token.load(Ordering::Relaxed);
-        let (Some(mut retry), StatusCode::UNAUTHORIZED, 1..) = (retry, response.status(), used)
-        else {
-            return Ok(response);
-        };
-        let refreshed = match self.shared.tokens.refresh_after_unauthorized(used).await {
-            Ok(true) => self.prepare(&mut retry).await,
-            Ok(false) => return Ok(response),
-            Err(e) => Err(e),
-        };
-        match refreshed {
-            Ok(()) => self.execute(retry).await,
-            Err(e) => {
-                self.keep(e);
-                Ok(response)
+        let policy = self.shared.retry;
+        let mut attempt = 1;
+        let mut refreshed = false;
+        loop {
+            let replay = request.try_clone();
+            self.shared.limiter.acquire().await;
+            let outcome = self.execute(request).await;
+            self.attempts.store(attempt, Ordering::Relaxed);
+            // A request whose body cannot be replayed is sent once (none of this API's).
+            let Some(mut next) = replay else {
+                return outcome;
+            };
+            let (status, retry_after) = match &outcome {
+                Ok(response) if response.status() == StatusCode::UNAUTHORIZED && !refreshed => {
+                    refreshed = true;
+                    match self.refresh_token(&mut next).await {
+                        Ok(true) => {
+                            request = next;
+                            continue;
+                        }
+                        Ok(false) => return outcome,
+                        Err(e) => {
+                            self.keep(e);
+                            return outcome;
+                        }
+                    }
+                }
+                Ok(response) if RetryPolicy::is_retryable(response.status()) => (
+                    Some(response.status().as_u16()),
+                    crate::error::retry_after(response.headers()),
+                ),
+                Err(e) if e.is_connect() => (None, None),
+                _ => return outcome,
+            };
+            match policy.decide(attempt, retry_after) {
+                Decision::Stop => return outcome,
+                Decision::WaitTooLong { asked, cap } => {
+                    self.note(format!(
+                        "the service asked to wait {} s, more than the retry policy's \
+                         max_retry_after of {} s; gave up",
+                        asked.as_secs(),
+                        cap.as_secs()
+                    ));
+                    return outcome;
+                }
+                Decision::RetryAfter(wait) => {
+                    // Renew the token if needed before waiting (waits are far shorter than the
+                    // renewal margin).
+                    if let Err(e) = self.prepare(&mut next).await {
+                        self.keep(e);
+                        return outcome;
+                    }
+                    tracing::warn!(
+                        operation,
+                        status,
+                        attempt,
+                        wait_ms = wait.as_millis() as u64,
+                        "retrying after a transient failure"
+                    );
+                    drop(outcome);
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                    request = next;
+                }
             }
         }
+    }
+
+    /// After a 401: a fresh token on `request`, if one differs from the refused token.
+    async fn refresh_token(&self, request: &mut reqwest::Request) -> Result<bool, Error> {
+        let used: Generation = self.token.load(Ordering::Relaxed);
+        if used == 0 || !self.shared.tokens.refresh_after_unauthorized(used).await? {
+            return Ok(false);
+        }
+        self.prepare(request).await?;
+        Ok(true)
     }
 
     async fn execute(&self, request: reqwest::Request) -> reqwest::Result<reqwest::Response> {
@@ -84,6 +154,12 @@ impl CallContext {
         self.last_status
             .store(response.status().as_u16(), Ordering::Relaxed);
         Ok(response)
+    }
+
+    fn note(&self, why: String) {
+        if let Ok(mut note) = self.note.lock() {
+            *note = Some(why);
+        }
     }
 
     fn keep(&self, error: Error) {
@@ -104,13 +180,26 @@ impl CallContext {
         error: progenitor_client::Error<ODataError>,
         operation: &'static Operation,
     ) -> Error {
-        match self.take_failure() {
-            Some(kept) => kept,
-            None => {
-                let status = StatusCode::from_u16(self.last_status.load(Ordering::Relaxed)).ok();
-                Error::from_generated(error, status, operation).await
-            }
+        if let Some(kept) = self.take_failure() {
+            return kept;
         }
+        let error = match error {
+            progenitor_client::Error::CommunicationError(e) => self.shared.transport_error(e),
+            other => {
+                let status = StatusCode::from_u16(self.last_status.load(Ordering::Relaxed)).ok();
+                Error::from_generated(other, status, operation).await
+            }
+        };
+        self.annotate(error)
+    }
+
+    /// Adds what the sending learned (attempts, why it gave up) to an API error.
+    pub(crate) fn annotate(&self, mut error: Error) -> Error {
+        if let Error::Api(api) = &mut error {
+            api.attempts = self.attempts.load(Ordering::Relaxed).max(1);
+            api.gave_up = self.note.lock().ok().and_then(|mut n| n.take());
+        }
+        error
     }
 }
 
@@ -137,8 +226,8 @@ impl ClientHooks<CallContext> for generated::Client {
     async fn exec(
         &self,
         request: reqwest::Request,
-        _info: &OperationInfo,
+        info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
-        self.inner().send(request).await
+        self.inner().send(request, info.operation_id).await
     }
 }

@@ -55,6 +55,8 @@ pub mod mock;
 mod operation;
 mod paging;
 mod path_segment;
+mod rate_limit;
+mod retry;
 mod secret;
 mod token_cache;
 
@@ -65,8 +67,11 @@ pub use error::{ApiError, AuthError, Error};
 pub use generated::types;
 pub use generated::types::PublicProductFixDto;
 pub use hooks::CallContext;
+pub use paging::{Page, Pager};
+pub use rate_limit::RateLimit;
 /// HTTP status codes, as [`Error::status`] returns them.
 pub use reqwest::StatusCode;
+pub use retry::RetryPolicy;
 pub use secret::Secret;
 
 // The README's examples compile as doctests.

@@ -1,13 +1,20 @@
-//! OData paging: every collection of this API is a page with `value` and, when more items
-//! follow, an absolute `@odata.nextLink`.
+//! OData paging, one pager for every collection of the API.
 //!
-//! A next link is followed only when it points at the API origin (the token must not travel
-//! anywhere else), and a link seen before in the same listing stops the listing with an error
-//! instead of looping forever.
+//! A listing is a lazy stream of pages: the first comes from the generated call, each next one
+//! from the previous page's `@odata.nextLink`, fetched only when the stream is polled, decoded into
+//! the same generated type, so memory stays at about one page. A next link is followed only
+//! when it points at the API origin (the token must not travel anywhere else); a link seen before
+//! in the same listing stops it with an error instead of looping forever. Each page fetch goes
+//! through the client's one sending path (rate limit, token, retries), so a retried page is
+//! fetched again whole: no item is lost or repeated.
 
 use std::collections::HashSet;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
+use futures::future::BoxFuture;
+use futures::stream::{self, BoxStream, Stream, StreamExt, TryStreamExt};
 use reqwest::Url;
 use reqwest::header::{ACCEPT, HeaderValue};
 use serde::de::DeserializeOwned;
@@ -19,9 +26,9 @@ use crate::hooks::CallContext;
 use crate::operation::Operation;
 
 /// One page of an OData collection, as the generated types model it.
-pub(crate) trait ODataPage: DeserializeOwned {
+pub(crate) trait ODataPage: DeserializeOwned + Send + 'static {
     /// The item type of the collection.
-    type Item;
+    type Item: Send + 'static;
     /// The page's items and its next link.
     fn into_parts(self) -> (Vec<Self::Item>, Option<String>);
 }
@@ -33,22 +40,161 @@ impl ODataPage for types::PublicProductFixDtoCollection {
     }
 }
 
-/// All items of a listing, starting from its first page.
-pub(crate) async fn collect<P: ODataPage>(
-    shared: &Arc<Shared>,
-    first: P,
-    operation: &'static Operation,
-) -> Result<Vec<P::Item>, Error> {
-    let (mut items, mut next) = first.into_parts();
-    let mut seen = HashSet::new();
-    while let Some(link) = next {
-        let url = check_next_link(shared, &link, &mut seen)?;
-        let page: P = fetch(shared, url, operation).await?;
-        let (more, link) = page.into_parts();
-        items.extend(more);
-        next = link;
+/// One page of a listing.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Page<T> {
+    /// The page's items, in the service's order.
+    pub items: Vec<T>,
+    /// The `@odata.nextLink` of the page: more items follow when it is present.
+    pub next_link: Option<String>,
+}
+
+/// A listing: a lazy [`Stream`] of [`Page`]s, fetched as it is polled.
+///
+/// [`items`](Pager::items) flattens it into a stream of items;
+/// [`collect_items`](Pager::collect_items) gathers them all. [`max_pages`](Pager::max_pages) and
+/// [`max_items`](Pager::max_items) guard against listings larger than expected.
+#[must_use = "a pager fetches nothing until it is polled"]
+pub struct Pager<T> {
+    pages: BoxStream<'static, Result<Page<T>, Error>>,
+}
+
+impl<T: Send + 'static> Pager<T> {
+    /// A listing whose first page `first` yields; next links are fetched through `shared`.
+    pub(crate) fn new<P>(
+        shared: Arc<Shared>,
+        operation: &'static Operation,
+        first: BoxFuture<'static, Result<P, Error>>,
+    ) -> Self
+    where
+        P: ODataPage<Item = T>,
+    {
+        enum Next<P> {
+            First(BoxFuture<'static, Result<P, Error>>),
+            Link(String),
+            Done,
+        }
+        let start = (Next::First(first), HashSet::new());
+        let pages = stream::try_unfold(start, move |(next, mut seen)| {
+            let shared = Arc::clone(&shared);
+            async move {
+                let page: P = match next {
+                    Next::Done => return Ok(None),
+                    Next::First(first) => first.await?,
+                    Next::Link(link) => {
+                        let url = check_next_link(&shared, &link, &mut seen)?;
+                        fetch(&shared, url, operation).await?
+                    }
+                };
+                let (items, next_link) = page.into_parts();
+                let next = match &next_link {
+                    Some(link) => Next::Link(link.clone()),
+                    None => Next::Done,
+                };
+                Ok(Some((Page { items, next_link }, (next, seen))))
+            }
+        });
+        Self {
+            pages: pages.boxed(),
+        }
     }
-    Ok(items)
+
+    /// The listing's items, one by one (pages are still fetched lazily, one at a time).
+    pub fn items(self) -> impl Stream<Item = Result<T, Error>> + Send + 'static {
+        self.pages
+            .map_ok(|page| stream::iter(page.items.into_iter().map(Ok)))
+            .try_flatten()
+    }
+
+    /// Every item of the listing, in order.
+    pub async fn collect_items(self) -> Result<Vec<T>, Error> {
+        let mut pages = self.pages;
+        let mut items = Vec::new();
+        while let Some(page) = pages.try_next().await? {
+            items.extend(page.items);
+        }
+        Ok(items)
+    }
+
+    /// Ends the listing with [`Error::Paging`] instead of fetching more than `cap` pages.
+    pub fn max_pages(self, cap: usize) -> Self {
+        self.capped(
+            move |pages, _| pages > cap,
+            format!("more than {cap} pages"),
+        )
+    }
+
+    /// Ends the listing with [`Error::Paging`] when it holds more than `cap` items (the page that
+    /// crosses the cap is not yielded).
+    pub fn max_items(self, cap: usize) -> Self {
+        self.capped(
+            move |_, items| items > cap,
+            format!("more than {cap} items"),
+        )
+    }
+
+    /// Stops with an error when `over(pages, items)` holds for the counts so far; a page that
+    /// would cross a page cap is never requested.
+    fn capped(
+        self,
+        over: impl Fn(usize, usize) -> bool + Send + Sync + 'static,
+        what: String,
+    ) -> Self {
+        struct State<T> {
+            pages: BoxStream<'static, Result<Page<T>, Error>>,
+            counts: (usize, usize),
+            more: bool,
+        }
+        let start = State {
+            pages: self.pages,
+            counts: (0, 0),
+            more: true,
+        };
+        let cap = Arc::new((over, what));
+        let pages = stream::unfold(Some(start), move |state| {
+            let cap = Arc::clone(&cap);
+            async move {
+                let (over, what) = &*cap;
+                let exceeded = || Error::Paging {
+                    message: format!("the listing has {what}, the cap set on the pager"),
+                };
+                let mut state = state?;
+                let (pages, items) = state.counts;
+                if state.more && over(pages + 1, items) {
+                    return Some((Err(exceeded()), None));
+                }
+                match state.pages.next().await? {
+                    Ok(page) => {
+                        state.counts = (pages + 1, items + page.items.len());
+                        state.more = page.next_link.is_some();
+                        if over(state.counts.0, state.counts.1) {
+                            return Some((Err(exceeded()), None));
+                        }
+                        Some((Ok(page), Some(state)))
+                    }
+                    Err(e) => Some((Err(e), None)),
+                }
+            }
+        });
+        Self {
+            pages: pages.boxed(),
+        }
+    }
+}
+
+impl<T> Stream for Pager<T> {
+    type Item = Result<Page<T>, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.pages.poll_next_unpin(cx)
+    }
+}
+
+impl<T> std::fmt::Debug for Pager<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Pager")
+    }
 }
 
 /// Refuses a next link that is not a URL, leaves the API origin, or was seen before.
@@ -84,15 +230,19 @@ async fn fetch<P: DeserializeOwned>(
         .headers_mut()
         .insert(ACCEPT, HeaderValue::from_static("application/json"));
     context.prepare(&mut request).await?;
-    let sent = context.send(request).await;
+    let sent = context.send(request, operation.id).await;
     if let Some(failure) = context.take_failure() {
         return Err(failure);
     }
-    let response = sent.map_err(Error::Transport)?;
+    let response = sent.map_err(|e| shared.transport_error(e))?;
     let status = response.status();
     if !status.is_success() {
-        return Err(Error::from_response(response, operation).await);
+        let error = Error::from_response(response, operation).await;
+        return Err(context.annotate(error));
     }
-    let body = response.bytes().await.map_err(Error::Transport)?;
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| shared.transport_error(e))?;
     serde_json::from_slice(&body).map_err(|source| Error::decode(Some(status), &body, source))
 }

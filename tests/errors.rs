@@ -213,6 +213,7 @@ async fn an_unreachable_server_is_a_transport_error() {
     let client = defender_tvm::Client::builder()
         .base_url(format!("http://127.0.0.1:{port}"))
         .bearer_token(TOKEN)
+        .retry(defender_tvm::RetryPolicy::none())
         .build()
         .unwrap();
 

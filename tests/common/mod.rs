@@ -1,7 +1,7 @@
 //! Helpers shared by the contract tests.
 #![allow(dead_code)]
 
-use defender_tvm::Client;
+use defender_tvm::{Client, RateLimit, RetryPolicy};
 use httpmock::MockServer;
 
 /// The bearer token every test client uses; tests assert it never leaks.
@@ -25,11 +25,14 @@ pub const DOCUMENTED_EXAMPLE: &str = r#"{
         ]
 }"#;
 
-/// A client for the mock server, authenticated with [`TOKEN`].
+/// A client for the mock server, authenticated with [`TOKEN`]. Retries and the client-side rate
+/// limit are off: these tests pin one request's mapping (`tests/retries.rs` tests retries).
 pub fn client(server: &MockServer) -> Client {
     Client::builder()
         .base_url(server.base_url())
         .bearer_token(TOKEN)
+        .retry(RetryPolicy::none())
+        .rate_limit(RateLimit::unlimited())
         .build()
         .expect("a loopback base URL and a token make a valid client")
 }

@@ -1,0 +1,187 @@
+//! When a failed request is sent again, and after how long.
+//!
+//! Retried: 429 (after `Retry-After`, seconds or HTTP date, never beyond [`RetryPolicy::max_retry_after`];
+//! without the header, backoff), 408, 500, 502, 503, 504 and connection failures (exponential
+//! backoff with jitter). Never retried: other statuses, request timeouts (the limit the caller
+//! set), and requests whose body cannot be replayed. Every request of this API is a GET, so a
+//! retry is always safe; in a paged listing it re-fetches the page that failed, so no item is lost
+//! or repeated.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+
+/// How failed requests are retried. The default: 4 attempts in all, backoff from 500 ms doubling
+/// to at most 30 s with jitter, `Retry-After` honoured up to 120 s.
+///
+/// ```
+/// use std::time::Duration;
+/// use defender_tvm::RetryPolicy;
+///
+/// let patient = RetryPolicy::default()
+///     .max_attempts(6)
+///     .max_retry_after(Duration::from_secs(600));
+/// let client = defender_tvm::Client::builder()
+///     .bearer_token("eyJ0eXAi...")
+///     .retry(patient)
+///     .build()
+///     .unwrap();
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    max_attempts: u32,
+    initial_backoff: Duration,
+    max_backoff: Duration,
+    max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 4,
+            initial_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(30),
+            max_retry_after: Duration::from_secs(120),
+        }
+    }
+}
+
+/// What to do after a failed attempt.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Decision {
+    /// Send again after this long.
+    RetryAfter(Duration),
+    /// Do not retry (not retryable, or attempts exhausted).
+    Stop,
+    /// The server asked to wait longer than the policy allows.
+    WaitTooLong {
+        /// What the server asked for.
+        asked: Duration,
+        /// The policy's cap.
+        cap: Duration,
+    },
+}
+
+impl RetryPolicy {
+    /// No retries: every failure is returned at once.
+    pub fn none() -> Self {
+        Self {
+            max_attempts: 1,
+            ..Self::default()
+        }
+    }
+
+    /// How many times a request is sent at most, the first included (at least 1).
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// The backoff before the first retry; it doubles with each further retry.
+    pub fn initial_backoff(mut self, backoff: Duration) -> Self {
+        self.initial_backoff = backoff;
+        self
+    }
+
+    /// The longest backoff between two attempts (before jitter).
+    pub fn max_backoff(mut self, backoff: Duration) -> Self {
+        self.max_backoff = backoff;
+        self
+    }
+
+    /// The longest `Retry-After` the client waits for; a longer one ends the call with the 429
+    /// error, which says so.
+    pub fn max_retry_after(mut self, cap: Duration) -> Self {
+        self.max_retry_after = cap;
+        self
+    }
+
+    /// Whether a response status is worth another attempt.
+    pub(crate) fn is_retryable(status: StatusCode) -> bool {
+        matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
+    }
+
+    /// After attempt number `attempt` (1-based) failed with a retryable status or a connection
+    /// failure: whether and when to send again.
+    pub(crate) fn decide(&self, attempt: u32, retry_after: Option<Duration>) -> Decision {
+        if attempt >= self.max_attempts {
+            return Decision::Stop;
+        }
+        match retry_after {
+            Some(asked) if asked > self.max_retry_after => Decision::WaitTooLong {
+                asked,
+                cap: self.max_retry_after,
+            },
+            Some(asked) => Decision::RetryAfter(asked),
+            None => Decision::RetryAfter(self.backoff(attempt)),
+        }
+    }
+
+    /// Exponential backoff with "equal jitter": half the delay fixed, half random, so clients
+    /// that failed together do not retry together.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let doubled = self
+            .initial_backoff
+            .saturating_mul(1u32 << (attempt - 1).min(20));
+        let delay = doubled.min(self.max_backoff);
+        let half = delay / 2;
+        half + half.mul_f64(fastrand::f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_up_to_the_cap() {
+        let policy = RetryPolicy::default().max_attempts(100);
+        for (attempt, full) in [(1, 500), (2, 1000), (3, 2000), (7, 30_000), (40, 30_000)] {
+            let Decision::RetryAfter(wait) = policy.decide(attempt, None) else {
+                panic!("attempt {attempt} is retried");
+            };
+            let full = Duration::from_millis(full);
+            assert!(
+                wait >= full / 2 && wait <= full,
+                "attempt {attempt}: {wait:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn retry_after_is_honoured_up_to_the_cap() {
+        let policy = RetryPolicy::default();
+        let two = Duration::from_secs(2);
+        assert_eq!(policy.decide(1, Some(two)), Decision::RetryAfter(two));
+        let hour = Duration::from_secs(3600);
+        assert_eq!(
+            policy.decide(1, Some(hour)),
+            Decision::WaitTooLong {
+                asked: hour,
+                cap: Duration::from_secs(120)
+            }
+        );
+    }
+
+    #[test]
+    fn attempts_are_bounded() {
+        let policy = RetryPolicy::default();
+        assert!(matches!(policy.decide(3, None), Decision::RetryAfter(_)));
+        assert_eq!(policy.decide(4, None), Decision::Stop);
+        assert_eq!(RetryPolicy::none().decide(1, None), Decision::Stop);
+    }
+
+    #[test]
+    fn only_transient_statuses_are_retryable() {
+        for status in [408, 429, 500, 502, 503, 504] {
+            assert!(RetryPolicy::is_retryable(
+                StatusCode::from_u16(status).unwrap()
+            ));
+        }
+        for status in [200, 400, 401, 403, 404, 409, 501] {
+            assert!(!RetryPolicy::is_retryable(
+                StatusCode::from_u16(status).unwrap()
+            ));
+        }
+    }
+}
