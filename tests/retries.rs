@@ -1,0 +1,330 @@
+//! Retries: 429 after `Retry-After` (seconds or HTTP date, capped), transient 5xx and connection
+//! failures with backoff, other statuses never, bounded attempts, a retried page in the middle of
+//! a listing, timeouts, and a tracing event per retry that never holds the token.
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use common::TOKEN;
+use defender_tvm::mock::MockServerExt;
+use defender_tvm::types::{PublicProductFixDto, PublicProductFixDtoCollection};
+use defender_tvm::{Client, Error, RateLimit, RetryPolicy};
+use httpmock::MockServer;
+use reqwest::StatusCode;
+
+const ID: &str = "microsoft-_-edge";
+const OK_BODY: &str = r#"{"value":[]}"#;
+
+/// Tracing output of the current thread (the test runtime is single-threaded).
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Capture {
+    fn start() -> (Self, tracing::subscriber::DefaultGuard) {
+        let capture = Capture::default();
+        let writer = capture.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_max_level(tracing::Level::DEBUG)
+            .with_writer(move || writer.clone())
+            .finish();
+        (capture, tracing::subscriber::set_default(subscriber))
+    }
+
+    /// The retry events captured so far.
+    fn retries(&self) -> Vec<String> {
+        String::from_utf8_lossy(&self.0.lock().unwrap())
+            .lines()
+            .filter(|line| line.contains("retrying after a transient failure"))
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+fn client(server: &MockServer, policy: RetryPolicy) -> Client {
+    Client::builder()
+        .base_url(server.base_url())
+        .bearer_token(TOKEN)
+        .retry(policy)
+        .rate_limit(RateLimit::unlimited())
+        .build()
+        .unwrap()
+}
+
+/// Retries without meaningful waits, for tests about what is retried rather than when.
+fn quick(attempts: u32) -> RetryPolicy {
+    RetryPolicy::default()
+        .max_attempts(attempts)
+        .initial_backoff(Duration::from_millis(1))
+}
+
+/// The operation answers `status` (with `headers`) `times` times, then 200.
+fn failing_then_ok<'a>(
+    server: &'a MockServer,
+    status: u16,
+    headers: &[(&str, &str)],
+    times: usize,
+) -> (httpmock::Mock<'a>, httpmock::Mock<'a>) {
+    let failing = server.get_missing_kbs_by_software_id(|when, then| {
+        when.id(ID);
+        let mut then = then.into_inner().status(status).up_to_n_times(times);
+        for (name, value) in headers {
+            then = then.header(*name, *value);
+        }
+        then.body(format!(
+            r#"{{"error":{{"code":"E{status}","message":"try again","target":"t"}}}}"#
+        ));
+    });
+    let ok = server.get_missing_kbs_by_software_id(|when, then| {
+        when.id(ID);
+        then.into_inner().status(200).body(OK_BODY);
+    });
+    (failing, ok)
+}
+
+#[tokio::test]
+async fn a_429_with_retry_after_seconds_waits_that_long_then_succeeds() {
+    let (capture, _guard) = Capture::start();
+    let server = MockServer::start_async().await;
+    let (limited, ok) = failing_then_ok(&server, 429, &[("retry-after", "2")], 1);
+    let started = Instant::now();
+
+    client(&server, RetryPolicy::default())
+        .missing_kbs(ID)
+        .await
+        .unwrap();
+
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    limited.assert_calls(1);
+    ok.assert_calls(1);
+    let retries = capture.retries();
+    assert_eq!(retries.len(), 1, "{retries:?}");
+    for part in [
+        "operation=\"get_missing_kbs_by_software_id\"",
+        "status=429",
+        "attempt=1",
+        "wait_ms=2000",
+    ] {
+        assert!(retries[0].contains(part), "{} lacks {part}", retries[0]);
+    }
+    assert!(!retries[0].contains(TOKEN));
+}
+
+#[tokio::test]
+async fn a_retry_after_http_date_is_waited_for() {
+    let (capture, _guard) = Capture::start();
+    let server = MockServer::start_async().await;
+    let date = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(3));
+    let (limited, ok) = failing_then_ok(&server, 429, &[("retry-after", &date)], 1);
+
+    client(&server, RetryPolicy::default())
+        .missing_kbs(ID)
+        .await
+        .unwrap();
+
+    limited.assert_calls(1);
+    ok.assert_calls(1);
+    let retries = capture.retries();
+    let wait_ms: u64 = retries[0]
+        .split("wait_ms=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .expect("a wait_ms field");
+    // Whole seconds on the wire: the date is 2 to 3 seconds away when the 429 arrives.
+    assert!((1000..=3000).contains(&wait_ms), "{wait_ms}");
+}
+
+#[tokio::test]
+async fn a_retry_after_over_the_cap_gives_up_with_an_error_that_says_so() {
+    let server = MockServer::start_async().await;
+    let (limited, ok) = failing_then_ok(&server, 429, &[("retry-after", "3600")], 1);
+    let policy = RetryPolicy::default().max_retry_after(Duration::from_secs(60));
+
+    let err = client(&server, policy).missing_kbs(ID).await.unwrap_err();
+
+    assert_eq!(err.status(), Some(StatusCode::TOO_MANY_REQUESTS));
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(3600)));
+    let text = err.to_string();
+    assert!(
+        text.contains("3600 s") && text.contains("max_retry_after of 60 s"),
+        "{text}"
+    );
+    limited.assert_calls(1);
+    ok.assert_calls(0);
+}
+
+#[tokio::test]
+async fn a_503_twice_then_200_succeeds() {
+    let server = MockServer::start_async().await;
+    let (unavailable, ok) = failing_then_ok(&server, 503, &[], 2);
+
+    client(&server, quick(4)).missing_kbs(ID).await.unwrap();
+
+    unavailable.assert_calls(2);
+    ok.assert_calls(1);
+}
+
+#[tokio::test]
+async fn each_transient_status_is_retried() {
+    for status in [408, 429, 500, 502, 503, 504] {
+        let server = MockServer::start_async().await;
+        let (failing, ok) = failing_then_ok(&server, status, &[], 1);
+
+        client(&server, quick(2)).missing_kbs(ID).await.unwrap();
+
+        failing.assert_calls(1);
+        ok.assert_calls(1);
+    }
+}
+
+#[tokio::test]
+async fn client_errors_are_never_retried() {
+    for status in [400, 403, 404, 409] {
+        let server = MockServer::start_async().await;
+        let (failing, ok) = failing_then_ok(&server, status, &[], 1);
+
+        let err = client(&server, quick(4)).missing_kbs(ID).await.unwrap_err();
+
+        assert_eq!(err.status().map(|s| s.as_u16()), Some(status));
+        failing.assert_calls(1);
+        ok.assert_calls(0);
+    }
+}
+
+#[tokio::test]
+async fn exhausted_attempts_give_an_error_carrying_the_last_status() {
+    let server = MockServer::start_async().await;
+    let (unavailable, _) = failing_then_ok(&server, 503, &[], 100);
+
+    let err = client(&server, quick(3)).missing_kbs(ID).await.unwrap_err();
+
+    assert_eq!(err.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
+    assert_eq!(err.code(), Some("E503"));
+    assert_eq!(err.api().unwrap().attempts, 3);
+    assert!(err.to_string().contains("after 3 attempts"), "{err}");
+    unavailable.assert_calls(3);
+}
+
+#[tokio::test]
+async fn connection_failures_are_retried_with_backoff() {
+    let (capture, _guard) = Capture::start();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let client = Client::builder()
+        .base_url(format!("http://127.0.0.1:{port}"))
+        .bearer_token(TOKEN)
+        .retry(quick(3))
+        .build()
+        .unwrap();
+
+    let err = client.missing_kbs(ID).await.unwrap_err();
+
+    assert!(matches!(err, Error::Transport(_)), "{err:?}");
+    assert_eq!(
+        capture.retries().len(),
+        2,
+        "two retries after the first attempt"
+    );
+}
+
+fn kb(id: &str) -> PublicProductFixDto {
+    PublicProductFixDto {
+        id: id.to_owned(),
+        name: None,
+        products_names: vec![],
+        url: None,
+        machine_missed_on: 1,
+        cve_addressed: 1,
+    }
+}
+
+fn page(ids: &[&str], next: Option<String>) -> PublicProductFixDtoCollection {
+    PublicProductFixDtoCollection {
+        odata_context: None,
+        odata_next_link: next.map(Into::into),
+        value: ids.iter().map(|id| kb(id)).collect(),
+    }
+}
+
+#[tokio::test]
+async fn a_503_on_page_2_of_3_still_yields_every_item_exactly_once() {
+    let server = MockServer::start_async().await;
+    let link = |n: u32| server.url(format!("/api/Software/{ID}/getmissingkbs?$skiptoken={n}"));
+    server.get_missing_kbs_by_software_id(|when, then| {
+        when.into_inner().query_param_missing("$skiptoken");
+        then.ok(&page(&["1", "2"], Some(link(2))));
+    });
+    let unavailable = server.get_missing_kbs_by_software_id(|when, then| {
+        when.into_inner().query_param("$skiptoken", "2");
+        then.into_inner().status(503).up_to_n_times(1);
+    });
+    let second = server.get_missing_kbs_by_software_id(|when, then| {
+        when.into_inner().query_param("$skiptoken", "2");
+        then.ok(&page(&["3", "4"], Some(link(3))));
+    });
+    server.get_missing_kbs_by_software_id(|when, then| {
+        when.into_inner().query_param("$skiptoken", "3");
+        then.ok(&page(&["5"], None));
+    });
+
+    let kbs = client(&server, quick(3)).missing_kbs(ID).await.unwrap();
+
+    let ids: Vec<_> = kbs.iter().map(|kb| kb.id.as_str()).collect();
+    assert_eq!(ids, ["1", "2", "3", "4", "5"]);
+    unavailable.assert_calls(1);
+    second.assert_calls(1);
+}
+
+#[tokio::test]
+async fn a_request_timeout_is_an_error_that_says_which_timeout_fired() {
+    let server = MockServer::start_async().await;
+    let slow = server.get_missing_kbs_by_software_id(|when, then| {
+        when.id(ID);
+        then.into_inner()
+            .status(200)
+            .body(OK_BODY)
+            .delay(Duration::from_secs(5));
+    });
+    let client = Client::builder()
+        .base_url(server.base_url())
+        .bearer_token(TOKEN)
+        .timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+
+    let err = client.missing_kbs(ID).await.unwrap_err();
+
+    match &err {
+        Error::Timeout { which, limit, .. } => {
+            assert_eq!(*which, "request");
+            assert_eq!(*limit, Some(Duration::from_millis(200)));
+        }
+        other => panic!("expected Error::Timeout, got {other:?}"),
+    }
+    assert!(
+        err.to_string().contains("request timeout (200 ms) ran out"),
+        "{err}"
+    );
+    slow.assert_calls(1);
+}
