@@ -2,25 +2,14 @@
 
 mod common;
 
-use common::client;
+use common::{client, kb};
 use defender_tvm::Error;
 use defender_tvm::mock::MockServerExt;
-use defender_tvm::types::{PublicProductFixDto, PublicProductFixDtoCollection};
+use defender_tvm::types::PublicProductFixDtoCollection;
 use futures::{StreamExt, TryStreamExt};
 use httpmock::{Mock, MockServer};
 
 const ID: &str = "microsoft-_-edge";
-
-fn kb(id: &str) -> PublicProductFixDto {
-    PublicProductFixDto {
-        id: id.to_owned(),
-        name: None,
-        products_names: vec![],
-        url: None,
-        machine_missed_on: 1,
-        cve_addressed: 1,
-    }
-}
 
 /// Serves a listing whose pages hold `pages[i]`; returns one mock per page.
 fn listing<'a>(server: &'a MockServer, pages: &[&[&str]]) -> Vec<Mock<'a>> {

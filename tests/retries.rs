@@ -4,54 +4,54 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime};
 
-use common::TOKEN;
+use common::{Capture, TOKEN, kb};
 use defender_tvm::mock::MockServerExt;
-use defender_tvm::types::{PublicProductFixDto, PublicProductFixDtoCollection};
+use defender_tvm::types::PublicProductFixDtoCollection;
 use defender_tvm::{Client, Error, RateLimit, RetryPolicy};
 use httpmock::MockServer;
 use reqwest::StatusCode;
+use tracing::Instrument;
 
 const ID: &str = "microsoft-_-edge";
 const OK_BODY: &str = r#"{"value":[]}"#;
 
-/// Tracing output of the current thread (the test runtime is single-threaded).
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Capture {
-    fn start() -> (Self, tracing::subscriber::DefaultGuard) {
+/// The tracing output of this test binary: one global subscriber (scoped subscribers race with
+/// tracing's callsite cache when tests run in parallel). Each test runs its calls in a span named
+/// after it and reads back only that span's events.
+fn traces() -> &'static Capture {
+    static TRACES: OnceLock<Capture> = OnceLock::new();
+    TRACES.get_or_init(|| {
         let capture = Capture::default();
         let writer = capture.clone();
-        let subscriber = tracing_subscriber::fmt()
+        tracing_subscriber::fmt()
             .with_ansi(false)
             .with_max_level(tracing::Level::DEBUG)
             .with_writer(move || writer.clone())
-            .finish();
-        (capture, tracing::subscriber::set_default(subscriber))
-    }
+            .init();
+        capture
+    })
+}
 
-    /// The retry events captured so far.
-    fn retries(&self) -> Vec<String> {
-        String::from_utf8_lossy(&self.0.lock().unwrap())
-            .lines()
-            .filter(|line| line.contains("retrying after a transient failure"))
-            .map(str::to_owned)
-            .collect()
-    }
+/// A span for the calls of test `name`.
+fn span(name: &'static str) -> tracing::Span {
+    traces();
+    tracing::info_span!("test", name)
+}
+
+/// The retry events of test `name`'s span.
+fn retries(name: &str) -> Vec<String> {
+    let marker = format!("test{{name=\"{name}\"}}");
+    traces()
+        .text()
+        .lines()
+        .filter(|line| {
+            line.contains(&marker) && line.contains("retrying after a transient failure")
+        })
+        .map(str::to_owned)
+        .collect()
 }
 
 fn client(server: &MockServer, policy: RetryPolicy) -> Client {
@@ -97,13 +97,14 @@ fn failing_then_ok<'a>(
 
 #[tokio::test]
 async fn a_429_with_retry_after_seconds_waits_that_long_then_succeeds() {
-    let (capture, _guard) = Capture::start();
+    const TEST: &str = "a_429_with_retry_after_seconds";
     let server = MockServer::start_async().await;
     let (limited, ok) = failing_then_ok(&server, 429, &[("retry-after", "2")], 1);
     let started = Instant::now();
 
     client(&server, RetryPolicy::default())
         .missing_kbs(ID)
+        .instrument(span(TEST))
         .await
         .unwrap();
 
@@ -114,7 +115,7 @@ async fn a_429_with_retry_after_seconds_waits_that_long_then_succeeds() {
     );
     limited.assert_calls(1);
     ok.assert_calls(1);
-    let retries = capture.retries();
+    let retries = retries(TEST);
     assert_eq!(retries.len(), 1, "{retries:?}");
     for part in [
         "operation=\"get_missing_kbs_by_software_id\"",
@@ -129,19 +130,20 @@ async fn a_429_with_retry_after_seconds_waits_that_long_then_succeeds() {
 
 #[tokio::test]
 async fn a_retry_after_http_date_is_waited_for() {
-    let (capture, _guard) = Capture::start();
+    const TEST: &str = "a_retry_after_http_date";
     let server = MockServer::start_async().await;
     let date = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(3));
     let (limited, ok) = failing_then_ok(&server, 429, &[("retry-after", &date)], 1);
 
     client(&server, RetryPolicy::default())
         .missing_kbs(ID)
+        .instrument(span(TEST))
         .await
         .unwrap();
 
     limited.assert_calls(1);
     ok.assert_calls(1);
-    let retries = capture.retries();
+    let retries = retries(TEST);
     let wait_ms: u64 = retries[0]
         .split("wait_ms=")
         .nth(1)
@@ -225,7 +227,7 @@ async fn exhausted_attempts_give_an_error_carrying_the_last_status() {
 
 #[tokio::test]
 async fn connection_failures_are_retried_with_backoff() {
-    let (capture, _guard) = Capture::start();
+    const TEST: &str = "connection_failures";
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -238,25 +240,18 @@ async fn connection_failures_are_retried_with_backoff() {
         .build()
         .unwrap();
 
-    let err = client.missing_kbs(ID).await.unwrap_err();
+    let err = client
+        .missing_kbs(ID)
+        .instrument(span(TEST))
+        .await
+        .unwrap_err();
 
     assert!(matches!(err, Error::Transport(_)), "{err:?}");
     assert_eq!(
-        capture.retries().len(),
+        retries(TEST).len(),
         2,
         "two retries after the first attempt"
     );
-}
-
-fn kb(id: &str) -> PublicProductFixDto {
-    PublicProductFixDto {
-        id: id.to_owned(),
-        name: None,
-        products_names: vec![],
-        url: None,
-        machine_missed_on: 1,
-        cve_addressed: 1,
-    }
 }
 
 fn page(ids: &[&str], next: Option<String>) -> PublicProductFixDtoCollection {

@@ -4,9 +4,9 @@
 //! API, gets a 401, and fails a sign-in, then searches the capture. httpmock's own events are left
 //! out: they are the servers' side, which receives the secret and the token by design.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+mod common;
 
+use common::Capture;
 use defender_tvm::mock::MockServerExt;
 use defender_tvm::{Client, ClientBuilder};
 use httpmock::MockServer;
@@ -18,20 +18,6 @@ use tracing_subscriber::util::SubscriberInitExt;
 const SECRET: &str = "client-secret-Z9~leak";
 const TOKEN: &str = "eyJ0eXAiOiJKV1Qi.leak-me-not";
 const ID: &str = "microsoft-_-edge";
-
-/// Everything the subscriber writes.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[tokio::test]
 async fn secrets_and_tokens_appear_in_no_trace_debug_or_error() {
@@ -108,7 +94,7 @@ async fn secrets_and_tokens_appear_in_no_trace_debug_or_error() {
     bearer.missing_kbs(ID).await.unwrap();
     shown += &format!("{bearer:?}");
 
-    let traces = String::from_utf8_lossy(&capture.0.lock().unwrap()).into_owned();
+    let traces = capture.text();
     assert!(
         traces.contains("acquired an access token"),
         "the capture works and holds the crate's events"

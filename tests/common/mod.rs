@@ -1,6 +1,10 @@
 //! Helpers shared by the contract tests.
 #![allow(dead_code)]
 
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use defender_tvm::types::PublicProductFixDto;
 use defender_tvm::{Client, RateLimit, RetryPolicy};
 use httpmock::MockServer;
 
@@ -40,4 +44,37 @@ pub fn client(server: &MockServer) -> Client {
 /// The raw path the service is called on for a software id that needs no encoding.
 pub fn missing_kbs_path(id: &str) -> String {
     format!("/api/Software/{id}/getmissingkbs")
+}
+
+/// A missing KB with only its id set to something meaningful.
+pub fn kb(id: &str) -> PublicProductFixDto {
+    PublicProductFixDto {
+        id: id.to_owned(),
+        name: None,
+        products_names: vec![],
+        url: None,
+        machine_missed_on: 1,
+        cve_addressed: 1,
+    }
+}
+
+/// Everything a tracing subscriber writes, for tests that read traces.
+#[derive(Clone, Default)]
+pub struct Capture(pub Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Capture {
+    /// What was captured so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
 }
