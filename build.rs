@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use proc_macro2::TokenStream;
-use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle};
+use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TypeImpl};
 
 const SPEC: &str = "openapi/defender-tvm.yaml";
 
@@ -58,7 +58,13 @@ fn settings() -> Result<GenerationSettings, String> {
         .with_hooks(HooksMode::Expected)
         // The facade's per-call context, reachable from the hooks.
         .with_inner_type(context)
-        .with_derive("schemars::JsonSchema");
+        .with_derive("schemars::JsonSchema")
+        // A forward-compatible enum: an unknown severity must not fail a whole page.
+        .with_replacement(
+            "VulnerabilitySeverity",
+            "crate::Severity",
+            [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
+        );
     Ok(settings)
 }
 

@@ -9,8 +9,6 @@ use reqwest::Url;
 use crate::client_secret::ClientSecretCredential;
 use crate::credential::{Credential, StaticToken};
 use crate::hooks::CallContext;
-use crate::operation::GET_MISSING_KBS_BY_SOFTWARE_ID;
-use crate::paging::Pager;
 use crate::rate_limit::Limiter;
 use crate::token_cache::TokenCache;
 use crate::types::PublicProductFixDto;
@@ -38,7 +36,7 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// ```
 #[derive(Clone, Debug)]
 pub struct Client {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
 }
 
 /// What all clones of a [`Client`] share.
@@ -132,39 +130,6 @@ impl Client {
     /// ```
     pub async fn missing_kbs(&self, software_id: &str) -> Result<Vec<PublicProductFixDto>, Error> {
         self.missing_kbs_pages(software_id).collect_items().await
-    }
-
-    /// The missing KBs of a software as a lazy stream of pages (`.items()` for items), fetched
-    /// as they are consumed: memory stays at about one page however long the listing.
-    ///
-    /// ```no_run
-    /// use futures::TryStreamExt;
-    ///
-    /// # async fn run(client: defender_tvm::Client) -> Result<(), defender_tvm::Error> {
-    /// let mut kbs = client.missing_kbs_pages("microsoft-_-edge").items();
-    /// while let Some(kb) = kbs.try_next().await? {
-    ///     println!("KB{}", kb.id);
-    /// }
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn missing_kbs_pages(&self, software_id: &str) -> Pager<PublicProductFixDto> {
-        use progenitor_client::ClientInfo as _;
-        let operation = &GET_MISSING_KBS_BY_SOFTWARE_ID;
-        let checked = path_segment::check("software id", software_id);
-        let id = software_id.to_owned();
-        let call = self.generated();
-        Pager::new(
-            Arc::clone(&self.shared),
-            operation,
-            Box::pin(async move {
-                checked?;
-                match call.get_missing_kbs_by_software_id().id(id).send().await {
-                    Ok(page) => Ok(page.into_inner()),
-                    Err(e) => Err(call.inner().error(e, operation).await),
-                }
-            }),
-        )
     }
 }
 

@@ -49,6 +49,7 @@ pub mod generated {
 
     include!(concat!(env!("OUT_DIR"), "/client.rs"));
 }
+mod filter;
 mod hooks;
 #[cfg(feature = "mock")]
 pub mod mock;
@@ -58,12 +59,15 @@ mod path_segment;
 mod rate_limit;
 mod retry;
 mod secret;
+mod severity;
+mod software;
 mod token_cache;
 
 pub use client::{Client, ClientBuilder};
 pub use cloud::Cloud;
 pub use credential::{AccessToken, Credential};
 pub use error::{ApiError, AuthError, Error};
+pub use filter::{SoftwareField, SoftwareFilter};
 pub use generated::types;
 pub use generated::types::PublicProductFixDto;
 pub use hooks::CallContext;
@@ -73,6 +77,8 @@ pub use rate_limit::RateLimit;
 pub use reqwest::StatusCode;
 pub use retry::RetryPolicy;
 pub use secret::Secret;
+pub use severity::Severity;
+pub use software::{MAX_TOP, SoftwareQuery};
 
 // The README's examples compile as doctests.
 #[doc = include_str!("../README.md")]

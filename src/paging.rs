@@ -33,11 +33,24 @@ pub(crate) trait ODataPage: DeserializeOwned + Send + 'static {
     fn into_parts(self) -> (Vec<Self::Item>, Option<String>);
 }
 
-impl ODataPage for types::PublicProductFixDtoCollection {
-    type Item = types::PublicProductFixDto;
-    fn into_parts(self) -> (Vec<Self::Item>, Option<String>) {
-        (self.value, self.odata_next_link.map(String::from))
-    }
+/// Each generated collection type is a page of its item type.
+macro_rules! odata_pages {
+    ($($collection:ident => $item:ident),* $(,)?) => {$(
+        impl ODataPage for types::$collection {
+            type Item = types::$item;
+            fn into_parts(self) -> (Vec<Self::Item>, Option<String>) {
+                (self.value, self.odata_next_link.map(String::from))
+            }
+        }
+    )*};
+}
+
+odata_pages! {
+    PublicProductFixDtoCollection => PublicProductFixDto,
+    SoftwareCollection => Software,
+    SoftwareVersionDistributionCollection => SoftwareVersionDistribution,
+    VulnerabilityCollection => Vulnerability,
+    MachineReferenceCollection => MachineReference,
 }
 
 /// One page of a listing.
@@ -97,6 +110,43 @@ impl<T: Send + 'static> Pager<T> {
         });
         Self {
             pages: pages.boxed(),
+        }
+    }
+
+    /// A listing paged with `$top` and `$skip` instead of next links: `fetch(top, skip)` gets
+    /// each page, starting at `skip`, `page_size` items at a time. It ends at the first empty
+    /// page, not at the first short one, so a service that returns fewer items than asked per
+    /// page (a server-side cap) still yields everything; the cost is one request at the end.
+    /// Next links in these pages are not followed (the `$skip` sequence already covers them).
+    pub(crate) fn by_skip<P, F>(page_size: u32, skip: u64, fetch: F) -> Self
+    where
+        P: ODataPage<Item = T>,
+        F: Fn(u32, u64) -> BoxFuture<'static, Result<P, Error>> + Send + 'static,
+    {
+        let pages = stream::try_unfold(Some(skip), move |skip| {
+            let page = skip.map(|skip| (skip, fetch(page_size, skip)));
+            async move {
+                let Some((skip, page)) = page else {
+                    return Ok(None);
+                };
+                let (items, _) = page.await?.into_parts();
+                let next = (!items.is_empty()).then(|| skip + items.len() as u64);
+                let page = Page {
+                    items,
+                    next_link: None,
+                };
+                Ok(Some((page, next)))
+            }
+        });
+        Self {
+            pages: pages.boxed(),
+        }
+    }
+
+    /// A listing that fails at once (refused input), sending nothing.
+    pub(crate) fn failed(error: Error) -> Self {
+        Self {
+            pages: stream::once(async move { Err(error) }).boxed(),
         }
     }
 

@@ -5,7 +5,10 @@
 use std::collections::BTreeSet;
 
 use defender_tvm::types::{
-    ODataError, ODataErrorDetail, PublicProductFixDto, PublicProductFixDtoCollection,
+    MachineReference, MachineReferenceCollection, ODataError, ODataErrorDetail,
+    PublicProductFixDto, PublicProductFixDtoCollection, Software, SoftwareCollection,
+    SoftwareVersionDistribution, SoftwareVersionDistributionCollection, Vulnerability,
+    VulnerabilityCollection,
 };
 use schemars::JsonSchema;
 use serde_json::Value;
@@ -52,4 +55,14 @@ fn generated_types_have_exactly_the_properties_of_the_spec() {
     assert_matches_spec::<PublicProductFixDtoCollection>("PublicProductFixDtoCollection");
     assert_matches_spec::<ODataError>("ODataError");
     assert_matches_spec::<ODataErrorDetail>("ODataErrorDetail");
+    assert_matches_spec::<Software>("Software");
+    assert_matches_spec::<SoftwareCollection>("SoftwareCollection");
+    assert_matches_spec::<SoftwareVersionDistribution>("SoftwareVersionDistribution");
+    assert_matches_spec::<SoftwareVersionDistributionCollection>(
+        "SoftwareVersionDistributionCollection",
+    );
+    assert_matches_spec::<Vulnerability>("Vulnerability");
+    assert_matches_spec::<VulnerabilityCollection>("VulnerabilityCollection");
+    assert_matches_spec::<MachineReference>("MachineReference");
+    assert_matches_spec::<MachineReferenceCollection>("MachineReferenceCollection");
 }

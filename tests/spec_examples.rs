@@ -5,7 +5,7 @@
 mod common;
 
 use common::client;
-use defender_tvm::{Client, Error};
+use defender_tvm::{Client, Error, SoftwareQuery};
 use httpmock::MockServer;
 use serde_json::{Value, json};
 
@@ -17,6 +17,8 @@ struct Example {
     path: String,
     status: u16,
     body: Value,
+    /// The application permission the operation's `security` requires.
+    permission: String,
 }
 
 fn spec() -> Value {
@@ -70,6 +72,10 @@ fn examples() -> Vec<Example> {
             );
             let path = concrete_path(&spec, template, &parameters);
             let operation_id = operation["operationId"].as_str().expect("operationId");
+            let permission = operation
+                .pointer("/security/1/entraClientCredentials/0")
+                .and_then(Value::as_str)
+                .unwrap_or_else(|| panic!("{operation_id} names its permission in security"));
             for (status, response) in operation["responses"].as_object().expect("responses") {
                 let response = resolve(&spec, response);
                 let Some(media) = response.pointer("/content/application~1json") else {
@@ -85,6 +91,7 @@ fn examples() -> Vec<Example> {
                         path: path.clone(),
                         status: status.parse().expect("a numeric status"),
                         body,
+                        permission: permission.to_owned(),
                     });
                 }
             }
@@ -93,25 +100,43 @@ fn examples() -> Vec<Example> {
     found
 }
 
-/// Calls the facade method of an operation; its items come back as JSON.
+/// Calls the facade method of an operation; what it returns comes back as JSON (the items of a
+/// collection, or the entity).
 async fn call(client: &Client, operation_id: &str, path: &str) -> Result<Value, Error> {
-    let segment = |i: usize| path.split('/').nth(i).expect("a path segment").to_owned();
+    // `/api/Software/{Id}/...` and `/api/machines/{machineId}/...`; none for `/api/Software`.
+    let id = path.split('/').nth(3).unwrap_or_default().to_owned();
     match operation_id {
-        "get_missing_kbs_by_software_id" => client
-            .missing_kbs(&segment(3))
+        "get_missing_kbs_by_software_id" => client.missing_kbs(&id).await.map(|v| json!(v)),
+        // One `$top` request: the mock answers every request with the same page.
+        "list_software" => client
+            .software(SoftwareQuery::new().top(10))
+            .collect_items()
             .await
-            .map(|items| json!(items)),
+            .map(|v| json!(v)),
+        "get_software_by_id" => client.software_by_id(&id).await.map(|v| json!(v)),
+        "list_software_version_distribution" => {
+            client.software_distributions(&id).await.map(|v| json!(v))
+        }
+        "list_vulnerabilities_by_software" => {
+            client.software_vulnerabilities(&id).await.map(|v| json!(v))
+        }
+        "list_machines_by_software" => client.software_machines(&id).await.map(|v| json!(v)),
+        "get_missing_kbs_by_machine_id" => client.machine_missing_kbs(&id).await.map(|v| json!(v)),
         other => panic!("the examples walker does not know {other}: add it to `call`"),
     }
 }
 
-/// The example as the generated types serialize it: absent and null optional fields, and empty
-/// arrays, are not written back.
+/// The example as the generated types serialize it: absent and null optional fields, empty
+/// arrays and OData annotations are not written back.
 fn normalized(value: &Value) -> Value {
     match value {
         Value::Object(map) => Value::Object(
             map.iter()
-                .filter(|(_, v)| !v.is_null() && v.as_array().is_none_or(|a| !a.is_empty()))
+                .filter(|(k, v)| {
+                    !k.starts_with("@odata.")
+                        && !v.is_null()
+                        && v.as_array().is_none_or(|a| !a.is_empty())
+                })
                 .map(|(k, v)| (k.clone(), normalized(v)))
                 .collect(),
         ),
@@ -143,8 +168,12 @@ async fn every_example_in_the_spec_is_served_and_decoded_to_its_values() {
         let result = call(&client(&server), &example.operation_id, &example.path).await;
 
         if (200..300).contains(&example.status) {
-            let items = result.unwrap_or_else(|e| panic!("{what}: {e}"));
-            assert_eq!(items, normalized(&example.body["value"]), "{what}");
+            let decoded = result.unwrap_or_else(|e| panic!("{what}: {e}"));
+            let expected = match example.body.get("value") {
+                Some(items) => normalized(items),
+                None => normalized(&example.body),
+            };
+            assert_eq!(decoded, expected, "{what}");
         } else {
             let err = result.expect_err(&what);
             let detail = &example.body["error"];
@@ -160,6 +189,14 @@ async fn every_example_in_the_spec_is_served_and_decoded_to_its_values() {
                 "{what}"
             );
             assert_eq!(err.target(), detail["target"].as_str(), "{what}");
+            if example.status == 403 {
+                let api = err.api().expect("an API error");
+                assert_eq!(api.application_permission(), example.permission, "{what}");
+                assert!(
+                    err.to_string().contains(&example.permission),
+                    "{what}: {err}"
+                );
+            }
         }
     }
 }
