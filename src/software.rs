@@ -77,6 +77,12 @@ impl SoftwareQuery {
                  top to page through all items)"
             )));
         }
+        if let Some(skip) = self.skip.filter(|&skip| i64::try_from(skip).is_err()) {
+            return Err(Error::invalid_input(format!(
+                "$skip is {skip}; the service takes at most {}",
+                i64::MAX
+            )));
+        }
         if let Some(size) = self.page_size.filter(|&s| s == 0 || s > MAX_TOP) {
             return Err(Error::invalid_input(format!(
                 "the page size is {size}; it must be 1 to {MAX_TOP}"

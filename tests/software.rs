@@ -233,6 +233,7 @@ async fn top_over_ten_thousand_and_bad_page_sizes_are_refused_unsent() {
         SoftwareQuery::new().top(10_001),
         SoftwareQuery::new().page_size(0),
         SoftwareQuery::new().page_size(10_001),
+        SoftwareQuery::new().skip(u64::MAX),
     ] {
         let err = client
             .software(query.clone())
