@@ -76,8 +76,10 @@ impl CallContext {
         let mut refreshed = false;
         loop {
             let replay = request.try_clone();
-            self.shared.limiter.acquire().await;
+            let permit = self.shared.limiter.acquire().await;
             let outcome = self.execute(request).await;
+            // The response has arrived: the call counts as completed now.
+            drop(permit);
             self.attempts.store(attempt, Ordering::Relaxed);
             // A request whose body cannot be replayed is sent once (none of this API's).
             let Some(mut next) = replay else {

@@ -21,6 +21,7 @@
 //! - the facade: [`Client`] and [`ClientBuilder`] (configuration, authentication, paging),
 //!   [`Error`] (one error type), [`Cloud`] (where requests go);
 //! - [`mock`] (feature `mock`): typed httpmock helpers generated from the same spec.
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 // Nothing a caller or a server sends may panic the facade.
 #![warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)]

@@ -2,15 +2,16 @@
 //! minute and 1,500 an hour, per application and tenant), so bulk jobs run at the service's pace
 //! instead of collecting 429s.
 //!
-//! Sliding windows: a call may start when, in every window, fewer calls than the budget started
-//! within the window's length before it. One limiter is shared by all clones of a client (they are
-//! the same application). Waiting is a plain `tokio` sleep: dropping the call's future stops it,
-//! and a call that never started takes no share of any budget.
+//! Sliding windows: a call may start when, in every window, fewer calls than the budget are in
+//! flight or completed within the window's length before it (see [`Limiter`] for why completion,
+//! not start, is what counts). One limiter is shared by all clones of a client (they are the same
+//! application). Waiting is a plain `tokio` sleep: dropping the call's future stops it, and a call
+//! that never started takes no share of any budget.
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use tokio::sync::Mutex;
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 /// Budgets for the client-side rate limit. The default is the service's documented limit:
@@ -67,11 +68,48 @@ impl RateLimit {
 }
 
 /// Enforces a [`RateLimit`].
+///
+/// The service counts calls when they *arrive*, and a call arrives some time after the client
+/// lets it start. So a call holds its place while it is in flight, and is counted at the moment
+/// it *completes* (which is after it arrived). Then no window of arrivals can exceed a budget:
+/// for the calls that arrive within one window, when the last of them was let start, each of
+/// the others was either in flight or had completed within that window, so all were counted.
 #[derive(Debug)]
 pub(crate) struct Limiter {
     windows: Vec<(usize, Duration)>,
-    /// Start times of the most recent calls, oldest first, as many as the largest budget.
-    started: Mutex<VecDeque<Instant>>,
+    state: std::sync::Mutex<State>,
+    /// Woken when a call completes (a place may have become free).
+    completed: Notify,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    in_flight: usize,
+    /// Completion times of the most recent calls, oldest first, as many as the largest budget.
+    completions: VecDeque<Instant>,
+}
+
+/// A started call's place in the budget; dropping it counts the call as completed now.
+#[derive(Debug)]
+pub(crate) struct Permit<'a> {
+    limiter: Option<&'a Limiter>,
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        let Some(limiter) = self.limiter else {
+            return;
+        };
+        let keep = limiter.keep();
+        if let Ok(mut state) = limiter.state.lock() {
+            state.in_flight = state.in_flight.saturating_sub(1);
+            state.completions.push_back(Instant::now());
+            if state.completions.len() > keep {
+                state.completions.pop_front();
+            }
+        }
+        limiter.completed.notify_waiters();
+    }
 }
 
 impl Limiter {
@@ -82,53 +120,79 @@ impl Limiter {
                 .iter()
                 .map(|&(calls, per)| (calls as usize, per))
                 .collect(),
-            started: Mutex::new(VecDeque::new()),
+            state: std::sync::Mutex::new(State::default()),
+            completed: Notify::new(),
         }
     }
 
-    /// Waits until a call may start within every budget, and counts it as started.
-    pub(crate) async fn acquire(&self) {
-        let Some(keep) = self.windows.iter().map(|&(calls, _)| calls).max() else {
-            return;
-        };
+    fn keep(&self) -> usize {
+        self.windows
+            .iter()
+            .map(|&(calls, _)| calls)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Waits until a call may start within every budget; the call holds the returned permit
+    /// until its response has arrived.
+    pub(crate) async fn acquire(&self) -> Permit<'_> {
+        if self.windows.is_empty() {
+            return Permit { limiter: None };
+        }
         loop {
+            // Register for completions before looking, so none is missed in between.
+            let completed = self.completed.notified();
             let wait_until = {
-                let mut started = self.started.lock().await;
-                let now = Instant::now();
-                match self.next_slot(&started, now) {
-                    None => {
-                        started.push_back(now);
-                        if started.len() > keep {
-                            started.pop_front();
-                        }
-                        return;
+                let Ok(mut state) = self.state.lock() else {
+                    return Permit { limiter: None };
+                };
+                match self.next_slot(&state, Instant::now()) {
+                    Ok(()) => {
+                        state.in_flight += 1;
+                        return Permit {
+                            limiter: Some(self),
+                        };
                     }
-                    Some(at) => at,
+                    Err(at) => at,
                 }
             };
             tracing::debug!(
                 wait_ms = wait_until
-                    .saturating_duration_since(Instant::now())
-                    .as_millis() as u64,
+                    .map(|at| at.saturating_duration_since(Instant::now()).as_millis() as u64),
                 "waiting for the client-side rate limit"
             );
-            tokio::time::sleep_until(wait_until).await;
+            match wait_until {
+                Some(at) => {
+                    tokio::select! {
+                        () = tokio::time::sleep_until(at) => {}
+                        () = completed => {}
+                    }
+                }
+                None => completed.await,
+            }
         }
     }
 
-    /// When the next call may start, if not now: in a window full at `now`, when its oldest
-    /// counted call leaves it.
-    fn next_slot(&self, started: &VecDeque<Instant>, now: Instant) -> Option<Instant> {
-        self.windows
-            .iter()
-            .filter_map(|&(calls, per)| {
-                // The call `calls` places back from the newest: while it is inside the window,
-                // the window is full.
-                let index = started.len().checked_sub(calls)?;
-                let boundary = started[index] + per;
-                (boundary > now).then_some(boundary)
-            })
-            .max()
+    /// `Ok` if a call may start at `now`; else when to look again (`None`: when a call in
+    /// flight completes).
+    fn next_slot(&self, state: &State, now: Instant) -> Result<(), Option<Instant>> {
+        let mut wait: Option<Instant> = None;
+        for &(calls, per) in &self.windows {
+            if state.in_flight >= calls {
+                // Only a completion can free a place; it will wake us.
+                return Err(None);
+            }
+            // Completed calls that still count: the newest `calls - in_flight` of them decide.
+            let room = calls - state.in_flight;
+            let Some(index) = state.completions.len().checked_sub(room) else {
+                continue;
+            };
+            let boundary = state.completions[index] + per;
+            if boundary > now {
+                wait = Some(wait.map_or(boundary, |w| w.max(boundary)));
+            }
+        }
+        wait.map_or(Ok(()), |at| Err(Some(at)))
     }
 }
 
@@ -140,7 +204,7 @@ mod tests {
     async fn starts(limiter: &Limiter, n: usize) -> Vec<Instant> {
         let mut starts = Vec::with_capacity(n);
         for _ in 0..n {
-            limiter.acquire().await;
+            drop(limiter.acquire().await);
             starts.push(Instant::now());
         }
         starts
@@ -197,7 +261,7 @@ mod tests {
             .map(|_| {
                 let limiter = limiter.clone();
                 tokio::spawn(async move {
-                    limiter.acquire().await;
+                    drop(limiter.acquire().await);
                     Instant::now()
                 })
             })
@@ -216,14 +280,39 @@ mod tests {
     async fn a_dropped_wait_takes_no_share_of_the_budget() {
         let limiter = Limiter::new(&RateLimit::new().window(1, Duration::from_secs(10)));
         let begin = Instant::now();
-        limiter.acquire().await;
+        drop(limiter.acquire().await);
 
         // Give up waiting after a second: the future is dropped mid-wait.
         let gave_up = tokio::time::timeout(Duration::from_secs(1), limiter.acquire()).await;
         assert!(gave_up.is_err());
 
-        limiter.acquire().await;
+        drop(limiter.acquire().await);
         assert_eq!(Instant::now(), begin + Duration::from_secs(10));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_call_in_flight_holds_its_place_and_counts_from_its_completion() {
+        let limiter = Limiter::new(&RateLimit::new().window(2, Duration::from_secs(10)));
+        let begin = Instant::now();
+        let first = limiter.acquire().await;
+        let second = limiter.acquire().await;
+
+        // Both places are in flight until the first call completes at 30 s; it then counts for
+        // 10 s from its completion, so a third call starts at 40 s, not at 10 s.
+        let release = async {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            drop(first);
+        };
+        let ((), third) = tokio::join!(release, async {
+            drop(limiter.acquire().await);
+            Instant::now()
+        });
+        assert_eq!(third, begin + Duration::from_secs(40));
+
+        // The second call still holds a place: the next starts when the third leaves the window.
+        drop(limiter.acquire().await);
+        assert_eq!(Instant::now(), begin + Duration::from_secs(50));
+        drop(second);
     }
 
     #[tokio::test(start_paused = true)]
