@@ -186,7 +186,9 @@ impl CallContext {
             return kept;
         }
         let error = match error {
-            progenitor_client::Error::CommunicationError(e) => self.shared.transport_error(e),
+            // Sending or reading the body: a timeout says which limit ran out.
+            progenitor_client::Error::CommunicationError(e)
+            | progenitor_client::Error::ResponseBodyError(e) => self.shared.transport_error(e),
             other => {
                 let status = StatusCode::from_u16(self.last_status.load(Ordering::Relaxed)).ok();
                 Error::from_generated(other, status, operation).await
