@@ -47,16 +47,16 @@ fn generate() -> Result<(), String> {
 }
 
 fn settings() -> Result<GenerationSettings, String> {
-    let context: TokenStream = "crate::hooks::CallContext"
+    let context: TokenStream = "std::sync::Arc<crate::transport::Transport>"
         .parse()
         .map_err(|e| format!("inner type: {e}"))?;
     let mut settings = GenerationSettings::new();
     settings
         .with_interface(InterfaceStyle::Builder)
-        // Auth and response bookkeeping live in the facade's `ClientHooks` implementation;
-        // `Expected` makes a missing implementation a compile error instead of a silent no-op.
+        // Every generated request enters the one sending path through `ClientHooks`
+        // (`src/transport/hooks.rs`); `Expected` makes a missing implementation a compile error.
         .with_hooks(HooksMode::Expected)
-        // The facade's per-call context, reachable from the hooks.
+        // The client's one sending path, reachable from the hooks (no per-call state).
         .with_inner_type(context)
         .with_derive("schemars::JsonSchema")
         // A forward-compatible enum: an unknown severity must not fail a whole page.

@@ -307,7 +307,7 @@ fn sdk(server: &Server) -> Client {
     Client::builder()
         .base_url(server.base_url())
         .bearer_token(TOKEN)
-        .rate_limit(RateLimit::unlimited())
+        .rate_limit(RateLimit::disabled())
         .build()
         .unwrap()
 }
@@ -443,7 +443,7 @@ async fn main() {
         for (id, pages) in [("ten-pages", 10), ("pages", 100)] {
             let peak = peak_growth(async {
                 let count = client
-                    .missing_kbs_pages(id)
+                    .missing_kbs(id)
                     .items()
                     .try_fold(0usize, |n, _| async move { Ok(n + 1) })
                     .await
@@ -475,7 +475,7 @@ async fn main() {
             .base_url(server.base_url())
             .authority_host(server.base_url())
             .client_secret("tenant", "client", "secret")
-            .rate_limit(RateLimit::unlimited())
+            .rate_limit(RateLimit::disabled())
             .build()
             .unwrap();
         let fixed = sdk(&server);
@@ -507,13 +507,13 @@ async fn main() {
         let client = Client::builder()
             .base_url(server.base_url())
             .bearer_token(TOKEN)
-            .rate_limit(RateLimit::new().window(LIMIT_CALLS as u32, LIMIT_WINDOW))
-            .retry(RetryPolicy::none())
+            .rate_limit(RateLimit::new(LIMIT_CALLS as u32, LIMIT_WINDOW))
+            .retry(RetryPolicy::disabled())
             .build()
             .unwrap();
         let start = Instant::now();
         let failures = futures::stream::iter(0..calls)
-            .map(|_| client.missing_kbs("limited"))
+            .map(|_| client.missing_kbs("limited").collect_items())
             .buffer_unordered(16)
             .filter(|r| futures::future::ready(r.is_err()))
             .count()

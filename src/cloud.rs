@@ -7,11 +7,15 @@ use crate::Error;
 
 /// A Defender API endpoint: the global one, a nearer data centre, or a US Government cloud.
 ///
+/// Names parse from [`Cloud::name`] (`europe`, `gcc-high`, …) and from the short host codes
+/// (`eu`, `swa`, `ina`, …), ignoring case and `_`/`-`.
+///
 /// ```
 /// use defender_tvm::Cloud;
 ///
-/// assert_eq!(Cloud::Eu.base_url(), "https://eu.api.security.microsoft.com");
+/// assert_eq!(Cloud::Europe.base_url(), "https://eu.api.security.microsoft.com");
 /// assert_eq!("gcc-high".parse::<Cloud>().unwrap(), Cloud::GccHigh);
+/// assert_eq!("swa".parse::<Cloud>().unwrap(), Cloud::Switzerland);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
@@ -19,18 +23,20 @@ pub enum Cloud {
     /// Commercial cloud, global endpoint `https://api.security.microsoft.com` (the default).
     #[default]
     Global,
-    /// Commercial cloud, United States data centres.
-    Us,
-    /// Commercial cloud, European Union data centres.
-    Eu,
-    /// Commercial cloud, United Kingdom data centres.
-    Uk,
-    /// Commercial cloud, Australia data centres.
-    Au,
-    /// Commercial cloud, Switzerland data centres.
-    Swa,
-    /// Commercial cloud, India data centres.
-    Ina,
+    /// Commercial cloud, United States data centres (`us.`).
+    UnitedStates,
+    /// Commercial cloud, European Union data centres (`eu.`).
+    Europe,
+    /// Commercial cloud, United Kingdom data centres (`uk.`).
+    UnitedKingdom,
+    /// Commercial cloud, Australia data centres (`au.`).
+    Australia,
+    /// Commercial cloud, Switzerland data centres (`swa.`).
+    Switzerland,
+    /// Commercial cloud, India data centres (`ina.`).
+    India,
+    /// Commercial cloud, United Arab Emirates data centres (`aea.`).
+    UnitedArabEmirates,
     /// US Government Community Cloud (GCC).
     Gcc,
     /// US Government GCC High.
@@ -41,14 +47,15 @@ pub enum Cloud {
 
 impl Cloud {
     /// Every cloud, in the order of the spec's `servers`.
-    pub const ALL: [Cloud; 10] = [
+    pub const ALL: [Cloud; 11] = [
         Cloud::Global,
-        Cloud::Us,
-        Cloud::Eu,
-        Cloud::Uk,
-        Cloud::Au,
-        Cloud::Swa,
-        Cloud::Ina,
+        Cloud::UnitedStates,
+        Cloud::Europe,
+        Cloud::UnitedKingdom,
+        Cloud::Australia,
+        Cloud::Switzerland,
+        Cloud::India,
+        Cloud::UnitedArabEmirates,
         Cloud::Gcc,
         Cloud::GccHigh,
         Cloud::Dod,
@@ -58,12 +65,13 @@ impl Cloud {
     pub fn base_url(self) -> &'static str {
         match self {
             Cloud::Global => "https://api.security.microsoft.com",
-            Cloud::Us => "https://us.api.security.microsoft.com",
-            Cloud::Eu => "https://eu.api.security.microsoft.com",
-            Cloud::Uk => "https://uk.api.security.microsoft.com",
-            Cloud::Au => "https://au.api.security.microsoft.com",
-            Cloud::Swa => "https://swa.api.security.microsoft.com",
-            Cloud::Ina => "https://ina.api.security.microsoft.com",
+            Cloud::UnitedStates => "https://us.api.security.microsoft.com",
+            Cloud::Europe => "https://eu.api.security.microsoft.com",
+            Cloud::UnitedKingdom => "https://uk.api.security.microsoft.com",
+            Cloud::Australia => "https://au.api.security.microsoft.com",
+            Cloud::Switzerland => "https://swa.api.security.microsoft.com",
+            Cloud::India => "https://ina.api.security.microsoft.com",
+            Cloud::UnitedArabEmirates => "https://aea.api.security.microsoft.com",
             Cloud::Gcc => "https://api-gcc.securitycenter.microsoft.us",
             Cloud::GccHigh | Cloud::Dod => "https://api-gov.securitycenter.microsoft.us",
         }
@@ -91,20 +99,37 @@ impl Cloud {
         }
     }
 
-    /// The name this cloud parses from (`global`, `us`, `eu`, …, `gcc`, `gcc-high`, `dod`).
+    /// The name this cloud displays as and parses from (`global`, `united-states`, `europe`,
+    /// …, `gcc`, `gcc-high`, `dod`).
     pub fn name(self) -> &'static str {
         match self {
             Cloud::Global => "global",
-            Cloud::Us => "us",
-            Cloud::Eu => "eu",
-            Cloud::Uk => "uk",
-            Cloud::Au => "au",
-            Cloud::Swa => "swa",
-            Cloud::Ina => "ina",
+            Cloud::UnitedStates => "united-states",
+            Cloud::Europe => "europe",
+            Cloud::UnitedKingdom => "united-kingdom",
+            Cloud::Australia => "australia",
+            Cloud::Switzerland => "switzerland",
+            Cloud::India => "india",
+            Cloud::UnitedArabEmirates => "united-arab-emirates",
             Cloud::Gcc => "gcc",
             Cloud::GccHigh => "gcc-high",
             Cloud::Dod => "dod",
         }
+    }
+
+    /// The short code of a regional endpoint (its host prefix: `us`, `eu`, `uk`, `au`, `swa`,
+    /// `ina`, `aea`), also accepted when parsing.
+    pub fn code(self) -> Option<&'static str> {
+        Some(match self {
+            Cloud::UnitedStates => "us",
+            Cloud::Europe => "eu",
+            Cloud::UnitedKingdom => "uk",
+            Cloud::Australia => "au",
+            Cloud::Switzerland => "swa",
+            Cloud::India => "ina",
+            Cloud::UnitedArabEmirates => "aea",
+            _ => return None,
+        })
     }
 }
 
@@ -117,16 +142,18 @@ impl fmt::Display for Cloud {
 impl FromStr for Cloud {
     type Err = Error;
 
-    /// Parses a name as [`Cloud::name`] gives it, ignoring case and `_`/`-`.
+    /// Parses a name as [`Cloud::name`] gives it, or a short code ([`Cloud::code`]), ignoring
+    /// case and `_`/`-`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let wanted = s.trim().to_ascii_lowercase().replace('_', "-");
         Cloud::ALL
             .into_iter()
-            .find(|cloud| cloud.name() == wanted)
+            .find(|cloud| cloud.name() == wanted || cloud.code() == Some(wanted.as_str()))
             .ok_or_else(|| {
                 let names: Vec<_> = Cloud::ALL.iter().map(|c| c.name()).collect();
                 Error::invalid_input(format!(
-                    "unknown cloud {s:?}; expected one of {}",
+                    "unknown cloud {s:?}; expected one of {} (or a region code: us, eu, uk, au, \
+                     swa, ina, aea)",
                     names.join(", ")
                 ))
             })

@@ -1,36 +1,32 @@
-//! The crate's one error type.
+//! The crate's one error type, and the payloads of its variants.
 //!
 //! Every failure is one kind a caller can match on: the service answered with an error status
 //! ([`Error::Api`]), signing in failed ([`Error::Auth`]), a response could not be decoded
-//! ([`Error::Decode`]), the request did not complete ([`Error::Transport`]), a listing could not be
-//! followed safely ([`Error::Paging`]), or the input was refused before anything was sent
-//! ([`Error::InvalidInput`]). Messages say what to do next; none contains a token or secret.
+//! ([`Error::Decode`]), the request did not complete ([`Error::Transport`]) or ran out of time
+//! ([`Error::Timeout`]), a listing could not be followed safely ([`Error::Paging`]), or the input
+//! was refused before anything was sent ([`Error::InvalidInput`]). Each variant wraps a
+//! `#[non_exhaustive]` struct, so fields can be added without breaking callers. Messages say what
+//! to do next; none contains a token or secret.
+//!
+//! This module only defines the types: the sending path (`transport/`) and sign-in (`auth/`)
+//! build them.
 
 use std::fmt;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use reqwest::StatusCode;
-use reqwest::header::{HeaderMap, RETRY_AFTER};
-
-use crate::generated::types::ODataError;
-use crate::operation::Operation;
-
-/// How many bytes of an unexpected body an error keeps (and reads, at most).
-const EXCERPT_BYTES: usize = 200;
-/// How much of an error body is read to look for the OData error inside.
-const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
 /// Everything that can go wrong when calling the API.
 ///
 /// ```
 /// # async fn run(client: defender_tvm::Client) {
-/// use defender_tvm::Error;
-/// use reqwest::StatusCode;
+/// use defender_tvm::{Error, StatusCode};
 ///
 /// match client.missing_kbs("microsoft-_-edge").await {
 ///     Ok(kbs) => println!("{} missing KBs", kbs.len()),
 ///     Err(e) if e.status() == Some(StatusCode::NOT_FOUND) => println!("no such software"),
 ///     Err(e) if e.code() == Some("TooManyRequests") => println!("slow down: {e}"),
+///     Err(Error::Auth(auth)) => eprintln!("check the app registration: {auth}"),
 ///     Err(e) => eprintln!("{e}"),
 /// }
 /// # }
@@ -45,37 +41,35 @@ pub enum Error {
     /// tenant, missing consent, ...), the token endpoint was unreachable, or a credential failed.
     Auth(Box<AuthError>),
     /// A response arrived, but its body is not what the contract describes.
-    Decode {
-        /// The HTTP status of the response, when known.
-        status: Option<StatusCode>,
-        /// The start of the body (at most 200 bytes, lossily decoded), to see what came instead.
-        excerpt: String,
-        /// What the decoder found wrong.
-        source: serde_json::Error,
-    },
+    Decode(Box<DecodeError>),
     /// The request did not complete: connection, TLS, or reading the body failed.
-    Transport(reqwest::Error),
+    Transport(Box<TransportError>),
     /// A time limit set on the builder ran out.
-    Timeout {
-        /// Which limit: [`ClientBuilder::connect_timeout`](crate::ClientBuilder::connect_timeout)
-        /// (`"connect"`) or [`ClientBuilder::timeout`](crate::ClientBuilder::timeout) (`"request"`).
-        which: &'static str,
-        /// The limit that ran out, if one was set.
-        limit: Option<Duration>,
-        /// What reqwest reported.
-        source: reqwest::Error,
-    },
+    Timeout(Box<TimeoutError>),
     /// A listing could not be followed safely: a next link that is not a URL, leaves the API
-    /// origin, or repeats (the service would loop forever).
-    Paging {
-        /// What was wrong with the next link.
-        message: String,
-    },
+    /// origin, or repeats (the service would loop forever), or a cap set on the pager.
+    Paging(PagingError),
     /// The caller's input (or configuration) was refused before anything was sent.
-    InvalidInput {
-        /// What is wrong and how to fix it.
-        message: String,
-    },
+    InvalidInput(InvalidInputError),
+}
+
+/// The permissions an operation needs, as Microsoft's documentation names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Permission {
+    /// The application permission, for example `Software.Read.All`.
+    pub application: &'static str,
+    /// The delegated permission, for example `Software.Read`.
+    pub delegated: &'static str,
+}
+
+impl Permission {
+    pub(crate) const fn new(application: &'static str, delegated: &'static str) -> Self {
+        Self {
+            application,
+            delegated,
+        }
+    }
 }
 
 /// An error status from the service, with the MDE error body when there was one.
@@ -100,7 +94,8 @@ pub struct ApiError {
     pub attempts: u32,
     /// Why the client stopped retrying early, when it did (a `Retry-After` over the cap).
     pub gave_up: Option<String>,
-    permission: (&'static str, &'static str),
+    /// The permissions the operation needs (named in the advice for 403).
+    pub permission: Permission,
 }
 
 /// Signing in failed: what Entra ID (or the credential) said, never the secret.
@@ -121,6 +116,184 @@ pub struct AuthError {
     /// Entra's correlation id, to quote to Microsoft support.
     pub correlation_id: Option<String>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+/// A response body that is not what the contract describes.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct DecodeError {
+    /// The `operationId` of the call whose response failed to decode.
+    pub operation: &'static str,
+    /// The HTTP status of the response.
+    pub status: Option<StatusCode>,
+    /// The start of the body (at most 200 bytes, lossily decoded), to see what came instead.
+    pub excerpt: String,
+    source: serde_json::Error,
+}
+
+/// A request that did not complete: the connection failed or was closed, or the body could not
+/// be read whole.
+///
+/// The underlying `reqwest` error is reachable through [`std::error::Error::source`], not as a
+/// field: this crate's public types do not depend on `reqwest`'s (see the crate's CHANGELOG).
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct TransportError {
+    /// The `operationId` of the call (or `token_request` for sign-in).
+    pub operation: &'static str,
+    /// How many times the request was sent (retries included).
+    pub attempts: u32,
+    source: reqwest::Error,
+}
+
+/// Which time limit ran out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TimeoutKind {
+    /// [`ClientBuilder::connect_timeout`](crate::ClientBuilder::connect_timeout).
+    Connect,
+    /// [`ClientBuilder::timeout`](crate::ClientBuilder::timeout): the whole request, body
+    /// included.
+    Request,
+}
+
+impl TimeoutKind {
+    /// The builder method that sets this limit.
+    pub fn setting(self) -> &'static str {
+        match self {
+            TimeoutKind::Connect => "connect_timeout",
+            TimeoutKind::Request => "timeout",
+        }
+    }
+}
+
+/// A time limit set on the builder ran out.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct TimeoutError {
+    /// The `operationId` of the call.
+    pub operation: &'static str,
+    /// Which limit.
+    pub kind: TimeoutKind,
+    /// The limit that ran out, if one was set.
+    pub limit: Option<Duration>,
+    source: reqwest::Error,
+}
+
+/// A listing that could not be followed safely.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct PagingError {
+    /// What was wrong (a next link that is not a URL, leaves the API origin or repeats; a cap).
+    pub message: String,
+}
+
+/// Input or configuration refused before anything was sent.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct InvalidInputError {
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+impl Error {
+    pub(crate) fn invalid_input(message: impl Into<String>) -> Self {
+        Error::InvalidInput(InvalidInputError {
+            message: message.into(),
+        })
+    }
+
+    pub(crate) fn paging(message: impl Into<String>) -> Self {
+        Error::Paging(PagingError {
+            message: message.into(),
+        })
+    }
+
+    pub(crate) fn decode(
+        operation: &'static str,
+        status: Option<StatusCode>,
+        excerpt: String,
+        source: serde_json::Error,
+    ) -> Self {
+        Error::Decode(Box::new(DecodeError {
+            operation,
+            status,
+            excerpt,
+            source,
+        }))
+    }
+
+    pub(crate) fn transport(
+        operation: &'static str,
+        attempts: u32,
+        source: reqwest::Error,
+    ) -> Self {
+        Error::Transport(Box::new(TransportError {
+            operation,
+            attempts,
+            source,
+        }))
+    }
+
+    pub(crate) fn timeout(
+        operation: &'static str,
+        kind: TimeoutKind,
+        limit: Option<Duration>,
+        source: reqwest::Error,
+    ) -> Self {
+        Error::Timeout(Box::new(TimeoutError {
+            operation,
+            kind,
+            limit,
+            source,
+        }))
+    }
+
+    /// The HTTP status of the response that caused the error, if a response arrived.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Api(api) => Some(api.status),
+            Error::Decode(decode) => decode.status,
+            Error::Auth(_)
+            | Error::Transport(_)
+            | Error::Timeout(_)
+            | Error::Paging(_)
+            | Error::InvalidInput(_) => None,
+        }
+    }
+
+    /// The MDE error code (`error.code`), for example `ResourceNotFound`.
+    pub fn code(&self) -> Option<&str> {
+        self.api().and_then(|api| api.code.as_deref())
+    }
+
+    /// The MDE tracking id (`error.target`) to quote to Microsoft support.
+    pub fn target(&self) -> Option<&str> {
+        self.api().and_then(|api| api.target.as_deref())
+    }
+
+    /// How long the service asked to wait before retrying (`Retry-After`).
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.api().and_then(|api| api.retry_after)
+    }
+
+    /// The service's error details, for [`Error::Api`].
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(api) => Some(api),
+            _ => None,
+        }
+    }
+
+    /// Takes the `reqwest` error out of a transport or timeout error (for the generated client's
+    /// hooks, which must hand one back).
+    pub(crate) fn into_reqwest(self) -> Result<reqwest::Error, Error> {
+        match self {
+            Error::Transport(e) => Ok(e.source),
+            Error::Timeout(e) => Ok(e.source),
+            other => Err(other),
+        }
+    }
 }
 
 impl AuthError {
@@ -202,145 +375,7 @@ impl fmt::Display for AuthError {
     }
 }
 
-impl Error {
-    pub(crate) fn invalid_input(message: impl Into<String>) -> Self {
-        Error::InvalidInput {
-            message: message.into(),
-        }
-    }
-
-    /// The HTTP status of the response that caused the error, if a response arrived.
-    pub fn status(&self) -> Option<StatusCode> {
-        match self {
-            Error::Api(api) => Some(api.status),
-            Error::Decode { status, .. } => *status,
-            Error::Transport(e) => e.status(),
-            Error::Timeout { .. } => None,
-            Error::Auth(_) | Error::Paging { .. } | Error::InvalidInput { .. } => None,
-        }
-    }
-
-    /// The MDE error code (`error.code`), for example `ResourceNotFound`.
-    pub fn code(&self) -> Option<&str> {
-        self.api().and_then(|api| api.code.as_deref())
-    }
-
-    /// The MDE tracking id (`error.target`) to quote to Microsoft support.
-    pub fn target(&self) -> Option<&str> {
-        self.api().and_then(|api| api.target.as_deref())
-    }
-
-    /// How long the service asked to wait before retrying (`Retry-After`).
-    pub fn retry_after(&self) -> Option<Duration> {
-        self.api().and_then(|api| api.retry_after)
-    }
-
-    /// The service's error details, for [`Error::Api`].
-    pub fn api(&self) -> Option<&ApiError> {
-        match self {
-            Error::Api(api) => Some(api),
-            _ => None,
-        }
-    }
-
-    /// Maps what the generated client returned into this error.
-    ///
-    /// `status` is the status of the last response the call received (the generated client
-    /// drops it when a body fails to decode).
-    pub(crate) async fn from_generated(
-        error: progenitor_client::Error<ODataError>,
-        status: Option<StatusCode>,
-        operation: &'static Operation,
-    ) -> Self {
-        use progenitor_client::Error as E;
-        match error {
-            E::ErrorResponse(response) => {
-                let status = response.status();
-                let retry_after = retry_after(response.headers());
-                let detail = response.into_inner().error;
-                Error::Api(Box::new(ApiError {
-                    status,
-                    code: Some(detail.code),
-                    message: Some(detail.message),
-                    target: detail.target,
-                    retry_after,
-                    body_excerpt: None,
-                    operation: operation.id,
-                    attempts: 1,
-                    gave_up: None,
-                    permission: operation.permission,
-                }))
-            }
-            E::UnexpectedResponse(response) => Error::from_response(response, operation).await,
-            E::InvalidResponsePayload(body, source) => Error::decode(status, &body, source),
-            E::CommunicationError(e) | E::ResponseBodyError(e) | E::InvalidUpgrade(e) => {
-                Error::Transport(e)
-            }
-            E::InvalidRequest(message) | E::Custom(message) => Error::InvalidInput { message },
-        }
-    }
-
-    pub(crate) fn decode(
-        status: Option<StatusCode>,
-        body: &[u8],
-        source: serde_json::Error,
-    ) -> Self {
-        Error::Decode {
-            status,
-            excerpt: excerpt(body),
-            source,
-        }
-    }
-
-    /// An error response read here rather than by the generated code (a status the contract
-    /// does not list, or a next-link page): keep its status, and its MDE error body if it has
-    /// one, else an excerpt.
-    pub(crate) async fn from_response(
-        response: reqwest::Response,
-        operation: &'static Operation,
-    ) -> Self {
-        let status = response.status();
-        let retry_after = retry_after(response.headers());
-        let body = match read_limited(response, ERROR_BODY_LIMIT).await {
-            Ok(body) => body,
-            Err(e) => return Error::Transport(e),
-        };
-        let (code, message, target, body_excerpt) =
-            match serde_json::from_slice::<ODataError>(&body) {
-                Ok(e) => (
-                    Some(e.error.code),
-                    Some(e.error.message),
-                    e.error.target,
-                    None,
-                ),
-                Err(_) => (None, None, None, Some(excerpt(&body))),
-            };
-        Error::Api(Box::new(ApiError {
-            status,
-            code,
-            message,
-            target,
-            retry_after,
-            body_excerpt,
-            operation: operation.id,
-            attempts: 1,
-            gave_up: None,
-            permission: operation.permission,
-        }))
-    }
-}
-
 impl ApiError {
-    /// The application permission the failed operation needs (for example `Software.Read.All`).
-    pub fn application_permission(&self) -> &'static str {
-        self.permission.0
-    }
-
-    /// The delegated permission the failed operation needs (for example `Software.Read`).
-    pub fn delegated_permission(&self) -> &'static str {
-        self.permission.1
-    }
-
     /// What the status means for the caller, and what to do about it.
     fn advice(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let status = self.status;
@@ -353,7 +388,7 @@ impl ApiError {
                 f,
                 "{status}: the token is valid but the application lacks the permission `{}` \
                  (or delegated `{}`) that {} needs; grant it and give admin consent",
-                self.permission.0, self.permission.1, self.operation
+                self.permission.application, self.permission.delegated, self.operation
             ),
             StatusCode::TOO_MANY_REQUESTS => match self.retry_after {
                 Some(wait) => write!(
@@ -397,40 +432,60 @@ impl fmt::Display for ApiError {
     }
 }
 
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot decode the response of {}", self.operation)?;
+        if let Some(status) = self.status {
+            write!(f, " ({status})")?;
+        }
+        write!(f, ": {}; body starts with {:?}", self.source, self.excerpt)
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} did not complete", self.operation)?;
+        if self.attempts > 1 {
+            write!(f, " after {} attempts", self.attempts)?;
+        }
+        write!(f, "; the last failure: {}", self.source)?;
+        let mut cause = std::error::Error::source(&self.source);
+        while let Some(inner) = cause {
+            write!(f, ": {inner}")?;
+            cause = inner.source();
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for TimeoutError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let which = match self.kind {
+            TimeoutKind::Connect => "connect",
+            TimeoutKind::Request => "request",
+        };
+        write!(f, "{}: the {which} timeout", self.operation)?;
+        if let Some(limit) = self.limit {
+            write!(f, " ({} ms)", limit.as_millis())?;
+        }
+        write!(
+            f,
+            " ran out; raise it with `ClientBuilder::{}` if the service is slow",
+            self.kind.setting()
+        )
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Api(api) => api.fmt(f),
             Error::Auth(auth) => auth.fmt(f),
-            Error::Decode {
-                status,
-                excerpt,
-                source,
-            } => {
-                write!(f, "cannot decode the response")?;
-                if let Some(status) = status {
-                    write!(f, " ({status})")?;
-                }
-                write!(f, ": {source}; body starts with {excerpt:?}")
-            }
-            Error::Transport(e) => write!(f, "the request did not complete: {e}"),
-            Error::Timeout { which, limit, .. } => {
-                write!(f, "the {which} timeout")?;
-                if let Some(limit) = limit {
-                    write!(f, " ({} ms)", limit.as_millis())?;
-                }
-                let setting = if *which == "connect" {
-                    "connect_timeout"
-                } else {
-                    "timeout"
-                };
-                write!(
-                    f,
-                    " ran out; raise it with `ClientBuilder::{setting}` if the service is slow"
-                )
-            }
-            Error::Paging { message } => write!(f, "cannot follow the listing: {message}"),
-            Error::InvalidInput { message } => write!(f, "invalid input: {message}"),
+            Error::Decode(decode) => decode.fmt(f),
+            Error::Transport(transport) => transport.fmt(f),
+            Error::Timeout(timeout) => timeout.fmt(f),
+            Error::Paging(paging) => write!(f, "cannot follow the listing: {}", paging.message),
+            Error::InvalidInput(input) => write!(f, "invalid input: {}", input.message),
         }
     }
 }
@@ -438,48 +493,23 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Decode { source, .. } => Some(source),
-            Error::Transport(e) | Error::Timeout { source: e, .. } => Some(e),
+            Error::Decode(decode) => Some(&decode.source),
+            Error::Transport(transport) => Some(&transport.source),
+            Error::Timeout(timeout) => Some(&timeout.source),
             Error::Auth(auth) => auth.source.as_deref().map(|e| e as _),
-            Error::Api(_) | Error::Paging { .. } | Error::InvalidInput { .. } => None,
+            Error::Api(_) | Error::Paging(_) | Error::InvalidInput(_) => None,
         }
     }
 }
 
-/// `Retry-After` as seconds or an HTTP date (a date in the past means "now").
-pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+impl From<Box<AuthError>> for Error {
+    fn from(auth: Box<AuthError>) -> Self {
+        Error::Auth(auth)
     }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(
-        at.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
 }
 
-/// The start of a body, lossily decoded, cut at a character boundary.
-pub(crate) fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&body[..body.len().min(EXCERPT_BYTES)]);
-    let mut text = text.trim_end_matches('\u{FFFD}').to_string();
-    if body.len() > EXCERPT_BYTES {
-        text.push('…');
+impl From<AuthError> for Error {
+    fn from(auth: AuthError) -> Self {
+        Error::Auth(Box::new(auth))
     }
-    text
-}
-
-/// Reads at most `limit` bytes of a body (an error body can be anything a proxy sends).
-pub(crate) async fn read_limited(
-    mut response: reqwest::Response,
-    limit: usize,
-) -> Result<Vec<u8>, reqwest::Error> {
-    let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await? {
-        body.extend_from_slice(&chunk[..chunk.len().min(limit - body.len())]);
-        if body.len() >= limit {
-            break;
-        }
-    }
-    Ok(body)
 }

@@ -15,71 +15,64 @@
 //! # }
 //! ```
 //!
-//! ## Layout
-//! - [`generated`]: the client progenitor generates from `openapi/defender-tvm.yaml` at build
-//!   time (builders, and the spec's types, re-exported as [`types`]);
-//! - the facade: [`Client`] and [`ClientBuilder`] (configuration, authentication, paging),
-//!   [`Error`] (one error type), [`Cloud`] (where requests go);
-//! - [`mock`] (feature `mock`): typed httpmock helpers generated from the same spec.
+//! ## Crate organization
+//!
+//! `openapi/defender-tvm.yaml` is the contract; `build.rs` generates a client from it on every
+//! build. The hand-written facade around it is organised by concern, each layer using only the
+//! ones below it (`api` → `client`, `paging` → `transport` → `auth` → `http` → `error`):
+//!
+//! | where | what |
+//! |---|---|
+//! | `api/` | the operations, as [`Client`] methods: `software.rs` (the Software family and [`Client::missing_kbs`], [`SoftwareQuery`]), `machines.rs` (device missing KBs), `filter.rs` ([`SoftwareFilter`]), `severity.rs` ([`Severity`]), `operations.rs` (each operation's permissions), `path_segment.rs` (ids that must stay one path segment) |
+//! | `client.rs`, `client/` | [`Client`]; `builder.rs` ([`ClientBuilder`]: cloud, credential, timeouts, retries, rate limit); `from_env.rs` (the Azure SDK variables) |
+//! | `paging.rs` | [`Pager`]: one lazy stream for every collection; next links (same origin only, no loops), caps |
+//! | `transport/` | the **one sending path** (`mod.rs`): token, rate limit, 401 refresh, retries, body read, response → [`Error`] (`response.rs`); `hooks.rs` (how generated calls enter it); `rate_limit.rs` ([`RateLimit`]) |
+//! | `auth/` | `credential.rs` ([`Credential`], [`AccessToken`]), `client_secret.rs` (Entra ID client credentials), `token_cache.rs` (reuse, renewal, single flight), `secret.rs` ([`Secret`]) |
+//! | `http/` | `retry.rs` ([`RetryPolicy`]), `body.rs` (bounded bodies, excerpts, `Retry-After`) |
+//! | `error.rs` | [`Error`] and the payload of each variant |
+//! | `cloud.rs` | [`Cloud`]: the spec's `servers` by name |
+//! | `generated.rs`, `mock.rs` | the generated client and types ([`generated`], [`types`]) and, with feature `mock`, typed httpmock helpers ([`mock`]) |
+//!
+//! ## Features
+//!
+//! - `azure`: [`ClientBuilder::azure_credential`], any `azure_core` token credential.
+//! - `mock`: [`mock`], progenitor's typed httpmock helpers for your tests.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 // Nothing a caller or a server sends may panic the facade.
 #![warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod api;
+mod auth;
 mod client;
-mod client_secret;
 mod cloud;
-mod credential;
 mod error;
-mod from_env;
-pub mod generated {
-    //! The client progenitor generates from `openapi/defender-tvm.yaml` at build time.
-    //!
-    //! Nothing here is written by hand: `build.rs` writes it into `OUT_DIR` on every build where
-    //! the spec changed. It stays public for power users who want the raw builders
-    //! (see [`crate::Client::generated`]); every request it sends still goes through the facade's
-    //! hooks (authentication, response bookkeeping).
-    #![allow(
-        missing_docs,
-        unused_qualifications,
-        clippy::all,
-        clippy::pedantic,
-        clippy::unwrap_used,
-        clippy::expect_used
-    )]
-
-    include!(concat!(env!("OUT_DIR"), "/client.rs"));
-}
-mod filter;
-mod hooks;
+pub mod generated;
+mod http;
 #[cfg(feature = "mock")]
 pub mod mock;
-mod operation;
 mod paging;
-mod path_segment;
-mod rate_limit;
-mod retry;
-mod secret;
-mod severity;
-mod software;
-mod token_cache;
+mod transport;
 
-pub use client::{Client, ClientBuilder};
+pub use api::filter::{SoftwareField, SoftwareFilter};
+pub use api::severity::Severity;
+pub use api::software::SoftwareQuery;
+pub use auth::{AccessToken, Credential, Secret};
+pub use client::Client;
+pub use client::builder::ClientBuilder;
 pub use cloud::Cloud;
-pub use credential::{AccessToken, Credential};
-pub use error::{ApiError, AuthError, Error};
-pub use filter::{SoftwareField, SoftwareFilter};
+pub use error::{
+    ApiError, AuthError, DecodeError, Error, InvalidInputError, PagingError, Permission,
+    TimeoutError, TimeoutKind, TransportError,
+};
 pub use generated::types;
 pub use generated::types::PublicProductFixDto;
-pub use hooks::CallContext;
+pub use http::retry::RetryPolicy;
 pub use paging::{Page, Pager};
-pub use rate_limit::RateLimit;
-/// HTTP status codes, as [`Error::status`] returns them.
+/// HTTP status codes, as [`Error::status`] returns them (the `http` crate's type).
 pub use reqwest::StatusCode;
-pub use retry::RetryPolicy;
-pub use secret::Secret;
-pub use severity::Severity;
-pub use software::{MAX_TOP, SoftwareQuery};
+pub use transport::rate_limit::RateLimit;
 
 // The README's examples compile as doctests.
 #[doc = include_str!("../README.md")]

@@ -21,6 +21,7 @@
 //! Known limit of the generated path matcher (progenitor 0.15): `When::id(..)` builds a regular
 //! expression from the raw value, so ids with regex metacharacters (`notepad++`) or characters
 //! that travel percent-encoded need `into_inner()` and an exact `path(..)` match instead.
+#![cfg_attr(docsrs, doc(cfg(feature = "mock")))]
 #![allow(
     missing_docs,
     unused_qualifications,

@@ -9,6 +9,7 @@
 //! fetched again whole: no item is lost or repeated.
 
 use std::collections::HashSet;
+use std::future::IntoFuture;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -20,10 +21,9 @@ use reqwest::header::{ACCEPT, HeaderValue};
 use serde::de::DeserializeOwned;
 
 use crate::Error;
-use crate::client::Shared;
 use crate::generated::types;
-use crate::hooks::CallContext;
-use crate::operation::Operation;
+use crate::transport::response::decode;
+use crate::transport::{Operation, Transport};
 
 /// One page of an OData collection, as the generated types model it.
 pub(crate) trait ODataPage: DeserializeOwned + Send + 'static {
@@ -63,10 +63,31 @@ pub struct Page<T> {
     pub next_link: Option<String>,
 }
 
-/// A listing: a lazy [`Stream`] of [`Page`]s, fetched as it is polled.
+/// A listing: what every collection operation of the client returns.
 ///
-/// [`items`](Pager::items) flattens it into a stream of items;
-/// [`collect_items`](Pager::collect_items) gathers them all. [`max_pages`](Pager::max_pages) and
+/// - `.await` it (or call [`collect_items`](Pager::collect_items)) for every item, in order;
+/// - [`items`](Pager::items) streams the items, one page in memory at a time;
+/// - as a [`Stream`] itself it yields the [`Page`]s, fetched as it is polled.
+///
+/// A pager is [`IntoFuture`], not a `Future`: where a combinator wants a future (`join_all`,
+/// `buffer_unordered`, `.instrument(..)`), pass `pager.collect_items()` (or
+/// `pager.into_future()`).
+///
+/// ```no_run
+/// use futures::TryStreamExt;
+///
+/// # async fn run(client: defender_tvm::Client) -> Result<(), defender_tvm::Error> {
+/// // Everything at once.
+/// let kbs = client.missing_kbs("microsoft-_-edge").await?;
+/// // Or as a stream, with a guard against an unexpectedly long listing.
+/// let mut kbs = client.missing_kbs("microsoft-_-edge").max_pages(1_000).items();
+/// while let Some(kb) = kbs.try_next().await? {
+///     println!("KB{}", kb.id);
+/// }
+/// # Ok(())
+/// # }
+/// ```
+/// [`max_pages`](Pager::max_pages) and
 /// [`max_items`](Pager::max_items) guard against listings larger than expected.
 #[must_use = "a pager fetches nothing until it is polled"]
 pub struct Pager<T> {
@@ -74,9 +95,9 @@ pub struct Pager<T> {
 }
 
 impl<T: Send + 'static> Pager<T> {
-    /// A listing whose first page `first` yields; next links are fetched through `shared`.
+    /// A listing whose first page `first` yields; next links are sent through `transport`.
     pub(crate) fn new<P>(
-        shared: Arc<Shared>,
+        transport: Arc<Transport>,
         operation: &'static Operation,
         first: BoxFuture<'static, Result<P, Error>>,
     ) -> Self
@@ -90,14 +111,14 @@ impl<T: Send + 'static> Pager<T> {
         }
         let start = (Next::First(first), HashSet::new());
         let pages = stream::try_unfold(start, move |(next, mut seen)| {
-            let shared = Arc::clone(&shared);
+            let transport = Arc::clone(&transport);
             async move {
                 let page: P = match next {
                     Next::Done => return Ok(None),
                     Next::First(first) => first.await?,
                     Next::Link(link) => {
-                        let url = check_next_link(&shared, &link, &mut seen)?;
-                        fetch(&shared, url, operation).await?
+                        let url = check_next_link(&transport, &link, &mut seen)?;
+                        fetch(&transport, url, operation).await?
                     }
                 };
                 let (items, next_link) = page.into_parts();
@@ -206,9 +227,8 @@ impl<T: Send + 'static> Pager<T> {
             let cap = Arc::clone(&cap);
             async move {
                 let (over, what) = &*cap;
-                let exceeded = || Error::Paging {
-                    message: format!("the listing has {what}, the cap set on the pager"),
-                };
+                let exceeded =
+                    || Error::paging(format!("the listing has {what}, the cap set on the pager"));
                 let mut state = state?;
                 let (pages, items) = state.counts;
                 if state.more && over(pages + 1, items) {
@@ -233,6 +253,16 @@ impl<T: Send + 'static> Pager<T> {
     }
 }
 
+/// `.await` on a pager collects every item ([`Pager::collect_items`]).
+impl<T: Send + 'static> IntoFuture for Pager<T> {
+    type Output = Result<Vec<T>, Error>;
+    type IntoFuture = BoxFuture<'static, Result<Vec<T>, Error>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.collect_items())
+    }
+}
+
 impl<T> Stream for Pager<T> {
     type Item = Result<Page<T>, Error>;
 
@@ -248,51 +278,41 @@ impl<T> std::fmt::Debug for Pager<T> {
 }
 
 /// Refuses a next link that is not a URL, leaves the API origin, or was seen before.
-fn check_next_link(shared: &Shared, link: &str, seen: &mut HashSet<String>) -> Result<Url, Error> {
-    let url = Url::parse(link).map_err(|e| Error::Paging {
-        message: format!("the next link {link:?} is not an absolute URL ({e})"),
+fn check_next_link(
+    transport: &Transport,
+    link: &str,
+    seen: &mut HashSet<String>,
+) -> Result<Url, Error> {
+    let url = Url::parse(link).map_err(|e| {
+        Error::paging(format!(
+            "the next link {link:?} is not an absolute URL ({e})"
+        ))
     })?;
-    if url.origin() != shared.api_origin {
-        return Err(Error::Paging {
-            message: format!(
-                "the next link {link:?} leaves the API origin {}; refusing to send the token there",
-                shared.api_origin.ascii_serialization()
-            ),
-        });
+    let origin = transport.api_origin();
+    if url.origin() != *origin {
+        return Err(Error::paging(format!(
+            "the next link {link:?} leaves the API origin {}; refusing to send the token there",
+            origin.ascii_serialization()
+        )));
     }
     if !seen.insert(url.as_str().to_owned()) {
-        return Err(Error::Paging {
-            message: format!("the next link {link:?} came back again; stopping instead of looping"),
-        });
+        return Err(Error::paging(format!(
+            "the next link {link:?} came back again; stopping instead of looping"
+        )));
     }
     Ok(url)
 }
 
-/// GETs one page by URL, with the same sending path and error mapping as generated calls.
+/// GETs one page by URL, through the one sending path, decoded like a generated call's page.
 async fn fetch<P: DeserializeOwned>(
-    shared: &Arc<Shared>,
+    transport: &Transport,
     url: Url,
     operation: &'static Operation,
 ) -> Result<P, Error> {
-    let context = CallContext::new(Arc::clone(shared));
     let mut request = reqwest::Request::new(reqwest::Method::GET, url);
     request
         .headers_mut()
         .insert(ACCEPT, HeaderValue::from_static("application/json"));
-    context.prepare(&mut request).await?;
-    let sent = context.send(request, operation.id).await;
-    if let Some(failure) = context.take_failure() {
-        return Err(failure);
-    }
-    let response = sent.map_err(|e| shared.transport_error(e))?;
-    let status = response.status();
-    if !status.is_success() {
-        let error = Error::from_response(response, operation).await;
-        return Err(context.annotate(error));
-    }
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| shared.transport_error(e))?;
-    serde_json::from_slice(&body).map_err(|source| Error::decode(Some(status), &body, source))
+    let fetched = transport.send(request, operation).await?;
+    decode(&fetched, operation)
 }

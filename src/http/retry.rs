@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
-/// How failed requests are retried. The default: 4 attempts in all, backoff from 500 ms doubling
+/// How failed requests are retried. The default ([`RetryPolicy::standard`]): 4 attempts in all, backoff from 500 ms doubling
 /// to at most 30 s with jitter, `Retry-After` honoured up to 120 s.
 ///
 /// ```
@@ -63,8 +63,13 @@ pub(crate) enum Decision {
 }
 
 impl RetryPolicy {
-    /// No retries: every failure is returned at once.
-    pub fn none() -> Self {
+    /// The standard policy (the same as [`RetryPolicy::default`]).
+    pub fn standard() -> Self {
+        Self::default()
+    }
+
+    /// Retries off: every failure is returned at once.
+    pub fn disabled() -> Self {
         Self {
             max_attempts: 1,
             ..Self::default()
@@ -168,7 +173,7 @@ mod tests {
         let policy = RetryPolicy::default();
         assert!(matches!(policy.decide(3, None), Decision::RetryAfter(_)));
         assert_eq!(policy.decide(4, None), Decision::Stop);
-        assert_eq!(RetryPolicy::none().decide(1, None), Decision::Stop);
+        assert_eq!(RetryPolicy::disabled().decide(1, None), Decision::Stop);
     }
 
     #[test]

@@ -2,15 +2,12 @@
 //! failures with backoff, other statuses never, bounded attempts, a retried page in the middle of
 //! a listing, timeouts, and a tracing event per retry that never holds the token.
 
-mod common;
-
-use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime};
 
-use common::{Capture, TOKEN, kb};
+use crate::common::{TOKEN, events, kb, span};
 use defender_tvm::mock::MockServerExt;
 use defender_tvm::types::PublicProductFixDtoCollection;
-use defender_tvm::{Client, Error, RateLimit, RetryPolicy};
+use defender_tvm::{Client, Error, RateLimit, RetryPolicy, TimeoutKind};
 use httpmock::MockServer;
 use reqwest::StatusCode;
 use tracing::Instrument;
@@ -18,40 +15,9 @@ use tracing::Instrument;
 const ID: &str = "microsoft-_-edge";
 const OK_BODY: &str = r#"{"value":[]}"#;
 
-/// The tracing output of this test binary: one global subscriber (scoped subscribers race with
-/// tracing's callsite cache when tests run in parallel). Each test runs its calls in a span named
-/// after it and reads back only that span's events.
-fn traces() -> &'static Capture {
-    static TRACES: OnceLock<Capture> = OnceLock::new();
-    TRACES.get_or_init(|| {
-        let capture = Capture::default();
-        let writer = capture.clone();
-        tracing_subscriber::fmt()
-            .with_ansi(false)
-            .with_max_level(tracing::Level::DEBUG)
-            .with_writer(move || writer.clone())
-            .init();
-        capture
-    })
-}
-
-/// A span for the calls of test `name`.
-fn span(name: &'static str) -> tracing::Span {
-    traces();
-    tracing::info_span!("test", name)
-}
-
 /// The retry events of test `name`'s span.
 fn retries(name: &str) -> Vec<String> {
-    let marker = format!("test{{name=\"{name}\"}}");
-    traces()
-        .text()
-        .lines()
-        .filter(|line| {
-            line.contains(&marker) && line.contains("retrying after a transient failure")
-        })
-        .map(str::to_owned)
-        .collect()
+    events(name, "retrying after a transient failure")
 }
 
 fn client(server: &MockServer, policy: RetryPolicy) -> Client {
@@ -59,7 +25,7 @@ fn client(server: &MockServer, policy: RetryPolicy) -> Client {
         .base_url(server.base_url())
         .bearer_token(TOKEN)
         .retry(policy)
-        .rate_limit(RateLimit::unlimited())
+        .rate_limit(RateLimit::disabled())
         .build()
         .unwrap()
 }
@@ -104,6 +70,7 @@ async fn a_429_with_retry_after_seconds_waits_that_long_then_succeeds() {
 
     client(&server, RetryPolicy::default())
         .missing_kbs(ID)
+        .collect_items()
         .instrument(span(TEST))
         .await
         .unwrap();
@@ -137,6 +104,7 @@ async fn a_retry_after_http_date_is_waited_for() {
 
     client(&server, RetryPolicy::default())
         .missing_kbs(ID)
+        .collect_items()
         .instrument(span(TEST))
         .await
         .unwrap();
@@ -242,6 +210,7 @@ async fn connection_failures_are_retried_with_backoff() {
 
     let err = client
         .missing_kbs(ID)
+        .collect_items()
         .instrument(span(TEST))
         .await
         .unwrap_err();
@@ -311,9 +280,9 @@ async fn a_request_timeout_is_an_error_that_says_which_timeout_fired() {
     let err = client.missing_kbs(ID).await.unwrap_err();
 
     match &err {
-        Error::Timeout { which, limit, .. } => {
-            assert_eq!(*which, "request");
-            assert_eq!(*limit, Some(Duration::from_millis(200)));
+        Error::Timeout(timeout) => {
+            assert_eq!(timeout.kind, TimeoutKind::Request);
+            assert_eq!(timeout.limit, Some(Duration::from_millis(200)));
         }
         other => panic!("expected Error::Timeout, got {other:?}"),
     }

@@ -1,9 +1,7 @@
 //! Every failure of `missing_kbs` maps to the right `Error`, with context and advice, and
 //! nothing a server sends makes the client panic.
 
-mod common;
-
-use common::{TOKEN, client};
+use crate::common::{TOKEN, client};
 use defender_tvm::Error;
 use defender_tvm::mock::MockServerExt;
 use defender_tvm::types::{ODataError, ODataErrorDetail};
@@ -108,8 +106,8 @@ async fn forbidden_names_the_missing_permissions() {
     assert!(text.contains("Software.Read.All"), "{text}");
     assert!(text.contains("Software.Read`"), "{text}");
     let api = err.api().unwrap();
-    assert_eq!(api.application_permission(), "Software.Read.All");
-    assert_eq!(api.delegated_permission(), "Software.Read");
+    assert_eq!(api.permission.application, "Software.Read.All");
+    assert_eq!(api.permission.delegated, "Software.Read");
 }
 
 #[tokio::test]
@@ -173,11 +171,10 @@ async fn a_status_the_contract_does_not_list_still_yields_the_mde_error_body() {
 async fn a_non_json_success_body_is_a_decode_error_with_status_and_excerpt() {
     let err = error_for(200, &[], "<html>Sign in to continue</html>").await;
     match &err {
-        Error::Decode {
-            status, excerpt, ..
-        } => {
-            assert_eq!(*status, Some(StatusCode::OK));
-            assert_eq!(excerpt, "<html>Sign in to continue</html>");
+        Error::Decode(decode) => {
+            assert_eq!(decode.status, Some(StatusCode::OK));
+            assert_eq!(decode.excerpt, "<html>Sign in to continue</html>");
+            assert_eq!(decode.operation, "get_missing_kbs_by_software_id");
         }
         other => panic!("expected Error::Decode, got {other:?}"),
     }
@@ -194,9 +191,10 @@ async fn a_truncated_body_is_a_decode_error_not_a_panic() {
 async fn a_long_body_excerpt_is_cut_at_a_character_boundary() {
     let body = "é".repeat(1000);
     let err = error_for(200, &[], &body).await;
-    let Error::Decode { excerpt, .. } = &err else {
+    let Error::Decode(decode) = &err else {
         panic!("expected Error::Decode, got {err:?}")
     };
+    let excerpt = &decode.excerpt;
     assert!(excerpt.ends_with('…'));
     assert!(excerpt.len() <= 200 + '…'.len_utf8(), "{}", excerpt.len());
     assert!(excerpt.trim_end_matches('…').chars().all(|c| c == 'é'));
@@ -213,7 +211,7 @@ async fn an_unreachable_server_is_a_transport_error() {
     let client = defender_tvm::Client::builder()
         .base_url(format!("http://127.0.0.1:{port}"))
         .bearer_token(TOKEN)
-        .retry(defender_tvm::RetryPolicy::none())
+        .retry(defender_tvm::RetryPolicy::disabled())
         .build()
         .unwrap();
 

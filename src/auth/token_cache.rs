@@ -14,7 +14,7 @@ use std::time::{Duration, Instant, SystemTime};
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use tokio::sync::Mutex;
 
-use crate::credential::{AccessToken, Credential};
+use super::credential::{AccessToken, Credential};
 use crate::{Error, Secret};
 
 /// How long before expiry a token is renewed.

@@ -15,8 +15,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// assert_eq!("High".parse::<Severity>().unwrap(), Severity::High);
 /// assert_eq!("Severe".parse::<Severity>().unwrap(), Severity::Other("Severe".into()));
 /// assert!(Severity::Critical > Severity::Low);
+/// // A severity this version does not know ranks below every known one.
+/// assert!(Severity::Other("Severe".into()) < Severity::Low);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Severity {
     /// Low.
@@ -41,6 +43,38 @@ impl Severity {
             Severity::Critical => "Critical",
             Severity::Other(other) => other,
         }
+    }
+}
+
+impl Severity {
+    /// The rank for ordering: unknown values below `Low`.
+    fn rank(&self) -> u8 {
+        match self {
+            Severity::Other(_) => 0,
+            Severity::Low => 1,
+            Severity::Medium => 2,
+            Severity::High => 3,
+            Severity::Critical => 4,
+        }
+    }
+}
+
+/// `Other(_) < Low < Medium < High < Critical`; unknown values compare by their text. An unknown
+/// severity ranks below every known one, so sorting by severity never puts it first.
+impl Ord for Severity {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.rank()
+            .cmp(&other.rank())
+            .then_with(|| match (self, other) {
+                (Severity::Other(a), Severity::Other(b)) => a.cmp(b),
+                _ => std::cmp::Ordering::Equal,
+            })
+    }
+}
+
+impl PartialOrd for Severity {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 
@@ -95,5 +129,34 @@ impl schemars::JsonSchema for Severity {
             ..Default::default()
         }
         .into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Severity;
+
+    #[test]
+    fn unknown_severities_sort_below_low() {
+        let mut all = vec![
+            Severity::Critical,
+            Severity::Other("Severe".into()),
+            Severity::Low,
+            Severity::High,
+            Severity::Other("Extreme".into()),
+            Severity::Medium,
+        ];
+        all.sort();
+        assert_eq!(
+            all,
+            [
+                Severity::Other("Extreme".into()),
+                Severity::Other("Severe".into()),
+                Severity::Low,
+                Severity::Medium,
+                Severity::High,
+                Severity::Critical,
+            ]
+        );
     }
 }

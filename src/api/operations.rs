@@ -1,15 +1,13 @@
 //! What the facade knows about each operation that the generated code does not carry: its
 //! `operationId` and the permissions it needs (application, delegated), as the spec's
-//! descriptions state them. `tests/spec_examples.rs` checks each against the spec.
+//! descriptions state them. `tests/it/spec_examples.rs` checks each against the spec.
 
-/// An operation of the contract.
-#[derive(Debug)]
-pub(crate) struct Operation {
-    pub(crate) id: &'static str,
-    pub(crate) permission: (&'static str, &'static str),
-}
+use crate::error::Permission;
+use crate::transport::Operation;
 
-const SOFTWARE_READ: (&str, &str) = ("Software.Read.All", "Software.Read");
+const SOFTWARE_READ: Permission = Permission::new("Software.Read.All", "Software.Read");
+const VULNERABILITY_READ: Permission =
+    Permission::new("Vulnerability.Read.All", "Vulnerability.Read");
 
 /// `GET /api/Software/{Id}/getmissingkbs`.
 pub(crate) const GET_MISSING_KBS_BY_SOFTWARE_ID: Operation = Operation {
@@ -38,7 +36,7 @@ pub(crate) const LIST_SOFTWARE_VERSION_DISTRIBUTION: Operation = Operation {
 /// `GET /api/Software/{Id}/vulnerabilities`.
 pub(crate) const LIST_VULNERABILITIES_BY_SOFTWARE: Operation = Operation {
     id: "list_vulnerabilities_by_software",
-    permission: ("Vulnerability.Read.All", "Vulnerability.Read"),
+    permission: VULNERABILITY_READ,
 };
 
 /// `GET /api/Software/{Id}/machineReferences`.

@@ -3,9 +3,7 @@
 //! and decoding details (dates, unknown severities). Documented examples and error mapping of
 //! every operation are covered by `spec_examples.rs`.
 
-mod common;
-
-use common::{TOKEN, client};
+use crate::common::{TOKEN, client};
 use defender_tvm::mock::MockServerExt;
 use defender_tvm::{Error, Severity, SoftwareField, SoftwareFilter, SoftwareQuery};
 use futures::TryStreamExt;

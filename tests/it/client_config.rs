@@ -1,8 +1,6 @@
 //! Building a client: base URLs, clouds, the token, and what never shows in output.
 
-mod common;
-
-use common::{TOKEN, client};
+use crate::common::{TOKEN, client};
 use defender_tvm::mock::MockServerExt;
 use defender_tvm::{Client, Cloud, Error, Secret};
 use httpmock::MockServer;
@@ -35,7 +33,7 @@ fn client_is_send_sync_clone_and_errors_fit_any_error_handler() {
 
 #[test]
 fn each_cloud_maps_to_its_server_in_the_spec() {
-    let spec = include_str!("../openapi/defender-tvm.yaml");
+    let spec = include_str!("../../openapi/defender-tvm.yaml");
     for cloud in Cloud::ALL {
         assert!(
             spec.contains(&format!("- url: {}\n", cloud.base_url())),
@@ -71,7 +69,7 @@ fn each_cloud_maps_to_its_server_in_the_spec() {
 #[test]
 fn base_url_overrides_the_cloud_and_loses_its_trailing_slash() {
     let client = Client::builder()
-        .cloud(Cloud::Eu)
+        .cloud(Cloud::Europe)
         .base_url("https://proxy.example/defender/")
         .bearer_token(TOKEN)
         .build()

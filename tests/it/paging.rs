@@ -1,8 +1,6 @@
 //! The pager: a lazy stream of pages or items, following next links, with optional caps.
 
-mod common;
-
-use common::{client, kb};
+use crate::common::{client, kb};
 use defender_tvm::Error;
 use defender_tvm::mock::MockServerExt;
 use defender_tvm::types::PublicProductFixDtoCollection;
@@ -41,7 +39,7 @@ async fn three_pages_stream_every_item_in_order_exactly_once() {
     let mocks = listing(&server, &[&["1", "2"], &["3"], &["4", "5"]]);
 
     let ids: Vec<String> = client(&server)
-        .missing_kbs_pages(ID)
+        .missing_kbs(ID)
         .items()
         .map_ok(|kb| kb.id)
         .try_collect()
@@ -59,11 +57,7 @@ async fn pages_come_whole_with_their_next_links() {
     let server = MockServer::start_async().await;
     listing(&server, &[&["1", "2"], &["3"]]);
 
-    let pages: Vec<_> = client(&server)
-        .missing_kbs_pages(ID)
-        .try_collect()
-        .await
-        .unwrap();
+    let pages: Vec<_> = client(&server).missing_kbs(ID).try_collect().await.unwrap();
 
     assert_eq!(pages.len(), 2);
     assert_eq!(pages[0].items.len(), 2);
@@ -92,7 +86,7 @@ async fn empty_pages_are_followed_through() {
 async fn the_stream_fetches_nothing_until_polled_and_one_page_at_a_time() {
     let server = MockServer::start_async().await;
     let mocks = listing(&server, &[&["1"], &["2"], &["3"]]);
-    let mut items = client(&server).missing_kbs_pages(ID).items().boxed();
+    let mut items = client(&server).missing_kbs(ID).items().boxed();
 
     mocks[0].assert_calls(0);
     assert_eq!(items.next().await.unwrap().unwrap().id, "1");
@@ -107,11 +101,7 @@ async fn max_pages_ends_with_an_error_without_requesting_the_page_beyond() {
     let server = MockServer::start_async().await;
     let mocks = listing(&server, &[&["1"], &["2"], &["3"]]);
 
-    let results: Vec<_> = client(&server)
-        .missing_kbs_pages(ID)
-        .max_pages(2)
-        .collect()
-        .await;
+    let results: Vec<_> = client(&server).missing_kbs(ID).max_pages(2).collect().await;
 
     assert_eq!(results.len(), 3);
     assert!(results[0].is_ok() && results[1].is_ok());
@@ -128,7 +118,7 @@ async fn max_pages_equal_to_the_listing_is_no_error() {
     listing(&server, &[&["1"], &["2"]]);
 
     let kbs = client(&server)
-        .missing_kbs_pages(ID)
+        .missing_kbs(ID)
         .max_pages(2)
         .collect_items()
         .await
@@ -143,7 +133,7 @@ async fn max_items_ends_with_an_error_when_a_page_crosses_it() {
     let mocks = listing(&server, &[&["1", "2"], &["3", "4"], &["5"]]);
 
     let err = client(&server)
-        .missing_kbs_pages(ID)
+        .missing_kbs(ID)
         .max_items(3)
         .collect_items()
         .await
@@ -162,7 +152,7 @@ async fn a_bad_id_fails_the_stream_before_anything_is_sent() {
     });
 
     let first = client(&server)
-        .missing_kbs_pages("..")
+        .missing_kbs("..")
         .items()
         .boxed()
         .next()

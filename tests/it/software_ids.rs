@@ -1,9 +1,7 @@
 //! Whatever the software id, the request reaches `/api/Software/<id as one segment>/getmissingkbs`
 //! with the id intact, or is refused before anything is sent.
 
-mod common;
-
-use common::client;
+use crate::common::client;
 use defender_tvm::Error;
 use defender_tvm::mock::MockServerExt;
 use defender_tvm::types::PublicProductFixDtoCollection;

@@ -2,8 +2,6 @@
 //! request, caching, single flight, renewal, 401 handling, sign-in errors, redirects, `from_vars`
 //! and `azure_core` credentials.
 
-mod common;
-
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -99,7 +97,7 @@ async fn the_scope_and_sign_in_host_follow_the_cloud() {
         "https://login.microsoftonline.us"
     );
     assert_eq!(
-        Cloud::Eu.scope(),
+        Cloud::Europe.scope(),
         "https://api.securitycenter.microsoft.com/.default"
     );
 
@@ -210,16 +208,9 @@ impl Credential for Counting {
 
 fn counting_client(api: &MockServer) -> (Client, Arc<Counting>) {
     let counting = Arc::new(Counting::default());
-    #[derive(Debug)]
-    struct Shared(Arc<Counting>);
-    impl Credential for Shared {
-        fn get_token<'a>(&'a self, scope: &'a str) -> BoxFuture<'a, Result<AccessToken, Error>> {
-            self.0.get_token(scope)
-        }
-    }
     let client = Client::builder()
         .base_url(api.base_url())
-        .credential(Shared(Arc::clone(&counting)))
+        .credential(Arc::clone(&counting) as Arc<dyn Credential>)
         .build()
         .unwrap();
     (client, counting)

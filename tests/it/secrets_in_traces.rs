@@ -1,19 +1,14 @@
 //! Neither the client secret nor any token appears in logs, traces, `Debug` output or error
-//! messages. This binary captures everything the client side emits at TRACE level (the crate's own
-//! events and those of reqwest and hyper, `log` records included) while it signs in, calls the
-//! API, gets a 401, and fails a sign-in, then searches the capture. httpmock's own events are left
-//! out: they are the servers' side, which receives the secret and the token by design.
+//! messages. The test binary's global subscriber (`common::traces`) captures everything the
+//! client side emits at TRACE level (the crate's own events and those of reqwest and hyper, `log`
+//! records included) while this test signs in, calls the API, gets a 401, and fails a sign-in;
+//! then the capture is searched for this test's secret and token, which no other test uses.
 
-mod common;
-
-use common::Capture;
+use crate::common::traces;
 use defender_tvm::mock::MockServerExt;
 use defender_tvm::{Client, ClientBuilder};
 use httpmock::MockServer;
 use serde_json::json;
-use tracing_subscriber::filter::{LevelFilter, Targets};
-use tracing_subscriber::layer::SubscriberExt;
-use tracing_subscriber::util::SubscriberInitExt;
 
 const SECRET: &str = "client-secret-Z9~leak";
 const TOKEN: &str = "eyJ0eXAiOiJKV1Qi.leak-me-not";
@@ -21,20 +16,7 @@ const ID: &str = "microsoft-_-edge";
 
 #[tokio::test]
 async fn secrets_and_tokens_appear_in_no_trace_debug_or_error() {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let client_side = Targets::new()
-        .with_default(LevelFilter::TRACE)
-        .with_target("httpmock", LevelFilter::OFF);
-    tracing_subscriber::registry()
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_ansi(false)
-                .with_writer(move || writer.clone()),
-        )
-        .with(client_side)
-        .try_init()
-        .expect("the only subscriber of this test binary");
+    let capture = traces();
 
     let (login, api) = (
         MockServer::start_async().await,

@@ -13,7 +13,7 @@ use defender_tvm::types::{
 use schemars::JsonSchema;
 use serde_json::Value;
 
-const SPEC: &str = include_str!("../openapi/defender-tvm.yaml");
+const SPEC: &str = include_str!("../../openapi/defender-tvm.yaml");
 
 fn names(value: Option<&Value>) -> BTreeSet<String> {
     match value {

@@ -1,8 +1,8 @@
-//! Helpers shared by the contract tests.
+//! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use defender_tvm::types::PublicProductFixDto;
 use defender_tvm::{Client, RateLimit, RetryPolicy};
@@ -35,8 +35,8 @@ pub fn client(server: &MockServer) -> Client {
     Client::builder()
         .base_url(server.base_url())
         .bearer_token(TOKEN)
-        .retry(RetryPolicy::none())
-        .rate_limit(RateLimit::unlimited())
+        .retry(RetryPolicy::disabled())
+        .rate_limit(RateLimit::disabled())
         .build()
         .expect("a loopback base URL and a token make a valid client")
 }
@@ -77,4 +77,52 @@ impl Capture {
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
     }
+}
+
+/// The tracing output of this test binary: one global subscriber (scoped subscribers race with
+/// tracing's callsite cache when tests run in parallel), capturing everything the client side
+/// emits at TRACE level (the crate's events, reqwest's and hyper's, `log` records included).
+/// httpmock's own events are left out: they are the servers' side, which receives secrets and
+/// tokens by design. Tests that read events run their calls in [`span`] and read back only that
+/// span's events.
+pub fn traces() -> &'static Capture {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+
+    static TRACES: OnceLock<Capture> = OnceLock::new();
+    TRACES.get_or_init(|| {
+        let capture = Capture::default();
+        let writer = capture.clone();
+        let client_side = Targets::new()
+            .with_default(LevelFilter::TRACE)
+            .with_target("httpmock", LevelFilter::OFF);
+        tracing_subscriber::registry()
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(false)
+                    .with_writer(move || writer.clone()),
+            )
+            .with(client_side)
+            .try_init()
+            .expect("the only subscriber of the test binary");
+        capture
+    })
+}
+
+/// A span for the calls of test `name`.
+pub fn span(name: &'static str) -> tracing::Span {
+    traces();
+    tracing::info_span!("test", name)
+}
+
+/// The events of test `name`'s span whose line contains `message`.
+pub fn events(name: &str, message: &str) -> Vec<String> {
+    let marker = format!("test{{name=\"{name}\"}}");
+    traces()
+        .text()
+        .lines()
+        .filter(|line| line.contains(&marker) && line.contains(message))
+        .map(str::to_owned)
+        .collect()
 }

@@ -14,17 +14,15 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-/// Budgets for the client-side rate limit. The default is the service's documented limit:
-/// 100 calls per minute and 1,500 per hour.
+/// Budgets for the client-side rate limit. The default ([`RateLimit::standard`]) is the
+/// service's documented limit: 100 calls per minute and 1,500 per hour.
 ///
 /// ```
 /// use std::time::Duration;
 /// use defender_tvm::RateLimit;
 ///
 /// // Another process shares the app's budget: take half of it.
-/// let half = RateLimit::new()
-///     .window(50, Duration::from_secs(60))
-///     .window(750, Duration::from_secs(3600));
+/// let half = RateLimit::new(50, Duration::from_secs(60)).window(750, Duration::from_secs(3600));
 /// let client = defender_tvm::Client::builder()
 ///     .bearer_token("eyJ0eXAi...")
 ///     .rate_limit(half)
@@ -38,32 +36,44 @@ pub struct RateLimit {
 
 impl Default for RateLimit {
     fn default() -> Self {
-        Self::new()
-            .window(100, Duration::from_secs(60))
-            .window(1500, Duration::from_secs(3600))
+        Self::new(100, Duration::from_secs(60)).window(1500, Duration::from_secs(3600))
     }
 }
 
 impl RateLimit {
-    /// No budget yet: add windows with [`window`](Self::window).
-    pub fn new() -> Self {
+    /// At most `calls` calls within any `per` long window (more budgets with
+    /// [`window`](Self::window)). `calls` is at least 1; a zero-length window limits nothing.
+    pub fn new(calls: u32, per: Duration) -> Self {
+        Self {
+            windows: Vec::new(),
+        }
+        .window(calls, per)
+    }
+
+    /// The service's documented budget: 100 calls a minute and 1,500 an hour (the default).
+    pub fn standard() -> Self {
+        Self::default()
+    }
+
+    /// The client-side limit off (the service's 429s are still retried).
+    pub fn disabled() -> Self {
         Self {
             windows: Vec::new(),
         }
     }
 
-    /// No limit on the client side (the service's 429s are still retried).
-    pub fn unlimited() -> Self {
-        Self::new()
-    }
-
-    /// Adds a budget: at most `calls` calls start within any `per` long window. A budget of 0
-    /// calls or a zero-length window is ignored.
+    /// Adds a budget: at most `calls` calls (at least 1) within any `per` long window. A
+    /// zero-length window limits nothing and is ignored.
     pub fn window(mut self, calls: u32, per: Duration) -> Self {
-        if calls > 0 && !per.is_zero() {
-            self.windows.push((calls, per));
+        if !per.is_zero() {
+            self.windows.push((calls.max(1), per));
         }
         self
+    }
+
+    /// The budgets, as (calls, window) pairs.
+    pub fn windows(&self) -> &[(u32, Duration)] {
+        &self.windows
     }
 }
 
@@ -240,9 +250,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_hour_budget_holds_across_minutes() {
-        let limit = RateLimit::new()
-            .window(10, Duration::from_secs(1))
-            .window(25, Duration::from_secs(60));
+        let limit = RateLimit::new(10, Duration::from_secs(1)).window(25, Duration::from_secs(60));
         let limiter = Limiter::new(&limit);
 
         let starts = starts(&limiter, 60).await;
@@ -254,9 +262,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn concurrent_callers_share_one_budget() {
-        let limiter = std::sync::Arc::new(Limiter::new(
-            &RateLimit::new().window(5, Duration::from_secs(1)),
-        ));
+        let limiter = std::sync::Arc::new(Limiter::new(&RateLimit::new(5, Duration::from_secs(1))));
         let tasks: Vec<_> = (0..20)
             .map(|_| {
                 let limiter = limiter.clone();
@@ -278,7 +284,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_dropped_wait_takes_no_share_of_the_budget() {
-        let limiter = Limiter::new(&RateLimit::new().window(1, Duration::from_secs(10)));
+        let limiter = Limiter::new(&RateLimit::new(1, Duration::from_secs(10)));
         let begin = Instant::now();
         drop(limiter.acquire().await);
 
@@ -292,7 +298,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_call_in_flight_holds_its_place_and_counts_from_its_completion() {
-        let limiter = Limiter::new(&RateLimit::new().window(2, Duration::from_secs(10)));
+        let limiter = Limiter::new(&RateLimit::new(2, Duration::from_secs(10)));
         let begin = Instant::now();
         let first = limiter.acquire().await;
         let second = limiter.acquire().await;
@@ -317,7 +323,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn an_unlimited_limiter_never_waits() {
-        let limiter = Limiter::new(&RateLimit::unlimited());
+        let limiter = Limiter::new(&RateLimit::disabled());
         let begin = Instant::now();
         starts(&limiter, 10_000).await;
         assert_eq!(Instant::now(), begin);

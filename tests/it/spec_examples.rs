@@ -2,14 +2,12 @@
 //! and checks the facade decodes it to exactly the example's values. A new example in the spec
 //! is checked without touching this file; a new operation needs one line in `call`.
 
-mod common;
-
-use common::client;
+use crate::common::client;
 use defender_tvm::{Client, Error, SoftwareQuery};
 use httpmock::MockServer;
 use serde_json::{Value, json};
 
-const SPEC: &str = include_str!("../openapi/defender-tvm.yaml");
+const SPEC: &str = include_str!("../../openapi/defender-tvm.yaml");
 
 /// One example response of one operation.
 struct Example {
@@ -191,7 +189,7 @@ async fn every_example_in_the_spec_is_served_and_decoded_to_its_values() {
             assert_eq!(err.target(), detail["target"].as_str(), "{what}");
             if example.status == 403 {
                 let api = err.api().expect("an API error");
-                assert_eq!(api.application_permission(), example.permission, "{what}");
+                assert_eq!(api.permission.application, example.permission, "{what}");
                 assert!(
                     err.to_string().contains(&example.permission),
                     "{what}: {err}"

@@ -1,9 +1,7 @@
 //! Contract tests of `Client::missing_kbs` (`GET /api/Software/{Id}/getmissingkbs`) against
 //! httpmock servers, written with the typed mocks generated from the spec.
 
-mod common;
-
-use common::{DOCUMENTED_EXAMPLE, TOKEN, client, missing_kbs_path};
+use crate::common::{DOCUMENTED_EXAMPLE, TOKEN, client, missing_kbs_path};
 use defender_tvm::Error;
 use defender_tvm::mock::MockServerExt;
 use defender_tvm::types::{PublicProductFixDto, PublicProductFixDtoCollection};

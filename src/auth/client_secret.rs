@@ -7,7 +7,7 @@ use futures::future::BoxFuture;
 use reqwest::Url;
 use serde::Deserialize;
 
-use crate::credential::{AccessToken, Credential};
+use super::credential::{AccessToken, Credential};
 use crate::{AuthError, Error, Secret};
 
 /// How much of a token endpoint's reply is read at most (a real reply is about 2 KiB).
@@ -92,7 +92,7 @@ impl ClientSecretCredential {
                 ))
             })?;
         let status = response.status();
-        let body = crate::error::read_limited(response, REPLY_LIMIT)
+        let body = crate::http::body::read_limited(response, REPLY_LIMIT)
             .await
             .map_err(|e| {
                 Error::Auth(Box::new(
@@ -151,7 +151,8 @@ impl ClientSecretCredential {
             }
             Err(_) => AuthError::new("token_endpoint_error").with_description(format!(
                 "the token endpoint's reply is not an Entra error: {:?}",
-                self.client_secret.redact_from(&crate::error::excerpt(body))
+                self.client_secret
+                    .redact_from(&crate::http::body::excerpt(body))
             )),
         }
     }

@@ -54,7 +54,10 @@ pub struct AccessToken {
 ///     }
 /// }
 ///
-/// let client = defender_tvm::Client::builder().credential(FromVault).build().unwrap();
+/// let client = defender_tvm::Client::builder()
+///     .credential(std::sync::Arc::new(FromVault))
+///     .build()
+///     .unwrap();
 /// ```
 pub trait Credential: Send + Sync + fmt::Debug {
     /// A token for `scope` (for example `https://api.securitycenter.microsoft.com/.default`).

@@ -1,0 +1,70 @@
+//! The API's operations as [`Client`](crate::Client) methods, and the types their inputs and
+//! outputs need beyond the generated ones.
+//!
+//! - [`software`]: the Software family and its missing KBs; [`SoftwareQuery`];
+//! - [`machines`]: the device-level missing KBs;
+//! - [`filter`]: typed OData `$filter`s; [`severity`]: a forward-compatible severity;
+//! - [`operations`]: each operation's id and permissions; [`path_segment`]: ids that must stay
+//!   one path segment.
+//!
+//! Each method builds its request with the generated builder, sends it through the one sending
+//! path and decodes the body ([`call`]); every collection operation returns a
+//! [`Pager`](crate::Pager).
+
+pub(crate) mod filter;
+pub(crate) mod machines;
+pub(crate) mod operations;
+pub(crate) mod path_segment;
+pub(crate) mod severity;
+pub(crate) mod software;
+
+use std::future::Future;
+
+use futures::future::BoxFuture;
+use serde::de::DeserializeOwned;
+
+use crate::paging::{ODataPage, Pager};
+use crate::transport::Operation;
+use crate::transport::hooks::capture;
+use crate::transport::response::decode;
+use crate::{Client, Error};
+
+/// One request: `build` is a generated builder's `send()`, used only to build the request; it
+/// is sent through the client's sending path and its body decoded as the builder's type `T`.
+pub(crate) fn call<T, E, F>(
+    client: &Client,
+    operation: &'static Operation,
+    build: F,
+) -> BoxFuture<'static, Result<T, Error>>
+where
+    T: DeserializeOwned + Send + 'static,
+    E: std::fmt::Debug,
+    F: Future<Output = Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>>,
+{
+    // Built now (the builder borrows the client; the request does not), sent when awaited.
+    let request = capture(build);
+    let transport = std::sync::Arc::clone(client.transport());
+    Box::pin(async move {
+        let fetched = transport.send(request?, operation).await?;
+        decode(&fetched, operation)
+    })
+}
+
+/// A listing addressed by an id that must be one path segment (`what` names it in errors);
+/// `first` makes its first page from the checked id.
+pub(crate) fn listing<P: ODataPage>(
+    client: &Client,
+    what: &str,
+    id: &str,
+    operation: &'static Operation,
+    first: impl FnOnce(&str) -> BoxFuture<'static, Result<P, Error>>,
+) -> Pager<P::Item> {
+    match path_segment::check(what, id) {
+        Ok(()) => Pager::new(
+            std::sync::Arc::clone(client.transport()),
+            operation,
+            first(id),
+        ),
+        Err(e) => Pager::failed(e),
+    }
+}

@@ -1,0 +1,19 @@
+//! The client progenitor generates from `openapi/defender-tvm.yaml` at build time.
+//!
+//! Nothing here is written by hand: `build.rs` writes it into `OUT_DIR` on every build where the
+//! spec changed. It stays public for power users who want the raw builders (see
+//! [`crate::Client::generated`]); every request it sends still goes through the facade's one
+//! sending path (`transport/hooks.rs`). Its inner value is the client's transport, which users
+//! cannot build: a generated client comes only from a configured [`crate::Client`].
+#![allow(
+    missing_docs,
+    unused_qualifications,
+    private_interfaces,
+    private_bounds,
+    clippy::all,
+    clippy::pedantic,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
+
+include!(concat!(env!("OUT_DIR"), "/client.rs"));

@@ -1,0 +1,126 @@
+//! How generated calls enter the one sending path, through progenitor's `ClientHooks`.
+//!
+//! The generated client's inner value is the client's [`Transport`], with no per-call state in
+//! it: concurrent calls on one generated client never see each other's outcome.
+//!
+//! - **Facade calls** use the generated builders only to build the request (path encoding,
+//!   query parameters): [`capture`] runs the builder's `send()` with a per-call slot, the `pre`
+//!   hook moves the built request into it and stops the generated code there, and the facade
+//!   sends the request through [`Transport::send`] and decodes the body itself.
+//! - **Raw calls** (`Client::generated()` used directly) are sent by the `exec` hook through
+//!   [`Transport::exchange`] and handed back to the generated code as a response rebuilt from
+//!   the body already read. A failure that is not a `reqwest` error (a sign-in failure) travels
+//!   to the `post` hook in the response's extensions, which returns it as
+//!   `progenitor_client::Error::Custom` with its message.
+
+use std::cell::RefCell;
+use std::future::Future;
+
+use futures::FutureExt;
+use std::sync::Arc;
+
+use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
+
+use super::{Operation, Transport};
+use crate::error::Permission;
+use crate::{Error, generated};
+
+tokio::task_local! {
+    /// The request a facade call's generated builder built (see [`capture`]).
+    static CAPTURED: RefCell<Option<reqwest::Request>>;
+}
+
+/// Runs a generated call's `send()` only up to the request it would send, and returns that
+/// request. Building is synchronous (the `pre` hook completes at once), so one poll suffices and
+/// the request is ready when this returns. A builder that cannot build one (a missing or invalid
+/// parameter) is [`Error::InvalidInput`].
+pub(crate) fn capture<T, E: std::fmt::Debug>(
+    send: impl Future<Output = Result<T, progenitor_client::Error<E>>>,
+) -> Result<reqwest::Request, Error> {
+    let captured = CAPTURED.sync_scope(RefCell::new(None), || {
+        let outcome = std::pin::pin!(send).now_or_never();
+        (CAPTURED.with(|slot| slot.borrow_mut().take()), outcome)
+    });
+    match captured {
+        (Some(request), _) => Ok(request),
+        (None, Some(Err(progenitor_client::Error::InvalidRequest(message)))) => {
+            Err(Error::invalid_input(message))
+        }
+        (None, Some(Err(other))) => Err(Error::invalid_input(format!(
+            "cannot build the request: {other}"
+        ))),
+        (None, _) => Err(Error::invalid_input(
+            "the generated builder did not hand over its request",
+        )),
+    }
+}
+
+/// A raw call's failure that the generated code cannot carry, on its way from `exec` to `post`.
+#[derive(Clone)]
+struct RawFailure(Arc<str>);
+
+/// Raw calls report no permission (their errors are progenitor's, which do not advise).
+const UNKNOWN: Permission = Permission::new("(see the operation's documentation)", "(see there)");
+
+impl ClientHooks<Arc<Transport>> for generated::Client {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        _info: &OperationInfo,
+    ) -> Result<(), progenitor_client::Error<E>> {
+        let captured = CAPTURED.try_with(|slot| {
+            let placeholder = reqwest::Request::new(reqwest::Method::GET, request.url().clone());
+            *slot.borrow_mut() = Some(std::mem::replace(request, placeholder));
+        });
+        match captured {
+            // A facade call: the request is taken, the generated code stops here.
+            Ok(()) => Err(progenitor_client::Error::Custom(String::new())),
+            Err(_) => Ok(()),
+        }
+    }
+
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        let operation = Operation {
+            id: info.operation_id,
+            permission: UNKNOWN,
+        };
+        match self.inner().exchange(request, &operation).await {
+            Ok(fetched) => {
+                let mut response = http::Response::new(fetched.body);
+                *response.status_mut() = fetched.status;
+                *response.headers_mut() = fetched.headers;
+                Ok(response.into())
+            }
+            Err(error) => match error.into_reqwest() {
+                Ok(reqwest_error) => Err(reqwest_error),
+                Err(other) => {
+                    let mut response = http::Response::new(bytes::Bytes::new());
+                    *response.status_mut() = reqwest::StatusCode::UNAUTHORIZED;
+                    response
+                        .extensions_mut()
+                        .insert(RawFailure(other.to_string().into()));
+                    Ok(response.into())
+                }
+            },
+        }
+    }
+
+    async fn post<E>(
+        &self,
+        result: &reqwest::Result<reqwest::Response>,
+        _info: &OperationInfo,
+    ) -> Result<(), progenitor_client::Error<E>> {
+        match result
+            .as_ref()
+            .ok()
+            .and_then(|r| r.extensions().get::<RawFailure>())
+        {
+            Some(RawFailure(message)) => Err(progenitor_client::Error::Custom(message.to_string())),
+            None => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! The one sending path: every request of the crate, generated call or next-link page, goes
+//! through [`Transport::send`], from request to `Result`:
+//!
+//! 1. drop progenitor's `api-version` header (a Dropshot convention, not this API's);
+//! 2. per attempt: the token (for the API origin only), a place in the client-side rate limit,
+//!    the exchange, and the whole body read (so a body cut short is an attempt that failed);
+//! 3. after a 401, a fresh token and one more attempt, outside the retry budget (unless the fresh
+//!    token is the refused one, as a static token always is);
+//! 4. after a retryable status or a transient transport failure, a wait as the [`RetryPolicy`]
+//!    says, and another attempt; each retry is a tracing event;
+//! 5. the final response: a 2xx is returned with its body; any other status becomes
+//!    [`Error::Api`] (`response.rs`), whatever its body.
+//!
+//! [`hooks`] connects the generated client to this path; [`response`] turns bodies into values
+//! or errors; [`rate_limit`] is the client-side limiter.
+
+pub(crate) mod hooks;
+pub(crate) mod rate_limit;
+pub(crate) mod response;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+
+use crate::Error;
+use crate::auth::token_cache::TokenCache;
+use crate::error::{Permission, TimeoutKind};
+use crate::http::body::{read_limited, retry_after};
+use crate::http::retry::{Decision, RetryPolicy};
+use rate_limit::Limiter;
+
+/// How much of an error body is read to look for the OData error inside.
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
+/// What the sending path knows about an operation that the generated code does not carry: its
+/// `operationId` and the permissions it needs (see `api/operations.rs`).
+#[derive(Debug)]
+pub(crate) struct Operation {
+    pub(crate) id: &'static str,
+    pub(crate) permission: Permission,
+}
+
+/// The client's time limits, kept to say which one ran out.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Timeouts {
+    pub(crate) connect: Option<Duration>,
+    pub(crate) request: Option<Duration>,
+}
+
+/// Everything a request needs on its way, shared by all clones of a client.
+#[derive(Debug)]
+pub(crate) struct Transport {
+    http: reqwest::Client,
+    api_origin: url::Origin,
+    tokens: TokenCache,
+    retry: RetryPolicy,
+    limiter: Limiter,
+    timeouts: Timeouts,
+}
+
+/// The final response of a request, its body read whole.
+#[derive(Debug)]
+pub(crate) struct Fetched {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+    /// How many times the request was sent (retries included, a 401 refresh not).
+    pub(crate) attempts: u32,
+    /// Why the path stopped retrying early, when it did.
+    pub(crate) gave_up: Option<String>,
+}
+
+impl Transport {
+    pub(crate) fn new(
+        http: reqwest::Client,
+        api_origin: url::Origin,
+        tokens: TokenCache,
+        retry: RetryPolicy,
+        limiter: Limiter,
+        timeouts: Timeouts,
+    ) -> Self {
+        Self {
+            http,
+            api_origin,
+            tokens,
+            retry,
+            limiter,
+            timeouts,
+        }
+    }
+
+    /// Scheme, host and port of the API: the only origin a token (or a next link) may go to.
+    pub(crate) fn api_origin(&self) -> &url::Origin {
+        &self.api_origin
+    }
+
+    /// Sends `request` for `operation` and returns its 2xx response, body read; any other final
+    /// status is [`Error::Api`].
+    pub(crate) async fn send(
+        &self,
+        request: reqwest::Request,
+        operation: &Operation,
+    ) -> Result<Fetched, Error> {
+        let fetched = self.exchange(request, operation).await?;
+        if fetched.status.is_success() {
+            Ok(fetched)
+        } else {
+            Err(response::api_error(&fetched, operation))
+        }
+    }
+
+    /// Sends `request` (see the module documentation) and returns its final response, whatever
+    /// the status; errors are failures to get one.
+    pub(crate) async fn exchange(
+        &self,
+        mut request: reqwest::Request,
+        operation: &Operation,
+    ) -> Result<Fetched, Error> {
+        request.headers_mut().remove("api-version");
+        let mut attempt = 1;
+        let mut refreshed = false;
+        loop {
+            let token = self.tokens.authorize(&mut request).await?;
+            // A request whose body cannot be replayed is sent once (none of this API's).
+            let replay = request.try_clone();
+            let permit = self.limiter.acquire().await;
+            let outcome = self.attempt(request).await;
+            // The response has arrived: the call counts as completed now.
+            drop(permit);
+            let Some(next) = replay else {
+                return outcome
+                    .map(|fetched| fetched.after(attempt, None))
+                    .map_err(|e| self.transport_error(e, operation, attempt));
+            };
+            let (failure, wait_asked) = match outcome {
+                Ok(fetched) if fetched.status == StatusCode::UNAUTHORIZED && !refreshed => {
+                    refreshed = true;
+                    match token {
+                        Some(used) if self.tokens.refresh_after_unauthorized(used).await? => {
+                            request = next;
+                            continue;
+                        }
+                        _ => return Ok(fetched.after(attempt, None)),
+                    }
+                }
+                Ok(fetched) if RetryPolicy::is_retryable(fetched.status) => {
+                    let asked = retry_after(&fetched.headers);
+                    (Ok(fetched), asked)
+                }
+                Ok(fetched) => return Ok(fetched.after(attempt, None)),
+                Err(e) if e.is_connect() => (Err(e), None),
+                Err(e) => return Err(self.transport_error(e, operation, attempt)),
+            };
+            match self.retry.decide(attempt, wait_asked) {
+                Decision::Stop => {
+                    return failure
+                        .map(|fetched| fetched.after(attempt, None))
+                        .map_err(|e| self.transport_error(e, operation, attempt));
+                }
+                Decision::WaitTooLong { asked, cap } => {
+                    let why = format!(
+                        "the service asked to wait {} s, more than the retry policy's \
+                         max_retry_after of {} s; gave up",
+                        asked.as_secs(),
+                        cap.as_secs()
+                    );
+                    return failure
+                        .map(|fetched| fetched.after(attempt, Some(why)))
+                        .map_err(|e| self.transport_error(e, operation, attempt));
+                }
+                Decision::RetryAfter(wait) => {
+                    let status = failure.as_ref().ok().map(|f| f.status.as_u16());
+                    let cause = match &failure {
+                        Ok(_) => None,
+                        Err(e) => Some(cause_of(e)),
+                    };
+                    tracing::warn!(
+                        operation = operation.id,
+                        status,
+                        cause,
+                        attempt,
+                        wait_ms = wait.as_millis() as u64,
+                        "retrying after a transient failure"
+                    );
+                    drop(failure);
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                    request = next;
+                }
+            }
+        }
+    }
+
+    /// One exchange: the response and its whole body (an error body read up to a limit).
+    async fn attempt(&self, request: reqwest::Request) -> Result<Fetched, reqwest::Error> {
+        let response = self.http.execute(request).await?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = if status.is_success() {
+            response.bytes().await?
+        } else {
+            Bytes::from(read_limited(response, ERROR_BODY_LIMIT).await?)
+        };
+        Ok(Fetched {
+            status,
+            headers,
+            body,
+            attempts: 1,
+            gave_up: None,
+        })
+    }
+
+    /// A failure to get a response, telling a timeout (and which one) from other failures.
+    fn transport_error(&self, e: reqwest::Error, operation: &Operation, attempts: u32) -> Error {
+        if !e.is_timeout() {
+            return Error::transport(operation.id, attempts, e);
+        }
+        let (kind, limit) = if e.is_connect() {
+            (TimeoutKind::Connect, self.timeouts.connect)
+        } else {
+            (TimeoutKind::Request, self.timeouts.request)
+        };
+        Error::timeout(operation.id, kind, limit, e)
+    }
+}
+
+impl Fetched {
+    fn after(mut self, attempts: u32, gave_up: Option<String>) -> Self {
+        self.attempts = attempts;
+        self.gave_up = gave_up;
+        self
+    }
+}
+
+/// The innermost cause of a transport failure, for traces (never a URL's query: reqwest's
+/// messages name the URL, the innermost cause does not).
+fn cause_of(e: &reqwest::Error) -> String {
+    let mut cause: &dyn std::error::Error = e;
+    while let Some(inner) = cause.source() {
+        cause = inner;
+    }
+    cause.to_string()
+}

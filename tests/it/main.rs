@@ -1,0 +1,17 @@
+//! The integration tests, one binary (one link of httpmock, hyper and the crate), a module per
+//! concern. Every server binds 127.0.0.1 on port 0; nothing reaches the network or needs
+//! credentials.
+
+mod auth;
+mod client_config;
+mod common;
+mod errors;
+mod missing_kbs;
+mod paging;
+mod per_call_state;
+mod retries;
+mod secrets_in_traces;
+mod software;
+mod software_ids;
+mod spec_examples;
+mod types_match_spec;
