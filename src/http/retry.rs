@@ -1,9 +1,11 @@
 //! When a failed request is sent again, and after how long.
 //!
 //! Retried: 429 (after `Retry-After`, seconds or HTTP date, never beyond [`RetryPolicy::max_retry_after`];
-//! without the header, backoff), 408, 500, 502, 503, 504 and connection failures (exponential
-//! backoff with jitter). Never retried: other statuses, request timeouts (the limit the caller
-//! set), and requests whose body cannot be replayed. Every request of this API is a GET, so a
+//! without the header, backoff), 408, 500, 502, 503, 504, and transient transport failures
+//! ([`is_transient`]: a connection that fails, is closed or reset before the response, or a body
+//! that does not arrive whole), with exponential backoff and jitter. Never retried: other
+//! statuses, request timeouts (the limit the caller set), a body that arrived whole but does not
+//! decode, and requests whose body cannot be replayed. Every request of this API is a GET, so a
 //! retry is always safe; in a paged listing it re-fetches the page that failed, so no item is lost
 //! or repeated.
 
@@ -102,6 +104,8 @@ impl RetryPolicy {
     }
 
     /// Whether a response status is worth another attempt.
+    ///
+    /// See also [`is_transient`] for failures without a status.
     pub(crate) fn is_retryable(status: StatusCode) -> bool {
         matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
     }
@@ -132,6 +136,18 @@ impl RetryPolicy {
         let half = delay / 2;
         half + half.mul_f64(fastrand::f64())
     }
+}
+
+/// Whether a failure to get a whole response is worth another attempt, like a 503: the
+/// connection could not be made (or timed out connecting), was closed or reset before the
+/// response, or the body did not arrive whole (cut, reset, shorter than its `Content-Length`).
+/// Not: a request timeout (the caller's limit; retrying would multiply it), a request that could
+/// not be built, a redirect loop.
+pub(crate) fn is_transient(e: &reqwest::Error) -> bool {
+    if e.is_timeout() {
+        return e.is_connect();
+    }
+    !(e.is_builder() || e.is_redirect() || e.is_status())
 }
 
 #[cfg(test)]

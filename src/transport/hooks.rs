@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 
-use super::{Operation, Transport};
+use super::{Headers, Operation, Transport};
 use crate::error::Permission;
 use crate::{Error, generated};
 
@@ -88,7 +88,7 @@ impl ClientHooks<Arc<Transport>> for generated::Client {
             id: info.operation_id,
             permission: UNKNOWN,
         };
-        match self.inner().exchange(request, &operation).await {
+        match self.inner().exchange(request, &operation, Headers::Always).await {
             Ok(fetched) => {
                 let mut response = http::Response::new(fetched.body);
                 *response.status_mut() = fetched.status;

@@ -6,8 +6,10 @@
 //!    the exchange, and the whole body read (so a body cut short is an attempt that failed);
 //! 3. after a 401, a fresh token and one more attempt, outside the retry budget (unless the fresh
 //!    token is the refused one, as a static token always is);
-//! 4. after a retryable status or a transient transport failure, a wait as the [`RetryPolicy`]
-//!    says, and another attempt; each retry is a tracing event;
+//! 4. after a retryable status or a transient transport failure (a connection failed, closed or
+//!    reset before the response, a body cut short), a wait as the [`RetryPolicy`] says, and
+//!    another attempt; each retry is a tracing event (operation, status or cause, attempt, wait);
+//!    a failure that exhausts the attempts says how many were made and what the last one was;
 //! 5. the final response: a 2xx is returned with its body; any other status becomes
 //!    [`Error::Api`] (`response.rs`), whatever its body.
 //!
@@ -28,7 +30,7 @@ use crate::Error;
 use crate::auth::token_cache::TokenCache;
 use crate::error::{Permission, TimeoutKind};
 use crate::http::body::{read_limited, retry_after};
-use crate::http::retry::{Decision, RetryPolicy};
+use crate::http::retry::{Decision, RetryPolicy, is_transient};
 use rate_limit::Limiter;
 
 /// How much of an error body is read to look for the OData error inside.
@@ -103,7 +105,7 @@ impl Transport {
         request: reqwest::Request,
         operation: &Operation,
     ) -> Result<Fetched, Error> {
-        let fetched = self.exchange(request, operation).await?;
+        let fetched = self.exchange(request, operation, Headers::WhenNotSuccess).await?;
         if fetched.status.is_success() {
             Ok(fetched)
         } else {
@@ -112,11 +114,14 @@ impl Transport {
     }
 
     /// Sends `request` (see the module documentation) and returns its final response, whatever
-    /// the status; errors are failures to get one.
+    /// the status; errors are failures to get one. `headers` says when the response headers are
+    /// kept (a 2xx body decoded by the facade needs none: not copying them is per-call work
+    /// saved).
     pub(crate) async fn exchange(
         &self,
         mut request: reqwest::Request,
         operation: &Operation,
+        headers: Headers,
     ) -> Result<Fetched, Error> {
         request.headers_mut().remove("api-version");
         let mut attempt = 1;
@@ -126,7 +131,7 @@ impl Transport {
             // A request whose body cannot be replayed is sent once (none of this API's).
             let replay = request.try_clone();
             let permit = self.limiter.acquire().await;
-            let outcome = self.attempt(request).await;
+            let outcome = self.attempt(request, headers).await;
             // The response has arrived: the call counts as completed now.
             drop(permit);
             let Some(next) = replay else {
@@ -150,7 +155,7 @@ impl Transport {
                     (Ok(fetched), asked)
                 }
                 Ok(fetched) => return Ok(fetched.after(attempt, None)),
-                Err(e) if e.is_connect() => (Err(e), None),
+                Err(e) if is_transient(&e) => (Err(e), None),
                 Err(e) => return Err(self.transport_error(e, operation, attempt)),
             };
             match self.retry.decide(attempt, wait_asked) {
@@ -194,10 +199,17 @@ impl Transport {
     }
 
     /// One exchange: the response and its whole body (an error body read up to a limit).
-    async fn attempt(&self, request: reqwest::Request) -> Result<Fetched, reqwest::Error> {
+    async fn attempt(
+        &self,
+        request: reqwest::Request,
+        keep: Headers,
+    ) -> Result<Fetched, reqwest::Error> {
         let response = self.http.execute(request).await?;
         let status = response.status();
-        let headers = response.headers().clone();
+        let headers = match keep {
+            Headers::WhenNotSuccess if status.is_success() => HeaderMap::new(),
+            _ => response.headers().clone(),
+        };
         let body = if status.is_success() {
             response.bytes().await?
         } else {
@@ -224,6 +236,15 @@ impl Transport {
         };
         Error::timeout(operation.id, kind, limit, e)
     }
+}
+
+/// Which responses keep their headers in [`Fetched`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Headers {
+    /// Every response (a raw generated call hands them back).
+    Always,
+    /// Error statuses only (`Retry-After`); a 2xx is decoded from its body alone.
+    WhenNotSuccess,
 }
 
 impl Fetched {
