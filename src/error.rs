@@ -115,6 +115,11 @@ pub struct AuthError {
     pub trace_id: Option<String>,
     /// Entra's correlation id, to quote to Microsoft support.
     pub correlation_id: Option<String>,
+    /// Whether the failure was transient (429, 5xx, a dropped connection, a reply cut short)
+    /// and was retried until the sign-in retry policy ran out of attempts.
+    pub transient: bool,
+    /// How many token requests were made (retries included; 1 when not retried).
+    pub attempts: u32,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
@@ -306,6 +311,8 @@ impl AuthError {
             aadsts: None,
             trace_id: None,
             correlation_id: None,
+            transient: false,
+            attempts: 1,
             source: None,
         }
     }
@@ -354,6 +361,13 @@ impl fmt::Display for AuthError {
         }
         if let Some(status) = self.status {
             write!(f, " [token endpoint answered {status}]")?;
+        }
+        if self.transient {
+            write!(
+                f,
+                " (a transient failure; gave up after {} attempts)",
+                self.attempts
+            )?;
         }
         if let Some(advice) = self.advice() {
             write!(f, ": {advice}")?;

@@ -8,6 +8,8 @@ use reqwest::Url;
 use serde::Deserialize;
 
 use super::credential::{AccessToken, Credential};
+use crate::http::body::{read_limited, retry_after};
+use crate::http::retry::{Decision, RetryPolicy, innermost_cause, is_transient};
 use crate::{AuthError, Error, Secret};
 
 /// How much of a token endpoint's reply is read at most (a real reply is about 2 KiB).
@@ -20,6 +22,17 @@ pub(crate) struct ClientSecretCredential {
     client_id: String,
     client_secret: Secret,
     http: reqwest::Client,
+    /// How transient failures of the token request are retried.
+    retry: RetryPolicy,
+}
+
+/// A failed token request, and whether another attempt may help.
+struct Failure {
+    error: Box<AuthError>,
+    transient: bool,
+    retry_after: Option<std::time::Duration>,
+    /// The innermost cause of a transport failure, for the retry's trace.
+    cause: Option<String>,
 }
 
 /// A successful token reply.
@@ -57,6 +70,7 @@ impl ClientSecretCredential {
         client_id: String,
         client_secret: Secret,
         http: reqwest::Client,
+        retry: RetryPolicy,
     ) -> Result<Self, Error> {
         let mut token_url = authority_host.clone();
         token_url
@@ -69,44 +83,95 @@ impl ClientSecretCredential {
             client_id,
             client_secret,
             http,
+            retry,
         })
     }
 
+    /// Requests a token, retrying transient failures (429, 500, 502, 503, 504, a connection that
+    /// fails or closes before the reply, a reply cut short) within the sign-in retry policy.
+    /// Other failures (a wrong or expired secret, an unknown tenant or application, missing
+    /// consent, any other 4xx) are returned at once. The caller (the token cache) holds its lock
+    /// meanwhile, so concurrent calls still share this one request.
     async fn request_token(&self, scope: &str) -> Result<AccessToken, Error> {
+        let mut attempt = 1;
+        loop {
+            let failure = match self.request_once(scope).await {
+                Ok(token) => return Ok(token),
+                Err(failure) => failure,
+            };
+            let Failure {
+                mut error,
+                transient,
+                retry_after,
+                cause,
+            } = failure;
+            if !transient {
+                return Err(Error::Auth(error));
+            }
+            let wait = match self.retry.decide(attempt, retry_after) {
+                Decision::RetryAfter(wait) => wait,
+                Decision::Stop | Decision::WaitTooLong { .. } => {
+                    error.transient = true;
+                    error.attempts = attempt;
+                    return Err(Error::Auth(error));
+                }
+            };
+            tracing::warn!(
+                attempt,
+                status = error.status.map(|s| s.as_u16()),
+                cause = cause.as_deref(),
+                wait_ms = wait.as_millis() as u64,
+                "retrying the token request after a transient failure"
+            );
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    /// One token request.
+    async fn request_once(&self, scope: &str) -> Result<AccessToken, Failure> {
         let form = [
             ("grant_type", "client_credentials"),
             ("client_id", self.client_id.as_str()),
             ("client_secret", self.client_secret.secret()),
             ("scope", scope),
         ];
-        let failed = |error: &str| AuthError::new(error);
+        let unreachable = |what: &str, e: reqwest::Error| {
+            let transient = is_transient(&e);
+            let cause = innermost_cause(&e);
+            Failure {
+                error: Box::new(AuthError::new(what).with_source(e.without_url())),
+                transient,
+                retry_after: None,
+                cause: Some(cause),
+            }
+        };
         let response = self
             .http
             .post(self.token_url.clone())
             .form(&form)
             .send()
             .await
-            .map_err(|e| {
-                Error::Auth(Box::new(
-                    failed("token_endpoint_unreachable").with_source(e.without_url()),
-                ))
-            })?;
+            .map_err(|e| unreachable("token_endpoint_unreachable", e))?;
         let status = response.status();
-        let body = crate::http::body::read_limited(response, REPLY_LIMIT)
+        let retry_after = retry_after(response.headers());
+        let body = read_limited(response, REPLY_LIMIT)
             .await
-            .map_err(|e| {
-                Error::Auth(Box::new(
-                    failed("token_reply_unreadable").with_source(e.without_url()),
-                ))
-            })?;
+            .map_err(|e| unreachable("token_reply_unreadable", e))?;
         if status.is_success() {
-            self.token_from(&body)
-                .map_err(|e| Error::Auth(Box::new(e.with_status(status))))
-        } else {
-            Err(Error::Auth(Box::new(
-                self.error_from(&body).with_status(status),
-            )))
+            return self.token_from(&body).map_err(|e| Failure {
+                error: Box::new(e.with_status(status)),
+                transient: false,
+                retry_after: None,
+                cause: None,
+            });
         }
+        Err(Failure {
+            error: Box::new(self.error_from(&body).with_status(status)),
+            transient: matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504),
+            retry_after,
+            cause: None,
+        })
     }
 
     /// A token from a success reply; what is wrong with the reply otherwise (boxed: large).

@@ -4,6 +4,9 @@
 //!   lifetime for tokens shorter than twice that, so a thousand calls cost one token request.
 //! - Single flight: the cache's lock is held while a token is fetched, so many concurrent calls
 //!   that find it empty or stale cause exactly one token request; the others wait and reuse it.
+//! - A renewal ahead of expiry that fails (the token endpoint is down after its own retries) does
+//!   not fail calls while the current token is still valid: it is used on, and renewal is tried
+//!   again [`RENEW_RETRY`] later (or at expiry, if sooner).
 //! - After a 401 the token the failed request used is dropped (not a newer one another call
 //!   already fetched) and a fresh one is fetched. Tokens are told apart by a generation number
 //!   that [`TokenCache::authorize`] hands out with each token it attaches.
@@ -19,6 +22,9 @@ use crate::{Error, Secret};
 
 /// How long before expiry a token is renewed.
 pub(crate) const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
+/// After a renewal ahead of expiry failed, how long the still-valid token is used before the
+/// next try.
+pub(crate) const RENEW_RETRY: Duration = Duration::from_secs(30);
 
 /// The client's token, shared by all clones of a client.
 #[derive(Debug)]
@@ -45,13 +51,20 @@ struct Cached {
     generation: Generation,
     /// `Bearer …`, marked sensitive.
     header: HeaderValue,
-    /// When to stop using it (`None`: until the service refuses it).
+    /// When to renew it (`None`: never; used until the service refuses it).
     renew_at: Option<Instant>,
+    /// When it expires (`None`: unknown).
+    expires_at: Option<Instant>,
 }
 
 impl Cached {
     fn is_fresh(&self, now: Instant) -> bool {
         self.renew_at.is_none_or(|at| now < at)
+    }
+
+    /// Still accepted by the service (before its expiry), though maybe due for renewal.
+    fn is_valid(&self, now: Instant) -> bool {
+        self.expires_at.is_some_and(|at| now < at)
     }
 }
 
@@ -90,9 +103,27 @@ impl TokenCache {
             return Ok(None);
         }
         let mut slot = self.slot.lock().await;
+        let now = Instant::now();
         let cached = match slot.token.take() {
-            Some(cached) if cached.is_fresh(Instant::now()) => cached,
-            _ => self.fetch(&mut slot).await?,
+            Some(cached) if cached.is_fresh(now) => cached,
+            stale => match self.fetch(&mut slot).await {
+                Ok(fresh) => fresh,
+                // Renewal ahead of expiry failed: the current token still works.
+                Err(e) => match stale {
+                    Some(mut current) if current.is_valid(Instant::now()) => {
+                        let retry = Instant::now() + RENEW_RETRY;
+                        current.renew_at =
+                            Some(current.expires_at.map_or(retry, |at| at.min(retry)));
+                        tracing::warn!(
+                            error = %e,
+                            retry_in_s = RENEW_RETRY.as_secs(),
+                            "renewing the access token failed; using the current one, still valid"
+                        );
+                        current
+                    }
+                    _ => return Err(e),
+                },
+            },
         };
         request
             .headers_mut()
@@ -129,6 +160,8 @@ impl TokenCache {
         let (now, now_wall) = (Instant::now(), SystemTime::now());
         let header = bearer_header(&token)?;
         let renew_at = renew_at(now, now_wall, expires_on);
+        let expires_at =
+            expires_on.map(|at| now + at.duration_since(now_wall).unwrap_or(Duration::ZERO));
         tracing::debug!(
             scope = %self.scope,
             renew_in_s = renew_at.map(|at| at.saturating_duration_since(now).as_secs()),
@@ -139,6 +172,7 @@ impl TokenCache {
             generation: slot.fetched,
             header,
             renew_at,
+            expires_at,
         })
     }
 }
@@ -184,6 +218,7 @@ mod tests {
             generation: 1,
             header: HeaderValue::from_static("Bearer x"),
             renew_at,
+            expires_at: None,
         };
         assert!(!cached(expired).is_fresh(now));
         assert!(cached(Some(now + Duration::from_secs(1))).is_fresh(now));

@@ -58,6 +58,7 @@ pub struct ClientBuilder {
     connect_timeout: Option<Option<Duration>>,
     timeout: Option<Option<Duration>>,
     retry: RetryPolicy,
+    sign_in_retry: RetryPolicy,
     rate_limit: Option<RateLimit>,
 }
 
@@ -171,6 +172,16 @@ impl ClientBuilder {
         self
     }
 
+    /// How the client-secret sign-in retries its token request after a transient failure (429,
+    /// 500, 502, 503, 504, a dropped connection, a reply cut short), apart from the API's retries
+    /// (default [`RetryPolicy::standard`]: 4 attempts, `Retry-After` honoured up to 120 s;
+    /// [`RetryPolicy::disabled`] to turn it off). A wrong or expired secret, an unknown tenant or
+    /// application and missing consent are never retried.
+    pub fn sign_in_retry(mut self, policy: RetryPolicy) -> Self {
+        self.sign_in_retry = policy;
+        self
+    }
+
     /// The client-side rate limit, shared by all clones of the client (default
     /// [`RateLimit::standard`], the service's 100 calls a minute and 1,500 an hour;
     /// [`RateLimit::disabled`] to turn it off).
@@ -234,6 +245,7 @@ impl ClientBuilder {
                     client_id,
                     client_secret,
                     http.clone(),
+                    self.sign_in_retry,
                 )?)
             }
             CredentialChoice::Custom(credential) => credential,

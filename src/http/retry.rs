@@ -150,6 +150,16 @@ pub(crate) fn is_transient(e: &reqwest::Error) -> bool {
     !(e.is_builder() || e.is_redirect() || e.is_status())
 }
 
+/// The innermost cause of a transport failure, for traces: `reqwest`'s outer messages name the
+/// URL (which may carry a signed query), the innermost cause does not.
+pub(crate) fn innermost_cause(e: &reqwest::Error) -> String {
+    let mut cause: &dyn std::error::Error = e;
+    while let Some(inner) = cause.source() {
+        cause = inner;
+    }
+    cause.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -88,7 +88,11 @@ impl ClientHooks<Arc<Transport>> for generated::Client {
             id: info.operation_id,
             permission: UNKNOWN,
         };
-        match self.inner().exchange(request, &operation, Headers::Always).await {
+        match self
+            .inner()
+            .exchange(request, &operation, Headers::Always)
+            .await
+        {
             Ok(fetched) => {
                 let mut response = http::Response::new(fetched.body);
                 *response.status_mut() = fetched.status;

@@ -30,7 +30,7 @@ use crate::Error;
 use crate::auth::token_cache::TokenCache;
 use crate::error::{Permission, TimeoutKind};
 use crate::http::body::{read_limited, retry_after};
-use crate::http::retry::{Decision, RetryPolicy, is_transient};
+use crate::http::retry::{Decision, RetryPolicy, innermost_cause, is_transient};
 use rate_limit::Limiter;
 
 /// How much of an error body is read to look for the OData error inside.
@@ -105,7 +105,9 @@ impl Transport {
         request: reqwest::Request,
         operation: &Operation,
     ) -> Result<Fetched, Error> {
-        let fetched = self.exchange(request, operation, Headers::WhenNotSuccess).await?;
+        let fetched = self
+            .exchange(request, operation, Headers::WhenNotSuccess)
+            .await?;
         if fetched.status.is_success() {
             Ok(fetched)
         } else {
@@ -179,7 +181,7 @@ impl Transport {
                     let status = failure.as_ref().ok().map(|f| f.status.as_u16());
                     let cause = match &failure {
                         Ok(_) => None,
-                        Err(e) => Some(cause_of(e)),
+                        Err(e) => Some(innermost_cause(e)),
                     };
                     tracing::warn!(
                         operation = operation.id,
@@ -253,14 +255,4 @@ impl Fetched {
         self.gave_up = gave_up;
         self
     }
-}
-
-/// The innermost cause of a transport failure, for traces (never a URL's query: reqwest's
-/// messages name the URL, the innermost cause does not).
-fn cause_of(e: &reqwest::Error) -> String {
-    let mut cause: &dyn std::error::Error = e;
-    while let Some(inner) = cause.source() {
-        cause = inner;
-    }
-    cause.to_string()
 }

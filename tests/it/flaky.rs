@@ -129,7 +129,11 @@ async fn serve(
             response += &format!("{name}: {value}\r\n");
         }
         response += "\r\n";
-        let sent = if cut { &body[..body.len() / 2] } else { &body[..] };
+        let sent = if cut {
+            &body[..body.len() / 2]
+        } else {
+            &body[..]
+        };
         response += sent;
         if stream.write_all(response.as_bytes()).await.is_err() {
             return;

@@ -12,6 +12,7 @@ mod paging;
 mod per_call_state;
 mod retries;
 mod secrets_in_traces;
+mod sign_in_retries;
 mod software;
 mod software_ids;
 mod spec_examples;

@@ -128,9 +128,15 @@ async fn a_next_link_page_cut_short_is_fetched_again_and_every_item_comes_once()
             .map(|id| format!(r#"{{"id":"{id}","machineMissedOn":1,"cveAddressed":1}}"#))
             .collect();
         let link = next.map(|n| {
-            format!(r#""@odata.nextLink":"{{base}}/api/Software/{ID}/getmissingkbs?$skiptoken={n}","#)
+            format!(
+                r#""@odata.nextLink":"{{base}}/api/Software/{ID}/getmissingkbs?$skiptoken={n}","#
+            )
         });
-        format!(r#"{{{}"value":[{}]}}"#, link.unwrap_or_default(), items.join(","))
+        format!(
+            r#"{{{}"value":[{}]}}"#,
+            link.unwrap_or_default(),
+            items.join(",")
+        )
     };
     let server = Flaky::start(vec![
         Act::Answer(200, page(&["1", "2"], Some(2))),
@@ -147,5 +153,8 @@ async fn a_next_link_page_cut_short_is_fetched_again_and_every_item_comes_once()
     assert_eq!(server.requests(), 4);
     let targets = server.paths();
     assert!(targets[1].ends_with("$skiptoken=2"), "{targets:?}");
-    assert_eq!(targets[1], targets[2], "the cut page is fetched again: {targets:?}");
+    assert_eq!(
+        targets[1], targets[2],
+        "the cut page is fetched again: {targets:?}"
+    );
 }

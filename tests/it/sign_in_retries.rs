@@ -1,0 +1,266 @@
+//! Sign-in survives transient failures: the client-secret token request is retried on 429, 5xx,
+//! a dropped connection and a reply cut short, within its own policy; errors that retrying cannot
+//! fix are not retried; single flight holds across the retries; a failed renewal ahead of expiry
+//! keeps using the still-valid token.
+
+use std::time::{Duration, Instant};
+
+use defender_tvm::mock::MockServerExt;
+use defender_tvm::{Client, ClientBuilder, Error, RateLimit, RetryPolicy};
+use httpmock::{Mock, MockServer};
+use tracing::Instrument;
+
+use crate::common::{events, span};
+use crate::flaky::{Act, Flaky};
+
+const ID: &str = "microsoft-_-edge";
+const SECRET: &str = "sign-in-retry-secret~Q";
+
+fn token(access_token: &str, expires_in: u64) -> Act {
+    Act::Answer(
+        200,
+        format!(
+            r#"{{"token_type":"Bearer","expires_in":{expires_in},"access_token":"{access_token}"}}"#
+        ),
+    )
+}
+
+fn unavailable() -> Act {
+    Act::Answer(
+        503,
+        r#"{"error":"temporarily_unavailable","error_description":"AADSTS50196: The server is temporarily unavailable.","error_codes":[50196]}"#
+            .to_owned(),
+    )
+}
+
+/// The API, answering `missing_kbs` for requests that carry `token`.
+fn api_accepting<'a>(api: &'a MockServer, token: &str) -> Mock<'a> {
+    api.get_missing_kbs_by_software_id(|when, then| {
+        when.id(ID)
+            .into_inner()
+            .header("authorization", format!("Bearer {token}"));
+        then.into_inner().status(200).body(r#"{"value":[]}"#);
+    })
+}
+
+fn quick(attempts: u32) -> RetryPolicy {
+    RetryPolicy::default()
+        .max_attempts(attempts)
+        .initial_backoff(Duration::from_millis(5))
+        .max_backoff(Duration::from_millis(10))
+}
+
+fn client(login: &Flaky, api: &MockServer, sign_in: RetryPolicy) -> Client {
+    ClientBuilder::default()
+        .base_url(api.base_url())
+        .authority_host(&login.base_url)
+        .client_secret("tenant", "client-id", SECRET)
+        .sign_in_retry(sign_in)
+        .retry(RetryPolicy::disabled())
+        .rate_limit(RateLimit::disabled())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_503_from_the_token_endpoint_is_retried_once_and_the_call_succeeds() {
+    const TEST: &str = "sign_in_503_once";
+    let login = Flaky::start(vec![unavailable(), token("t-1", 3599)]).await;
+    let api = MockServer::start_async().await;
+    let calls = api_accepting(&api, "t-1");
+
+    client(&login, &api, quick(4))
+        .missing_kbs(ID)
+        .collect_items()
+        .instrument(span(TEST))
+        .await
+        .unwrap();
+
+    assert_eq!(login.requests(), 2);
+    calls.assert_calls(1);
+    let retries = events(TEST, "retrying the token request");
+    assert_eq!(retries.len(), 1, "{retries:?}");
+    for part in ["attempt=1", "status=503", "wait_ms="] {
+        assert!(retries[0].contains(part), "{} lacks {part}", retries[0]);
+    }
+    assert!(!retries[0].contains(SECRET));
+}
+
+#[tokio::test]
+async fn a_429_with_retry_after_is_waited_for_then_retried() {
+    let login = Flaky::start(vec![
+        Act::AnswerWith(
+            429,
+            vec![("retry-after".into(), "1".into())],
+            r#"{"error":"temporarily_unavailable"}"#.into(),
+        ),
+        token("t-1", 3599),
+    ])
+    .await;
+    let api = MockServer::start_async().await;
+    let calls = api_accepting(&api, "t-1");
+    let started = Instant::now();
+
+    client(&login, &api, RetryPolicy::standard())
+        .missing_kbs(ID)
+        .await
+        .unwrap();
+
+    assert!(started.elapsed() >= Duration::from_secs(1));
+    assert_eq!(login.requests(), 2);
+    calls.assert_calls(1);
+}
+
+#[tokio::test]
+async fn a_connection_dropped_by_the_token_endpoint_is_retried() {
+    let login = Flaky::start(vec![Act::Drop, token("t-1", 3599)]).await;
+    let api = MockServer::start_async().await;
+    let calls = api_accepting(&api, "t-1");
+
+    client(&login, &api, quick(4))
+        .missing_kbs(ID)
+        .await
+        .unwrap();
+
+    assert_eq!(login.requests(), 2);
+    calls.assert_calls(1);
+}
+
+#[tokio::test]
+async fn a_token_reply_cut_short_is_retried() {
+    let login = Flaky::start(vec![
+        Act::CutBody(
+            200,
+            r#"{"token_type":"Bearer","expires_in":3599,"access_token":"t-1"}"#.into(),
+        ),
+        token("t-1", 3599),
+    ])
+    .await;
+    let api = MockServer::start_async().await;
+    let calls = api_accepting(&api, "t-1");
+
+    client(&login, &api, quick(4))
+        .missing_kbs(ID)
+        .await
+        .unwrap();
+
+    assert_eq!(login.requests(), 2);
+    calls.assert_calls(1);
+}
+
+#[tokio::test]
+async fn a_token_endpoint_always_503_fails_after_the_policys_attempts_saying_it_was_transient() {
+    let login = Flaky::start(vec![unavailable()]).await;
+    let api = MockServer::start_async().await;
+    let calls = api_accepting(&api, "never");
+
+    let err = client(&login, &api, quick(3))
+        .missing_kbs(ID)
+        .await
+        .unwrap_err();
+
+    let Error::Auth(auth) = &err else {
+        panic!("expected Error::Auth, got {err:?}")
+    };
+    assert!(auth.transient);
+    assert_eq!(auth.attempts, 3);
+    assert_eq!(auth.aadsts, Some(50196));
+    assert_eq!(login.requests(), 3);
+    calls.assert_calls(0);
+    let text = err.to_string();
+    assert!(
+        text.contains("transient") && text.contains("3 attempts"),
+        "{text}"
+    );
+    assert!(!text.contains(SECRET));
+}
+
+#[tokio::test]
+async fn invalid_client_is_not_retried() {
+    let login = Flaky::start(vec![Act::Answer(
+        401,
+        r#"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided."}"#
+            .into(),
+    )])
+    .await;
+    let api = MockServer::start_async().await;
+
+    let err = client(&login, &api, quick(4))
+        .missing_kbs(ID)
+        .await
+        .unwrap_err();
+
+    let Error::Auth(auth) = &err else {
+        panic!("expected Error::Auth, got {err:?}")
+    };
+    assert_eq!(auth.aadsts, Some(7000215));
+    assert!(!auth.transient);
+    assert_eq!(auth.attempts, 1);
+    assert_eq!(login.requests(), 1);
+}
+
+#[tokio::test]
+async fn other_4xx_from_the_token_endpoint_are_not_retried() {
+    for (status, body) in [
+        (
+            400,
+            r#"{"error":"invalid_request","error_description":"AADSTS90002: Tenant 'x' not found."}"#,
+        ),
+        (
+            400,
+            r#"{"error":"invalid_grant","error_description":"AADSTS65001: The user or administrator has not consented."}"#,
+        ),
+        (404, "not found"),
+    ] {
+        let login = Flaky::start(vec![Act::Answer(status, body.into())]).await;
+        let api = MockServer::start_async().await;
+
+        let err = client(&login, &api, quick(4))
+            .missing_kbs(ID)
+            .await
+            .unwrap_err();
+
+        assert!(matches!(err, Error::Auth(_)), "{err:?}");
+        assert_eq!(login.requests(), 1, "{status} {body}");
+    }
+}
+
+#[tokio::test]
+async fn fifty_concurrent_calls_share_one_token_request_across_its_retry() {
+    let login = Flaky::start(vec![unavailable(), token("t-1", 3599)]).await;
+    let api = MockServer::start_async().await;
+    let calls = api_accepting(&api, "t-1");
+    let client = client(&login, &api, quick(4));
+
+    let results = futures::future::join_all((0..50).map(|_| {
+        let client = client.clone();
+        async move { client.missing_kbs(ID).await }
+    }))
+    .await;
+
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(login.requests(), 2, "one failed and one retried request");
+    calls.assert_calls(50);
+}
+
+#[tokio::test]
+async fn a_failed_renewal_ahead_of_expiry_keeps_using_the_still_valid_token() {
+    // A 4 s token is renewed after 2 s (half its lifetime); every renewal fails.
+    let login = Flaky::start(vec![token("t-1", 4), unavailable()]).await;
+    let api = MockServer::start_async().await;
+    let calls = api_accepting(&api, "t-1");
+    let client = client(&login, &api, quick(2));
+
+    client.missing_kbs(ID).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    client.missing_kbs(ID).await.unwrap();
+    // The failed renewal is not tried again on every call: the next try is 30 s away.
+    client.missing_kbs(ID).await.unwrap();
+
+    calls.assert_calls(3);
+    assert_eq!(
+        login.requests(),
+        1 + 2,
+        "the first token, then one renewal of 2 attempts"
+    );
+}
