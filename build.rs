@@ -64,6 +64,12 @@ fn settings() -> Result<GenerationSettings, String> {
             "VulnerabilitySeverity",
             "crate::Severity",
             [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
+        )
+        // A string collection the service also sends as one string: always a list.
+        .with_replacement(
+            "StringOrStrings",
+            "crate::StringList",
+            [TypeImpl::Default].into_iter(),
         );
     Ok(settings)
 }

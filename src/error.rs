@@ -133,6 +133,12 @@ pub struct DecodeError {
     pub status: Option<StatusCode>,
     /// The start of the body (at most 200 bytes, lossily decoded), to see what came instead.
     pub excerpt: String,
+    /// Where in the body decoding failed, as a path (for example `value[3].cveSupportability`).
+    pub path: Option<String>,
+    /// The position of the failing item in the page's `value`, when an item failed.
+    pub item: Option<usize>,
+    /// The `id` of the failing item, when it has one.
+    pub item_id: Option<String>,
     source: serde_json::Error,
 }
 
@@ -224,8 +230,26 @@ impl Error {
             operation,
             status,
             excerpt,
+            path: None,
+            item: None,
+            item_id: None,
             source,
         }))
+    }
+
+    /// Adds where a decode error happened.
+    pub(crate) fn at(
+        mut self,
+        path: Option<String>,
+        item: Option<usize>,
+        item_id: Option<String>,
+    ) -> Self {
+        if let Error::Decode(decode) = &mut self {
+            decode.path = path;
+            decode.item = item;
+            decode.item_id = item_id;
+        }
+        self
     }
 
     pub(crate) fn transport(
@@ -451,6 +475,14 @@ impl fmt::Display for DecodeError {
         write!(f, "cannot decode the response of {}", self.operation)?;
         if let Some(status) = self.status {
             write!(f, " ({status})")?;
+        }
+        if let Some(path) = &self.path {
+            write!(f, " at `{path}`")?;
+        }
+        match (self.item, &self.item_id) {
+            (Some(item), Some(id)) => write!(f, " (item {item}, id {id:?})")?,
+            (Some(item), None) => write!(f, " (item {item})")?,
+            _ => {}
         }
         write!(f, ": {}; body starts with {:?}", self.source, self.excerpt)
     }

@@ -12,6 +12,7 @@
 //!     when.id("microsoft-_-edge");
 //!     then.ok(&PublicProductFixDtoCollection {
 //!         odata_context: None,
+//!         odata_count: None,
 //!         odata_next_link: None,
 //!         value: vec![],
 //!     });

@@ -4,6 +4,7 @@
 //! - [`software`]: the Software family and its missing KBs; [`SoftwareQuery`];
 //! - [`machines`]: the device-level missing KBs;
 //! - [`filter`]: typed OData `$filter`s; [`severity`]: a forward-compatible severity;
+//!   [`string_list`]: a list the service may send as one string;
 //! - [`operations`]: each operation's id and permissions; [`path_segment`]: ids that must stay
 //!   one path segment.
 //!
@@ -17,6 +18,7 @@ pub(crate) mod operations;
 pub(crate) mod path_segment;
 pub(crate) mod severity;
 pub(crate) mod software;
+pub(crate) mod string_list;
 
 use std::future::Future;
 

@@ -405,16 +405,14 @@ async fn token_endpoint_replies_that_are_not_entra_json_are_auth_errors() {
 
 #[tokio::test]
 async fn an_unreachable_token_endpoint_is_an_auth_error() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // Bound but not listening: connections are refused, and no other test can take it.
+    let (_held, refusing) = crate::common::refusing_address();
     let api = MockServer::start_async().await;
     let client = ClientBuilder::default()
         .base_url(api.base_url())
-        .authority_host(format!("http://127.0.0.1:{port}"))
+        .authority_host(&refusing)
         .client_secret(TENANT, CLIENT_ID, SECRET)
+        .sign_in_retry(defender_tvm::RetryPolicy::disabled())
         .build()
         .unwrap();
 

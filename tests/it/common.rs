@@ -49,6 +49,7 @@ pub fn missing_kbs_path(id: &str) -> String {
 /// A missing KB with only its id set to something meaningful.
 pub fn kb(id: &str) -> PublicProductFixDto {
     PublicProductFixDto {
+        os_build: None,
         id: id.to_owned(),
         name: None,
         products_names: vec![],
@@ -125,4 +126,15 @@ pub fn events(name: &str, message: &str) -> Vec<String> {
         .filter(|line| line.contains(&marker) && line.contains(message))
         .map(str::to_owned)
         .collect()
+}
+
+/// A loopback address where every connection is refused, and which no other test can take while
+/// the returned socket lives: the port is bound (so nothing else can bind it) but not listening.
+pub fn refusing_address() -> (tokio::net::TcpSocket, String) {
+    let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+    socket
+        .bind("127.0.0.1:0".parse().expect("an address"))
+        .expect("a free port");
+    let port = socket.local_addr().expect("bound").port();
+    (socket, format!("http://127.0.0.1:{port}"))
 }

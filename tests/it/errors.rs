@@ -134,9 +134,50 @@ async fn retry_after_as_an_http_date_is_understood() {
 #[tokio::test]
 async fn an_error_status_with_a_non_json_body_keeps_its_status() {
     let err = error_for(500, &[], "<html>upstream failed</html>").await;
-    assert_eq!(err.status(), Some(StatusCode::INTERNAL_SERVER_ERROR));
+    let api = err
+        .api()
+        .unwrap_or_else(|| panic!("expected Error::Api, got {err:?}"));
+    assert_eq!(api.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(api.code, None);
+    assert_eq!(
+        api.body_excerpt.as_deref(),
+        Some("<html>upstream failed</html>")
+    );
     assert!(
         err.to_string().contains("<html>upstream failed</html>"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn an_html_404_from_a_gateway_is_an_api_error() {
+    let err = error_for(404, &[], "<html><body>Not Found</body></html>").await;
+    let api = err
+        .api()
+        .unwrap_or_else(|| panic!("expected Error::Api, got {err:?}"));
+    assert_eq!(api.status, StatusCode::NOT_FOUND);
+    assert_eq!(err.code(), None);
+    assert!(
+        err.to_string().contains("not found (check the id)"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn an_empty_429_with_retry_after_is_an_api_error_with_the_wait_and_advice() {
+    // The client's retries are off here; with retries on, the wait is over the cap (see
+    // retries.rs) and the error says the client gave up.
+    let err = error_for(429, &[("retry-after", "100000")], "").await;
+    let api = err
+        .api()
+        .unwrap_or_else(|| panic!("expected Error::Api, got {err:?}"));
+    assert_eq!(api.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(100_000)));
+    assert_eq!(err.code(), None);
+    assert_eq!(api.body_excerpt.as_deref(), Some(""));
+    assert!(
+        err.to_string()
+            .contains("rate limited; retry after 100000 seconds"),
         "{err}"
     );
 }
@@ -202,14 +243,10 @@ async fn a_long_body_excerpt_is_cut_at_a_character_boundary() {
 
 #[tokio::test]
 async fn an_unreachable_server_is_a_transport_error() {
-    // Bind a port, then free it: nothing listens there any more.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // Bound but not listening: connections are refused, and no other test can take it.
+    let (_held, refusing) = crate::common::refusing_address();
     let client = defender_tvm::Client::builder()
-        .base_url(format!("http://127.0.0.1:{port}"))
+        .base_url(&refusing)
         .bearer_token(TOKEN)
         .retry(defender_tvm::RetryPolicy::disabled())
         .build()

@@ -8,6 +8,7 @@ mod common;
 mod errors;
 mod flaky;
 mod missing_kbs;
+mod observed_shapes;
 mod paging;
 mod per_call_state;
 mod retries;

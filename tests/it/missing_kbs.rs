@@ -9,6 +9,7 @@ use httpmock::MockServer;
 
 fn page(value: Vec<PublicProductFixDto>) -> PublicProductFixDtoCollection {
     PublicProductFixDtoCollection {
+        odata_count: None,
         odata_context: None,
         odata_next_link: None,
         value,
@@ -18,6 +19,7 @@ fn page(value: Vec<PublicProductFixDto>) -> PublicProductFixDtoCollection {
 /// A page whose `@odata.nextLink` points at `next`.
 fn linked(value: Vec<PublicProductFixDto>, next: &str) -> PublicProductFixDtoCollection {
     PublicProductFixDtoCollection {
+        odata_count: None,
         odata_next_link: Some(next.to_owned().into()),
         ..page(value)
     }
@@ -25,6 +27,7 @@ fn linked(value: Vec<PublicProductFixDto>, next: &str) -> PublicProductFixDtoCol
 
 fn kb(id: &str) -> PublicProductFixDto {
     PublicProductFixDto {
+        os_build: None,
         id: id.to_owned(),
         name: Some(format!("Update {id}")),
         products_names: vec!["edge".to_owned()],
@@ -146,6 +149,7 @@ async fn optional_fields_may_be_absent_or_null() {
         .await
         .unwrap();
 
+    assert_eq!(kbs.len(), 2);
     for kb in &kbs {
         assert_eq!(kb.name, None);
         assert_eq!(kb.url, None);

@@ -17,6 +17,7 @@ fn listing<'a>(server: &'a MockServer, pages: &[&[&str]]) -> Vec<Mock<'a>> {
         .enumerate()
         .map(|(i, ids)| {
             let body = PublicProductFixDtoCollection {
+                odata_count: None,
                 odata_context: None,
                 odata_next_link: (i + 1 < pages.len()).then(|| link(i + 1).into()),
                 value: ids.iter().map(|id| kb(id)).collect(),

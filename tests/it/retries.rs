@@ -196,13 +196,10 @@ async fn exhausted_attempts_give_an_error_carrying_the_last_status() {
 #[tokio::test]
 async fn connection_failures_are_retried_with_backoff() {
     const TEST: &str = "connection_failures";
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // Bound but not listening: connections are refused, and no other test can take it.
+    let (_held, refusing) = crate::common::refusing_address();
     let client = Client::builder()
-        .base_url(format!("http://127.0.0.1:{port}"))
+        .base_url(&refusing)
         .bearer_token(TOKEN)
         .retry(quick(3))
         .build()
@@ -225,6 +222,7 @@ async fn connection_failures_are_retried_with_backoff() {
 
 fn page(ids: &[&str], next: Option<String>) -> PublicProductFixDtoCollection {
     PublicProductFixDtoCollection {
+        odata_count: None,
         odata_context: None,
         odata_next_link: next.map(Into::into),
         value: ids.iter().map(|id| kb(id)).collect(),

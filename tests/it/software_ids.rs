@@ -55,6 +55,7 @@ async fn ids_with_reserved_and_non_ascii_characters_travel_as_one_intact_segment
             when.into_inner()
                 .is_true(move |req| id_of(req.uri().path()).as_deref() == Some(&*expected));
             then.ok(&PublicProductFixDtoCollection {
+                odata_count: None,
                 odata_context: None,
                 odata_next_link: None,
                 value: vec![],
