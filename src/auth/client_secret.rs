@@ -16,7 +16,6 @@ use crate::{AuthError, Error, Secret};
 const REPLY_LIMIT: usize = 64 * 1024;
 
 /// Signs in as an Entra ID application with its client secret.
-#[derive(Debug)]
 pub(crate) struct ClientSecretCredential {
     token_url: Url,
     client_id: String,
@@ -24,6 +23,18 @@ pub(crate) struct ClientSecretCredential {
     http: reqwest::Client,
     /// How transient failures of the token request are retried.
     retry: RetryPolicy,
+}
+
+/// Shows where it signs in and as whom, never the secret.
+impl std::fmt::Debug for ClientSecretCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientSecretCredential")
+            .field("token_url", &self.token_url.as_str())
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret)
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A failed token request, and whether another attempt may help.

@@ -225,6 +225,60 @@ mod tests {
         assert!(cached(None).is_fresh(now + Duration::from_secs(1 << 30)));
     }
 
+    /// A credential that counts how often it is asked.
+    #[derive(Debug, Default)]
+    struct Counting(std::sync::atomic::AtomicUsize);
+
+    impl Credential for Counting {
+        fn get_token<'a>(
+            &'a self,
+            _scope: &'a str,
+        ) -> futures::future::BoxFuture<'a, Result<AccessToken, Error>> {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Box::pin(async {
+                Ok(AccessToken {
+                    token: Secret::new("t-1"),
+                    expires_on: None,
+                })
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_request_to_another_origin_gets_no_authorization_and_fetches_no_token() {
+        let api = url::Url::parse("https://api.security.microsoft.com").unwrap();
+        let credential = Arc::new(Counting::default());
+        let cache = TokenCache::new(credential.clone(), "scope".into(), api.origin());
+        for elsewhere in [
+            "https://evil.example/api/Software",
+            "http://api.security.microsoft.com/api/Software",
+            "https://api.security.microsoft.com:8443/api/Software",
+        ] {
+            let mut request =
+                reqwest::Request::new(reqwest::Method::GET, url::Url::parse(elsewhere).unwrap());
+            request
+                .headers_mut()
+                .insert(AUTHORIZATION, HeaderValue::from_static("Bearer stale"));
+
+            let attached = cache.authorize(&mut request).await.unwrap();
+
+            assert_eq!(attached, None, "{elsewhere}");
+            assert!(
+                request.headers().get(AUTHORIZATION).is_none(),
+                "{elsewhere}"
+            );
+        }
+        assert_eq!(credential.0.load(std::sync::atomic::Ordering::SeqCst), 0);
+
+        let mut request = reqwest::Request::new(
+            reqwest::Method::GET,
+            url::Url::parse("https://api.security.microsoft.com/api/Software").unwrap(),
+        );
+        assert_eq!(cache.authorize(&mut request).await.unwrap(), Some(1));
+        assert_eq!(request.headers()[AUTHORIZATION], "Bearer t-1");
+        assert_eq!(credential.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
     #[test]
     fn the_header_is_sensitive_and_its_debug_hides_the_token() {
         let header = bearer_header(&Secret::new("s3cr3t")).unwrap();

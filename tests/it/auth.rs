@@ -170,7 +170,14 @@ async fn fifty_concurrent_calls_with_an_empty_cache_cause_one_token_request() {
         MockServer::start_async().await,
         MockServer::start_async().await,
     );
-    let token = token_endpoint(&login, "t-1", 3599);
+    // A slow token endpoint: the 50 calls start long before the first token arrives.
+    let token = login.mock(|when, then| {
+        when.method("POST")
+            .path(format!("/{TENANT}/oauth2/v2.0/token"));
+        then.status(200)
+            .delay(Duration::from_millis(500))
+            .json_body(json!({"token_type": "Bearer", "expires_in": 3599, "access_token": "t-1"}));
+    });
     let calls = api_accepting(&api, "t-1");
     let client = secret_client(&login, &api);
 
@@ -185,6 +192,63 @@ async fn fifty_concurrent_calls_with_an_empty_cache_cause_one_token_request() {
     }
 
     token.assert_calls(1);
+    calls.assert_calls(50);
+}
+
+/// A credential that waits at a gate before handing out its one token, and counts the calls that
+/// reached the token cache.
+#[derive(Debug, Default)]
+struct Gated {
+    gate: tokio::sync::Notify,
+    asked: AtomicUsize,
+}
+
+impl Credential for Gated {
+    fn get_token<'a>(&'a self, _scope: &'a str) -> BoxFuture<'a, Result<AccessToken, Error>> {
+        Box::pin(async move {
+            self.asked.fetch_add(1, Ordering::SeqCst);
+            self.gate.notified().await;
+            Ok(AccessToken {
+                token: Secret::new("t-1"),
+                expires_on: Some(SystemTime::now() + Duration::from_secs(3600)),
+            })
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn calls_waiting_on_a_token_request_in_flight_share_it() {
+    let api = MockServer::start_async().await;
+    let calls = api_accepting(&api, "t-1");
+    let gated = Arc::new(Gated::default());
+    let client = Client::builder()
+        .base_url(api.base_url())
+        .credential(Arc::clone(&gated) as Arc<dyn Credential>)
+        .rate_limit(defender_tvm::RateLimit::disabled())
+        .build()
+        .unwrap();
+    let started = Arc::new(AtomicUsize::new(0));
+
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let (client, started) = (client.clone(), Arc::clone(&started));
+            tokio::spawn(async move {
+                started.fetch_add(1, Ordering::SeqCst);
+                client.missing_kbs(ID).await
+            })
+        })
+        .collect();
+    // The gate stays shut until every call has started: all of them find the request in flight.
+    while started.load(Ordering::SeqCst) < 50 || gated.asked.load(Ordering::SeqCst) == 0 {
+        tokio::task::yield_now().await;
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    gated.gate.notify_one();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+
+    assert_eq!(gated.asked.load(Ordering::SeqCst), 1);
     calls.assert_calls(50);
 }
 
@@ -243,6 +307,128 @@ async fn a_401_drops_the_token_and_retries_once_with_a_fresh_one() {
     refused.assert_calls(1);
     accepted.assert_calls(2);
     assert_eq!(credential.issued.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_401s_share_one_refresh() {
+    let api = MockServer::start_async().await;
+    // Slow 401s: every call is sent with the first token before any refusal comes back.
+    let refused = api.get_missing_kbs_by_software_id(|when, then| {
+        when.id(ID)
+            .into_inner()
+            .header("authorization", "Bearer token-1");
+        then.into_inner()
+            .status(401)
+            .delay(Duration::from_millis(300))
+            .body(r#"{"error":{"code":"Unauthorized","message":"Token expired"}}"#);
+    });
+    let accepted = api_accepting(&api, "token-2");
+    let (client, credential) = counting_client(&api);
+    client.software_by_id("warm").await.ok(); // the first token, fetched before the race
+
+    let results = futures::future::join_all((0..20).map(|_| {
+        let client = client.clone();
+        async move { client.missing_kbs(ID).await }
+    }))
+    .await;
+
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    refused.assert_calls(20);
+    accepted.assert_calls(20);
+    assert_eq!(
+        credential.issued.load(Ordering::SeqCst),
+        2,
+        "one first token and exactly one refresh"
+    );
+}
+
+#[tokio::test]
+async fn a_401_refreshes_once_even_with_retries_off() {
+    let api = MockServer::start_async().await;
+    let refused = api_refusing(&api, "token-1");
+    let accepted = api_accepting(&api, "token-2");
+    let counting = Arc::new(Counting::default());
+    let client = Client::builder()
+        .base_url(api.base_url())
+        .credential(Arc::clone(&counting) as Arc<dyn Credential>)
+        .retry(defender_tvm::RetryPolicy::disabled())
+        .build()
+        .unwrap();
+
+    client.missing_kbs(ID).await.unwrap();
+
+    refused.assert_calls(1);
+    accepted.assert_calls(1);
+}
+
+#[tokio::test]
+async fn the_scope_can_be_overridden() {
+    let (login, api) = (
+        MockServer::start_async().await,
+        MockServer::start_async().await,
+    );
+    let token = login.mock(|when, then| {
+        when.form_urlencoded_tuple("scope", "api://custom-resource/.default");
+        then.status(200)
+            .json_body(json!({"token_type": "Bearer", "expires_in": 3599, "access_token": "t-1"}));
+    });
+    api_accepting(&api, "t-1");
+    let client = ClientBuilder::default()
+        .base_url(api.base_url())
+        .authority_host(login.base_url())
+        .scope("api://custom-resource/.default")
+        .client_secret(TENANT, CLIENT_ID, SECRET)
+        .build()
+        .unwrap();
+
+    client.missing_kbs(ID).await.unwrap();
+
+    token.assert_calls(1);
+}
+
+#[test]
+fn gcc_high_and_dod_sign_in_at_the_us_host_without_an_override() {
+    for cloud in [Cloud::GccHigh, Cloud::Dod] {
+        let client = ClientBuilder::default()
+            .cloud(cloud)
+            .client_secret(TENANT, CLIENT_ID, SECRET)
+            .build()
+            .unwrap();
+        // Nothing can be sent from here (no network): the token URL the credential holds shows
+        // in the client's Debug output, without the secret.
+        let shown = format!("{client:?}");
+        assert!(
+            shown.contains(&format!(
+                "token_url: \"https://login.microsoftonline.us/{TENANT}/oauth2/v2.0/token\""
+            )),
+            "{cloud}: {shown}"
+        );
+        assert!(!shown.contains(SECRET));
+    }
+}
+
+#[tokio::test]
+async fn an_expired_secret_gets_its_advice_and_entras_description() {
+    let err = sign_in_error(
+        401,
+        r#"{"error":"invalid_client","error_description":"AADSTS7000222: The provided client secret keys for app '11111111' are expired.","error_codes":[7000222]}"#,
+    )
+    .await;
+    let auth = auth(&err);
+    assert_eq!(auth.aadsts, Some(7000222));
+    assert_eq!(
+        auth.description.as_deref(),
+        Some("AADSTS7000222: The provided client secret keys for app '11111111' are expired.")
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("the client secret has expired; create a new one"),
+        "{text}"
+    );
+    assert!(
+        text.contains("keys for app '11111111' are expired"),
+        "{text}"
+    );
 }
 
 #[tokio::test]

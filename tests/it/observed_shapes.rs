@@ -108,6 +108,11 @@ async fn cve_supportability_is_a_list_whether_sent_as_a_string_an_array_or_null(
     .unwrap();
     let page: defender_tvm::types::VulnerabilityCollection = serde_json::from_str(&body).unwrap();
     assert!(page.value.iter().all(|v| v.cve_supportability.is_empty()));
+    // An empty severity (seen from the service) is kept as an unknown one, ranked lowest.
+    assert_eq!(
+        page.value[3].severity,
+        Some(defender_tvm::Severity::Other(String::new()))
+    );
 }
 
 #[tokio::test]
