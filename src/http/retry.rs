@@ -180,6 +180,46 @@ mod tests {
     }
 
     #[test]
+    fn backoff_waits_grow_with_each_attempt_and_vary_between_clients() {
+        let policy = RetryPolicy::default()
+            .max_attempts(10)
+            .initial_backoff(Duration::from_millis(100))
+            .max_backoff(Duration::from_secs(60));
+        let mut previous_max = Duration::ZERO;
+        for attempt in 1..=5 {
+            let waits: Vec<Duration> = (0..1000)
+                .map(|_| match policy.decide(attempt, None) {
+                    Decision::RetryAfter(wait) => wait,
+                    other => panic!("attempt {attempt}: {other:?}"),
+                })
+                .collect();
+            let full = Duration::from_millis(100) * (1 << (attempt - 1));
+            let (min, max) = (*waits.iter().min().unwrap(), *waits.iter().max().unwrap());
+            // Equal jitter: within [full / 2, full], and spread over that range.
+            assert!(
+                min >= full / 2 && max <= full,
+                "attempt {attempt}: {min:?}..{max:?}"
+            );
+            assert!(
+                max - min >= full / 4,
+                "attempt {attempt} barely varies: {min:?}..{max:?}"
+            );
+            let distinct: std::collections::HashSet<_> = waits.iter().collect();
+            assert!(
+                distinct.len() > 900,
+                "attempt {attempt}: {} distinct waits",
+                distinct.len()
+            );
+            // Each attempt's shortest wait is no shorter than the previous attempt's longest.
+            assert!(
+                min >= previous_max,
+                "attempt {attempt}: {min:?} < {previous_max:?}"
+            );
+            previous_max = max;
+        }
+    }
+
+    #[test]
     fn retry_after_is_honoured_up_to_the_cap() {
         let policy = RetryPolicy::default();
         let two = Duration::from_secs(2);

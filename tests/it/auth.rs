@@ -3,6 +3,8 @@
 //! and `azure_core` credentials.
 
 use std::collections::HashMap;
+
+use crate::common::api_accepting;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
@@ -29,16 +31,6 @@ fn token_endpoint<'a>(login: &'a MockServer, token: &str, expires_in: u64) -> Mo
             "ext_expires_in": expires_in,
             "access_token": token,
         }));
-    })
-}
-
-/// The API, answering `missing_kbs` with no items for requests that carry `token`.
-fn api_accepting<'a>(api: &'a MockServer, token: &str) -> Mock<'a> {
-    api.get_missing_kbs_by_software_id(|when, then| {
-        when.id(ID)
-            .into_inner()
-            .header("authorization", format!("Bearer {token}"));
-        then.into_inner().status(200).body(r#"{"value":[]}"#);
     })
 }
 

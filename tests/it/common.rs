@@ -11,24 +11,6 @@ use httpmock::MockServer;
 /// The bearer token every test client uses; tests assert it never leaks.
 pub const TOKEN: &str = "test-token-7f3a9c";
 
-/// The documented example response of "Get missing KBs by software ID", verbatim from the docs
-/// (with the docs' `...` placeholder removed).
-pub const DOCUMENTED_EXAMPLE: &str = r#"{
-    "@odata.context": "https://api.securitycenter.microsoft.com/api/$metadata#Collection(microsoft.windowsDefenderATP.api.PublicProductFixDto)",
-    "value": [
-         {
-            "id": "4540673",
-            "name": "March 2020 Security Updates",
-            "productsNames": [
-                "edge"
-            ],
-            "url": "https://catalog.update.microsoft.com/v7/site/Search.aspx?q=KB4540673",
-            "machineMissedOn": 240,
-            "cveAddressed": 14
-         }
-        ]
-}"#;
-
 /// A client for the mock server, authenticated with [`TOKEN`]. Retries and the client-side rate
 /// limit are off: these tests pin one request's mapping (`tests/retries.rs` tests retries).
 pub fn client(server: &MockServer) -> Client {
@@ -137,4 +119,16 @@ pub fn refusing_address() -> (tokio::net::TcpSocket, String) {
         .expect("a free port");
     let port = socket.local_addr().expect("bound").port();
     (socket, format!("http://127.0.0.1:{port}"))
+}
+
+/// The API, answering `missing_kbs` of `microsoft-_-edge` with no items for requests that carry
+/// `token` (httpmock answers 404 to the others).
+pub fn api_accepting<'a>(api: &'a httpmock::MockServer, token: &str) -> httpmock::Mock<'a> {
+    use defender_tvm::mock::MockServerExt;
+    api.get_missing_kbs_by_software_id(|when, then| {
+        when.id("microsoft-_-edge")
+            .into_inner()
+            .header("authorization", format!("Bearer {token}"));
+        then.into_inner().status(200).body(r#"{"value":[]}"#);
+    })
 }

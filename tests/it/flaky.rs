@@ -20,6 +20,9 @@ pub enum Act {
     Answer(u16, String),
     /// Answer with extra headers.
     AnswerWith(u16, Vec<(String, String)>, String),
+    /// Send the status line, the headers and half the body, then nothing more (the connection
+    /// stays open until the client gives up).
+    StallBody(u16, String),
 }
 
 /// A running server; it stops when dropped.
@@ -114,12 +117,14 @@ async fn serve(
         seen.lock().unwrap().push(target);
         let n = counter.fetch_add(1, Ordering::SeqCst);
         let act = script[n.min(script.len() - 1)].clone();
-        let (status, headers, body, cut): (u16, Vec<(String, String)>, String, bool) = match act {
-            Act::Drop => return,
-            Act::CutBody(status, body) => (status, vec![], body, true),
-            Act::Answer(status, body) => (status, vec![], body, false),
-            Act::AnswerWith(status, headers, body) => (status, headers, body, false),
-        };
+        let (status, headers, body, cut, stall): (u16, Vec<(String, String)>, String, bool, bool) =
+            match act {
+                Act::Drop => return,
+                Act::CutBody(status, body) => (status, vec![], body, true, false),
+                Act::Answer(status, body) => (status, vec![], body, false, false),
+                Act::AnswerWith(status, headers, body) => (status, headers, body, false, false),
+                Act::StallBody(status, body) => (status, vec![], body, true, true),
+            };
         let body = body.replace("{base}", &base);
         let mut response = format!(
             "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n",
@@ -139,6 +144,16 @@ async fn serve(
             return;
         }
         let _ = stream.flush().await;
+        if stall {
+            // Hold the connection open without sending more, until the client closes it.
+            let mut rest = [0u8; 64];
+            while let Ok(n) = stream.read(&mut rest).await {
+                if n == 0 {
+                    break;
+                }
+            }
+            return;
+        }
         if cut {
             return;
         }

@@ -7,6 +7,8 @@ mod client_config;
 mod common;
 mod errors;
 mod flaky;
+mod limits_and_timeouts;
+mod main_job;
 mod missing_kbs;
 mod observed_shapes;
 mod paging;

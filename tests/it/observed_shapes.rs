@@ -24,10 +24,19 @@ const OPERATIONS: [&str; 7] = [
 
 /// Serves `body` for any request and returns how many items the client read from it.
 async fn read_through_the_client(operation: &str, body: &str) -> Result<usize, Error> {
+    answer_through_the_client(operation, 200, body).await
+}
+
+/// Serves `status` with `body` for any request; returns how many items the client read.
+async fn answer_through_the_client(
+    operation: &str,
+    status: u16,
+    body: &str,
+) -> Result<usize, Error> {
     let server = MockServer::start_async().await;
     server.mock(|when, then| {
         when.method("GET");
-        then.status(200)
+        then.status(status)
             .header("content-type", "application/json")
             .body(body);
     });
@@ -148,5 +157,26 @@ async fn a_body_that_does_not_decode_names_the_operation_item_id_and_field() {
         "invalid type",
     ] {
         assert!(text.contains(part), "{text:?} lacks {part:?}");
+    }
+}
+
+#[tokio::test]
+async fn every_operation_reports_an_error_status_as_an_api_error_whatever_the_body() {
+    for operation in OPERATIONS {
+        for (status, body) in [
+            (404, "<html>Not Found</html>"),
+            (429, ""),
+            (502, "Bad gateway"),
+        ] {
+            let err = answer_through_the_client(operation, status, body)
+                .await
+                .expect_err("an error status");
+            let api = err.api().unwrap_or_else(|| {
+                panic!("{operation} {status}: expected Error::Api, got {err:?}")
+            });
+            assert_eq!(api.status.as_u16(), status, "{operation}");
+            assert_eq!(api.operation, operation);
+            assert_eq!(api.body_excerpt.as_deref(), Some(body), "{operation}");
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! The pager: a lazy stream of pages or items, following next links, with optional caps.
 
-use crate::common::{client, kb};
+use crate::common::{TOKEN, client, kb};
 use defender_tvm::Error;
 use defender_tvm::mock::MockServerExt;
 use defender_tvm::types::PublicProductFixDtoCollection;
@@ -23,7 +23,10 @@ fn listing<'a>(server: &'a MockServer, pages: &[&[&str]]) -> Vec<Mock<'a>> {
                 value: ids.iter().map(|id| kb(id)).collect(),
             };
             server.get_missing_kbs_by_software_id(|when, then| {
-                let when = when.into_inner();
+                // Every page, next links included, carries the token.
+                let when = when
+                    .into_inner()
+                    .header("authorization", format!("Bearer {TOKEN}"));
                 match i {
                     0 => when.query_param_missing("$skiptoken"),
                     n => when.query_param("$skiptoken", n.to_string()),
@@ -164,4 +167,56 @@ async fn a_bad_id_fails_the_stream_before_anything_is_sent() {
         "{first:?}"
     );
     anything.assert_calls(0);
+}
+
+#[tokio::test]
+async fn a_next_link_that_is_not_an_absolute_url_ends_the_listing_with_a_paging_error() {
+    let server = MockServer::start_async().await;
+    server.get_missing_kbs_by_software_id(|when, then| {
+        when.into_inner().query_param_missing("$skiptoken");
+        then.into_inner()
+            .status(200)
+            .body(r#"{"@odata.nextLink":"/api/Software/x/getmissingkbs?$skiptoken=2","value":[]}"#);
+    });
+
+    let err = client(&server).missing_kbs(ID).await.unwrap_err();
+
+    let Error::Paging(paging) = &err else {
+        panic!("expected Error::Paging, got {err:?}")
+    };
+    assert!(paging.message.contains("not an absolute URL"), "{err}");
+}
+
+#[tokio::test]
+async fn an_error_status_on_a_next_link_page_is_an_api_error_whatever_its_body() {
+    for (status, body) in [(404, "<html>Not Found</html>"), (429, ""), (500, "oops")] {
+        let server = MockServer::start_async().await;
+        let first = PublicProductFixDtoCollection {
+            odata_count: None,
+            odata_context: None,
+            odata_next_link: Some(
+                server
+                    .url(format!("/api/Software/{ID}/getmissingkbs?$skiptoken=2"))
+                    .into(),
+            ),
+            value: vec![kb("1")],
+        };
+        server.get_missing_kbs_by_software_id(|when, then| {
+            when.into_inner().query_param_missing("$skiptoken");
+            then.ok(&first);
+        });
+        server.mock(|when, then| {
+            when.query_param("$skiptoken", "2");
+            then.status(status).body(body);
+        });
+
+        let err = client(&server).missing_kbs(ID).await.unwrap_err();
+
+        let api = err
+            .api()
+            .unwrap_or_else(|| panic!("{status}: expected Error::Api, got {err:?}"));
+        assert_eq!(api.status.as_u16(), status);
+        assert_eq!(api.operation, "get_missing_kbs_by_software_id");
+        assert_eq!(api.body_excerpt.as_deref(), Some(body));
+    }
 }

@@ -361,25 +361,3 @@ async fn vulnerabilities_decode_dates_and_unknown_severities() {
     assert_eq!(vulns[2].severity, None);
     assert!(vulns[2].exploit_types.is_empty());
 }
-
-#[tokio::test]
-async fn vulnerabilities_403_names_the_vulnerability_permission() {
-    let server = MockServer::start_async().await;
-    server.list_vulnerabilities_by_software(|when, then| {
-        when.id("microsoft-_-edge");
-        then.into_inner()
-            .status(403)
-            .body(r#"{"error":{"code":"Forbidden","message":"Missing role","target":"t"}}"#);
-    });
-
-    let err = client(&server)
-        .software_vulnerabilities("microsoft-_-edge")
-        .await
-        .unwrap_err();
-
-    assert!(
-        err.to_string().contains("`Vulnerability.Read.All`"),
-        "{err}"
-    );
-    assert!(err.to_string().contains("`Vulnerability.Read`"), "{err}");
-}

@@ -66,3 +66,49 @@ fn generated_types_have_exactly_the_properties_of_the_spec() {
     assert_matches_spec::<MachineReference>("MachineReference");
     assert_matches_spec::<MachineReferenceCollection>("MachineReferenceCollection");
 }
+
+/// Decodes `json` (which carries fields the spec does not declare) into `T`.
+fn decodes_with_unknown_fields<T: serde::de::DeserializeOwned>(name: &str, json: &str) {
+    if let Err(e) = serde_json::from_str::<T>(json) {
+        panic!("{name} refused unknown fields: {e}");
+    }
+}
+
+#[test]
+fn every_generated_type_ignores_fields_it_does_not_know() {
+    let unknown = r#""futureField": {"nested": [1, "two", null]}, "@odata.etag": "W/\"1\"""#;
+    let kb = format!(r#"{{"id": "1", "machineMissedOn": 1, "cveAddressed": 1, {unknown}}}"#);
+    let software = format!(r#"{{"id": "microsoft-_-edge", {unknown}}}"#);
+    let distribution = format!(r#"{{"version": "1.0", {unknown}}}"#);
+    let vulnerability = format!(r#"{{"id": "CVE-2025-0001", {unknown}}}"#);
+    let machine = format!(r#"{{"id": "m-1", {unknown}}}"#);
+    let error = format!(r#"{{"error": {{"code": "X", "message": "y", {unknown}}}, {unknown}}}"#);
+    let page = |item: &str| format!(r#"{{"value": [{item}], {unknown}}}"#);
+
+    decodes_with_unknown_fields::<PublicProductFixDto>("PublicProductFixDto", &kb);
+    decodes_with_unknown_fields::<PublicProductFixDtoCollection>(
+        "PublicProductFixDtoCollection",
+        &page(&kb),
+    );
+    decodes_with_unknown_fields::<Software>("Software", &software);
+    decodes_with_unknown_fields::<SoftwareCollection>("SoftwareCollection", &page(&software));
+    decodes_with_unknown_fields::<SoftwareVersionDistribution>(
+        "SoftwareVersionDistribution",
+        &distribution,
+    );
+    decodes_with_unknown_fields::<SoftwareVersionDistributionCollection>(
+        "SoftwareVersionDistributionCollection",
+        &page(&distribution),
+    );
+    decodes_with_unknown_fields::<Vulnerability>("Vulnerability", &vulnerability);
+    decodes_with_unknown_fields::<VulnerabilityCollection>(
+        "VulnerabilityCollection",
+        &page(&vulnerability),
+    );
+    decodes_with_unknown_fields::<MachineReference>("MachineReference", &machine);
+    decodes_with_unknown_fields::<MachineReferenceCollection>(
+        "MachineReferenceCollection",
+        &page(&machine),
+    );
+    decodes_with_unknown_fields::<ODataError>("ODataError", &error);
+}
