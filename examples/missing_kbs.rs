@@ -10,22 +10,20 @@
 //! - otherwise `DEFENDER_TVM_BEARER_TOKEN` set: uses that token as is.
 //!
 //! `DEFENDER_TVM_CLOUD` picks the cloud (default `global`) and `DEFENDER_TVM_BASE_URL` overrides
-//! the API URL. With neither credential, it starts an embedded local mock tenant that serves the
-//! documented example from the spec, so the job runs on any machine.
+//! the API URL. With neither credential, it starts the embedded demo tenant (`defender-tvm-demo`,
+//! a whole offline estate on 127.0.0.1) and says so on its first line, so the job runs on any
+//! machine; given credentials, it never uses demo data.
 
 use std::process::ExitCode;
 
-use defender_tvm::mock::MockServerExt;
-use defender_tvm::types::PublicProductFixDtoCollection;
 use defender_tvm::{Client, Cloud, PublicProductFixDto};
-
-const SPEC: &str = include_str!("../openapi/defender-tvm.yaml");
+use defender_tvm_demo::DemoTenant;
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let software_id = std::env::args()
         .nth(1)
-        .unwrap_or_else(|| "microsoft-_-edge".to_owned());
+        .unwrap_or_else(|| "microsoft-_-windows_11".to_owned());
     match run(&software_id).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -37,7 +35,7 @@ async fn main() -> ExitCode {
 
 async fn run(software_id: &str) -> Result<(), Box<dyn std::error::Error>> {
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let mut mock_tenant = None;
+    let mut demo = None;
     let client = if env("AZURE_CLIENT_ID").is_some() {
         Client::from_env()?
     } else if let Some(token) = env("DEFENDER_TVM_BEARER_TOKEN") {
@@ -50,17 +48,23 @@ async fn run(software_id: &str) -> Result<(), Box<dyn std::error::Error>> {
         }
         builder.build()?
     } else {
-        let server = mock_tenant_serving_the_documented_example().await?;
+        let tenant = DemoTenant::start().await?;
         let client = Client::builder()
-            .base_url(server.base_url())
-            .bearer_token("embedded-mock-token")
+            .base_url(tenant.base_url())
+            .authority_host(tenant.authority_host())
+            .client_secret(
+                tenant.tenant_id(),
+                tenant.client_id(),
+                tenant.client_secret(),
+            )
             .build()?;
-        mock_tenant = Some(server);
+        demo = Some(tenant);
         client
     };
-    let source = match &mock_tenant {
+    let source = match &demo {
         Some(_) => format!(
-            "the embedded mock tenant at {} (set AZURE_CLIENT_ID or DEFENDER_TVM_BEARER_TOKEN to call the service)",
+            "the embedded demo tenant at {} (offline demo data; set AZURE_CLIENT_ID or \
+             DEFENDER_TVM_BEARER_TOKEN to call the service)",
             client.base_url()
         ),
         None => format!("the service at {}", client.base_url()),
@@ -70,21 +74,6 @@ async fn run(software_id: &str) -> Result<(), Box<dyn std::error::Error>> {
     let kbs = client.missing_kbs(software_id).await?;
     print_table(&kbs);
     Ok(())
-}
-
-/// A local server that answers the operation with the spec's documented example, for any id.
-async fn mock_tenant_serving_the_documented_example()
--> Result<httpmock::MockServer, Box<dyn std::error::Error>> {
-    let spec: serde_json::Value = serde_yaml_ng::from_str(SPEC)?;
-    let example = spec
-        .pointer("/paths/~1api~1Software~1{Id}~1getmissingkbs/get/responses/200/content/application~1json/example")
-        .ok_or("the spec has no documented example for getmissingkbs")?;
-    let page: PublicProductFixDtoCollection = serde_json::from_value(example.clone())?;
-    let server = httpmock::MockServer::start_async().await;
-    server.get_missing_kbs_by_software_id(|_, then| {
-        then.ok(&page);
-    });
-    Ok(server)
 }
 
 fn print_table(kbs: &[PublicProductFixDto]) {

@@ -5,6 +5,7 @@
 mod auth;
 mod client_config;
 mod common;
+mod demo_tenant;
 mod errors;
 mod flaky;
 mod limits_and_timeouts;

@@ -1,0 +1,242 @@
+//! # defender-tvm-demo
+//!
+//! A realistic offline Microsoft Defender Vulnerability Management tenant: one local HTTP server
+//! on `127.0.0.1` that plays both the Entra ID token endpoint and the Defender API, over an estate
+//! of devices, software, missing KBs and CVEs generated from a seed ([`Estate`], the ground
+//! truth every answer is computed from).
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
+//! let tenant = defender_tvm_demo::DemoTenant::start().await?;
+//! // Point a client at it: base URL, authority host, tenant id, client id and secret.
+//! println!("{} {}", tenant.base_url(), tenant.authority_host());
+//! assert_eq!(tenant.truth().devices.len(), 500);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! On the wire it behaves like the service where a client can tell:
+//! - the client-credentials grant (`/{tenant}/oauth2/v2.0/token`, `.default` scope), with Entra's
+//!   error shapes (a wrong secret is `invalid_client`, AADSTS7000215); tokens expire;
+//! - every API call needs a token it issued (else 401), and counts against the service's budgets
+//!   (100 calls a minute and 1,500 an hour by default; over them, 429 with `Retry-After`);
+//! - OData collections: `@odata.nextLink` paging, `$top` (over 10,000: 400; with `$top`, no next
+//!   link), `$skip`, `$filter` with `eq`/`ne`/`and`/`or`; anything unsupported is a 400;
+//! - errors as `{"error": {"code", "message", "target"}}`, 404 `ResourceNotFound` for unknown ids;
+//! - faults on demand ([`Faults`]): 503s, slow answers, dropped connections, vanished software.
+//!
+//! It counts every call it answered, by operation ([`DemoTenant::calls`]), so tests can assert
+//! call counts.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+// Nothing a client sends may panic the server.
+#![warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod estate;
+mod odata;
+mod server;
+
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+pub use estate::{
+    Cve, Device, Estate, Installation, Kb, MachineVulnerability, MissingKb, Size, Software,
+    SoftwareSummary,
+};
+pub use odata::MAX_TOP;
+pub use server::Faults;
+
+/// The seed of [`DemoTenant::start`].
+pub const DEFAULT_SEED: u64 = 20_251_014;
+
+/// A running demo tenant. It stops when dropped.
+#[derive(Debug)]
+pub struct DemoTenant {
+    state: Arc<server::State>,
+    base_url: String,
+    stop: Option<tokio::sync::watch::Sender<bool>>,
+}
+
+/// Configures a [`DemoTenant`]: seed, size, paging, token lifetime, budgets.
+#[derive(Debug, Clone)]
+pub struct DemoTenantBuilder {
+    seed: u64,
+    size: Size,
+    page_size: usize,
+    token_lifetime: Duration,
+    budgets: Vec<(u32, Duration)>,
+}
+
+impl Default for DemoTenantBuilder {
+    fn default() -> Self {
+        Self {
+            seed: DEFAULT_SEED,
+            size: Size::default(),
+            page_size: MAX_TOP,
+            token_lifetime: Duration::from_secs(3599),
+            budgets: vec![
+                (100, Duration::from_secs(60)),
+                (1500, Duration::from_secs(3600)),
+            ],
+        }
+    }
+}
+
+impl DemoTenantBuilder {
+    /// The seed the estate is generated from (the same seed and size give the same estate).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// How many devices (default 500).
+    pub fn devices(mut self, devices: usize) -> Self {
+        self.size.devices = devices;
+        self
+    }
+
+    /// How many software products (default 150; at least the four OS products).
+    pub fn software(mut self, software: usize) -> Self {
+        self.size.software = software.max(4);
+        self
+    }
+
+    /// How many items a page holds when a collection is listed without `$top` (default 10,000,
+    /// the service's maximum); smaller values make next links appear on small estates.
+    pub fn page_size(mut self, page_size: usize) -> Self {
+        self.page_size = page_size.clamp(1, MAX_TOP);
+        self
+    }
+
+    /// How long an issued token stays valid (default 3,599 s, as Entra ID).
+    pub fn token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.token_lifetime = lifetime;
+        self
+    }
+
+    /// Replaces the API budgets: at most `calls` calls within any `per` window (add more with
+    /// [`and_budget`](Self::and_budget)). The default is the service's: 100 a minute and 1,500
+    /// an hour. Scale them for fast tests, for example 100 per second.
+    pub fn budget(mut self, calls: u32, per: Duration) -> Self {
+        self.budgets = vec![(calls.max(1), per)];
+        self
+    }
+
+    /// Adds a budget to the ones set.
+    pub fn and_budget(mut self, calls: u32, per: Duration) -> Self {
+        self.budgets.push((calls.max(1), per));
+        self
+    }
+
+    /// No budgets at all: never answers 429.
+    pub fn unlimited(mut self) -> Self {
+        self.budgets.clear();
+        self
+    }
+
+    /// Generates the estate, binds `127.0.0.1:0` and starts serving. Needs a Tokio runtime.
+    pub async fn start(self) -> io::Result<DemoTenant> {
+        let estate = Estate::generate(self.seed, self.size);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let base_url = format!("http://{}", listener.local_addr()?);
+        let state = Arc::new(server::State::new(
+            estate,
+            base_url.clone(),
+            self.page_size,
+            self.token_lifetime,
+            self.budgets,
+        ));
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(server::serve(listener, Arc::clone(&state), stopped));
+        Ok(DemoTenant {
+            state,
+            base_url,
+            stop: Some(stop),
+        })
+    }
+}
+
+impl DemoTenant {
+    /// A tenant with the default seed and size (500 devices, 150 software), the service's
+    /// budgets and paging.
+    pub async fn start() -> io::Result<DemoTenant> {
+        DemoTenantBuilder::default().start().await
+    }
+
+    /// Starts configuring a tenant.
+    pub fn builder() -> DemoTenantBuilder {
+        DemoTenantBuilder::default()
+    }
+
+    /// The API base URL, for example `http://127.0.0.1:40123`.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The Entra ID authority host (the same server).
+    pub fn authority_host(&self) -> &str {
+        &self.base_url
+    }
+
+    /// The tenant id to sign in to.
+    pub fn tenant_id(&self) -> &str {
+        server::TENANT_ID
+    }
+
+    /// The application (client) id.
+    pub fn client_id(&self) -> &str {
+        server::CLIENT_ID
+    }
+
+    /// The application's client secret.
+    pub fn client_secret(&self) -> &str {
+        server::CLIENT_SECRET
+    }
+
+    /// The estate the tenant serves: the ground truth to compare answers with.
+    pub fn truth(&self) -> &Estate {
+        &self.state.estate
+    }
+
+    /// Faults to inject into the next answers.
+    pub fn faults(&self) -> &Faults {
+        &self.state.faults
+    }
+
+    /// How many calls of `operation` (an `operationId`, for example
+    /// `get_missing_kbs_by_software_id`) the tenant answered, whatever the status.
+    pub fn calls(&self, operation: &str) -> u64 {
+        self.state.calls(operation)
+    }
+
+    /// How many API calls the tenant answered in all (token requests not included).
+    pub fn total_calls(&self) -> u64 {
+        self.state.total_calls()
+    }
+
+    /// How many API calls were answered 429 because a budget was spent.
+    pub fn throttled(&self) -> u64 {
+        self.state.throttled.load(Ordering::SeqCst)
+    }
+
+    /// How many token requests the token endpoint answered (successful or not).
+    pub fn token_requests(&self) -> u64 {
+        self.state.token_requests.load(Ordering::SeqCst)
+    }
+
+    /// How many tokens it issued.
+    pub fn tokens_issued(&self) -> u64 {
+        self.state.issued.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for DemoTenant {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(true);
+        }
+    }
+}

@@ -1,0 +1,479 @@
+//! The demo tenant on the wire (with plain reqwest, not the crate's client) and its ground truth:
+//! determinism, consistency, OData semantics, sign-in, budgets and 429s, faults, errors.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use defender_tvm_demo::{DemoTenant, Estate, Size};
+use serde_json::Value;
+
+async fn token(tenant: &DemoTenant, http: &reqwest::Client) -> String {
+    let reply: Value = http
+        .post(format!(
+            "{}/{}/oauth2/v2.0/token",
+            tenant.authority_host(),
+            tenant.tenant_id()
+        ))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", tenant.client_id()),
+            ("client_secret", tenant.client_secret()),
+            ("scope", "https://api.securitycenter.microsoft.com/.default"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    reply["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn get(tenant: &DemoTenant, http: &reqwest::Client, token: &str, path: &str) -> (u16, Value) {
+    let response = http
+        .get(format!("{}{path}", tenant.base_url()))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let body = response.json().await.unwrap_or(Value::Null);
+    (status, body)
+}
+
+#[test]
+fn the_same_seed_gives_the_same_estate_and_another_seed_another() {
+    let size = Size {
+        devices: 60,
+        software: 40,
+    };
+    let (a, b, c) = (
+        Estate::generate(7, size),
+        Estate::generate(7, size),
+        Estate::generate(8, size),
+    );
+    assert_eq!(a.devices, b.devices);
+    assert_eq!(a.kbs, b.kbs);
+    assert_eq!(a.installations, b.installations);
+    assert_eq!(a.summaries(), b.summaries());
+    assert_ne!(a.devices, c.devices);
+}
+
+#[test]
+fn the_default_estate_has_the_documented_size_and_realistic_names() {
+    let estate = Estate::generate(defender_tvm_demo::DEFAULT_SEED, Size::default());
+    assert_eq!(estate.devices.len(), 500);
+    assert_eq!(estate.software.len(), 150);
+    let weak = estate
+        .summaries()
+        .iter()
+        .filter(|s| s.weaknesses > 0)
+        .count();
+    assert!((35..=70).contains(&weak), "{weak} software with weaknesses");
+    for id in [
+        "microsoft-_-windows_11",
+        "microsoft-_-.net_framework",
+        "notepad_plus_plus-_-notepad++",
+        "google-_-chrome",
+    ] {
+        assert!(estate.software_index(id).is_some(), "{id}");
+    }
+    assert!(
+        estate
+            .kbs
+            .iter()
+            .any(|kb| kb.name.contains("Cumulative Update for Windows 11"))
+    );
+    assert!(
+        estate
+            .devices
+            .iter()
+            .all(|d| d.computer_dns_name.ends_with(".contoso.com"))
+    );
+}
+
+#[test]
+fn the_ground_truth_is_internally_consistent() {
+    let estate = Estate::generate(3, Size::default());
+    let rows = estate.machine_vulnerabilities();
+    for s in 0..estate.software.len() {
+        let software = &estate.software[s];
+        // A KB's machineMissedOn is the number of the software's devices that miss it, and those
+        // devices are the distinct machines of its machinesVulnerabilities rows.
+        for kb in estate.missing_kbs(s) {
+            let k = estate.kbs.iter().position(|k| k.id == kb.id).unwrap();
+            let missing: BTreeSet<usize> = estate
+                .installations_of(s)
+                .filter(|i| i.missing_kbs.contains(&k))
+                .map(|i| i.device)
+                .collect();
+            assert_eq!(
+                kb.machine_missed_on as usize,
+                missing.len(),
+                "{} KB{}",
+                software.id,
+                kb.id
+            );
+            assert_eq!(kb.cve_addressed as usize, estate.kbs[k].cves.len());
+            let machines: BTreeSet<&str> = rows
+                .iter()
+                .filter(|r| r.fixing_kb_id.as_deref() == Some(kb.id.as_str()))
+                .filter(|r| r.product_name == software.name && r.product_vendor == software.vendor)
+                .map(|r| r.machine_id.as_str())
+                .collect();
+            assert_eq!(
+                machines.len(),
+                missing.len(),
+                "{} KB{} rows",
+                software.id,
+                kb.id
+            );
+        }
+        // weaknesses, exposedMachines, distributions and machine references agree.
+        let summary = estate.summary(s);
+        let vulnerabilities = estate.vulnerabilities(s);
+        assert_eq!(
+            summary.weaknesses as usize,
+            vulnerabilities.len(),
+            "{}",
+            software.id
+        );
+        let exposed = estate
+            .installations_of(s)
+            .filter(|i| !i.exposed.is_empty())
+            .count();
+        assert_eq!(summary.exposed_machines as usize, exposed);
+        let installed: i64 = estate.distributions(s).iter().map(|d| d.1).sum();
+        assert_eq!(installed as usize, estate.machines_with(s).len());
+        assert_eq!(summary.installed_machines, installed);
+    }
+    // A device's missing KBs are the union of its installations' missing KBs.
+    for d in 0..estate.devices.len() {
+        let union: BTreeSet<String> = estate
+            .installations_on(d)
+            .flat_map(|i| i.missing_kbs.iter().map(|&k| estate.kbs[k].id.clone()))
+            .collect();
+        let reported: BTreeSet<String> = estate
+            .device_missing_kbs(d)
+            .into_iter()
+            .map(|kb| kb.id)
+            .collect();
+        assert_eq!(union, reported);
+    }
+}
+
+#[tokio::test]
+async fn sign_in_follows_entra_and_the_api_needs_a_token_it_issued() {
+    let tenant = DemoTenant::start().await.unwrap();
+    let http = reqwest::Client::new();
+    let url = format!(
+        "{}/{}/oauth2/v2.0/token",
+        tenant.authority_host(),
+        tenant.tenant_id()
+    );
+
+    let wrong: Value = http
+        .post(&url)
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", tenant.client_id()),
+            ("client_secret", "wrong"),
+            ("scope", "https://api.securitycenter.microsoft.com/.default"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(wrong["error"], "invalid_client");
+    assert_eq!(wrong["error_codes"][0], 7_000_215);
+
+    let (status, body) = get(&tenant, &http, "forged", "/api/Software").await;
+    assert_eq!(status, 401);
+    assert_eq!(body["error"]["code"], "Unauthorized");
+
+    let token = token(&tenant, &http).await;
+    let (status, _) = get(&tenant, &http, &token, "/api/Software").await;
+    assert_eq!(status, 200);
+    assert_eq!(tenant.tokens_issued(), 1);
+    assert_eq!(tenant.token_requests(), 2);
+}
+
+#[tokio::test]
+async fn tokens_expire() {
+    let tenant = DemoTenant::builder()
+        .token_lifetime(Duration::from_millis(300))
+        .start()
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let token = token(&tenant, &http).await;
+    assert_eq!(
+        get(&tenant, &http, &token, "/api/Software?$top=1").await.0,
+        200
+    );
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(
+        get(&tenant, &http, &token, "/api/Software?$top=1").await.0,
+        401
+    );
+}
+
+#[tokio::test]
+async fn collections_page_with_next_links_top_and_skip_like_the_service() {
+    let tenant = DemoTenant::builder().page_size(40).start().await.unwrap();
+    let http = reqwest::Client::new();
+    let token = token(&tenant, &http).await;
+
+    // Next links until the end, every item once, in the truth's order.
+    let mut ids = Vec::new();
+    let mut link = format!("{}/api/Software", tenant.base_url());
+    loop {
+        let page: Value = http
+            .get(&link)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        ids.extend(
+            page["value"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["id"].as_str().unwrap().to_owned()),
+        );
+        match page["@odata.nextLink"].as_str() {
+            Some(next) => link = next.to_owned(),
+            None => break,
+        }
+    }
+    let truth: Vec<String> = tenant
+        .truth()
+        .software
+        .iter()
+        .map(|s| s.id.clone())
+        .collect();
+    assert_eq!(ids, truth);
+
+    // $top: no next link; $skip shifts.
+    let (_, page) = get(&tenant, &http, &token, "/api/Software?$top=5&$skip=3").await;
+    assert!(page.get("@odata.nextLink").is_none());
+    let got: Vec<&str> = page["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        got,
+        truth[3..8].iter().map(String::as_str).collect::<Vec<_>>()
+    );
+
+    // $top over 10,000 and unsupported options are 400s with an OData error.
+    for bad in [
+        "/api/Software?$top=10001",
+        "/api/Software?$orderby=name",
+        "/api/Software?$filter=startswith(name,'a')",
+    ] {
+        let (status, body) = get(&tenant, &http, &token, bad).await;
+        assert_eq!(status, 400, "{bad}");
+        assert_eq!(body["error"]["code"], "BadRequest", "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn filters_select_what_the_truth_says() {
+    let tenant = DemoTenant::start().await.unwrap();
+    let http = reqwest::Client::new();
+    let token = token(&tenant, &http).await;
+    let filter =
+        "$filter=(vendor eq 'microsoft' or vendor eq 'google') and name ne 'edge_chromium-based'";
+    let (status, page) = get(&tenant, &http, &token, &format!("/api/Software?{filter}")).await;
+    assert_eq!(status, 200);
+    let got: BTreeSet<&str> = page["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    let expected: BTreeSet<&str> = tenant
+        .truth()
+        .software
+        .iter()
+        .filter(|s| {
+            (s.vendor == "microsoft" || s.vendor == "google") && s.name != "edge_chromium-based"
+        })
+        .map(|s| s.id.as_str())
+        .collect();
+    assert_eq!(got, expected);
+
+    let (_, page) = get(
+        &tenant,
+        &http,
+        &token,
+        "/api/Software?$filter=name eq 'notepad%2B%2B'",
+    )
+    .await;
+    assert_eq!(page["value"][0]["id"], "notepad_plus_plus-_-notepad++");
+}
+
+#[tokio::test]
+async fn budgets_answer_429_with_retry_after_and_calls_are_counted_by_operation() {
+    let tenant = DemoTenant::builder()
+        .budget(3, Duration::from_secs(60))
+        .start()
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let token = token(&tenant, &http).await;
+    for _ in 0..3 {
+        assert_eq!(
+            get(&tenant, &http, &token, "/api/Software?$top=1").await.0,
+            200
+        );
+    }
+    let response = http
+        .get(format!(
+            "{}/api/Software/microsoft-_-edge_chromium-based/getmissingkbs",
+            tenant.base_url()
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 429);
+    let wait: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "TooManyRequests");
+    assert_eq!(tenant.calls("list_software"), 3);
+    assert_eq!(tenant.calls("get_missing_kbs_by_software_id"), 1);
+    assert_eq!(tenant.throttled(), 1);
+    assert_eq!(tenant.total_calls(), 4);
+}
+
+#[tokio::test]
+async fn faults_happen_on_demand() {
+    let tenant = DemoTenant::start().await.unwrap();
+    let http = reqwest::Client::new();
+    let token = token(&tenant, &http).await;
+
+    tenant.faults().fail_next(2);
+    assert_eq!(
+        get(&tenant, &http, &token, "/api/Software?$top=1").await.0,
+        503
+    );
+    assert_eq!(
+        get(&tenant, &http, &token, "/api/Software?$top=1").await.0,
+        503
+    );
+    assert_eq!(
+        get(&tenant, &http, &token, "/api/Software?$top=1").await.0,
+        200
+    );
+
+    tenant.faults().drop_next(1);
+    let dropped = http
+        .get(format!("{}/api/Software?$top=1", tenant.base_url()))
+        .bearer_auth(&token)
+        .send()
+        .await;
+    assert!(dropped.is_err(), "{dropped:?}");
+
+    tenant.faults().vanish("google-_-chrome");
+    let (status, body) = get(
+        &tenant,
+        &http,
+        &token,
+        "/api/Software/google-_-chrome/getmissingkbs",
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(body["error"]["code"], "ResourceNotFound");
+    assert!(body["error"]["target"].as_str().is_some());
+
+    tenant.faults().clear();
+    tenant.faults().fail_every(2);
+    let statuses: Vec<u16> = futures_statuses(&tenant, &http, &token, 4).await;
+    assert_eq!(
+        statuses.iter().filter(|&&s| s == 503).count(),
+        2,
+        "{statuses:?}"
+    );
+}
+
+async fn futures_statuses(
+    tenant: &DemoTenant,
+    http: &reqwest::Client,
+    token: &str,
+    n: usize,
+) -> Vec<u16> {
+    let mut statuses = Vec::new();
+    for _ in 0..n {
+        statuses.push(get(tenant, http, token, "/api/Software?$top=1").await.0);
+    }
+    statuses
+}
+
+#[tokio::test]
+async fn unknown_ids_are_404_resource_not_found() {
+    let tenant = DemoTenant::start().await.unwrap();
+    let http = reqwest::Client::new();
+    let token = token(&tenant, &http).await;
+    for path in [
+        "/api/Software/nobody-_-nothing",
+        "/api/Software/nobody-_-nothing/getmissingkbs",
+        "/api/machines/0000/getmissingkbs",
+    ] {
+        let (status, body) = get(&tenant, &http, &token, path).await;
+        assert_eq!(status, 404, "{path}");
+        assert_eq!(body["error"]["code"], "ResourceNotFound", "{path}");
+    }
+}
+
+#[tokio::test]
+async fn machines_vulnerabilities_filter_by_fixing_kb() {
+    let tenant = DemoTenant::builder().page_size(500).start().await.unwrap();
+    let http = reqwest::Client::new();
+    let token = token(&tenant, &http).await;
+    let kb = &tenant.truth().kbs[0].id;
+    let (status, page) = get(
+        &tenant,
+        &http,
+        &token,
+        &format!("/api/vulnerabilities/machinesVulnerabilities?$filter=fixingKbId eq '{kb}'"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let machines: BTreeSet<&str> = page["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["machineId"].as_str().unwrap())
+        .collect();
+    let mut expected: BTreeMap<&str, ()> = BTreeMap::new();
+    for row in tenant.truth().machine_vulnerabilities() {
+        if row.fixing_kb_id.as_deref() == Some(kb.as_str()) {
+            expected.insert(
+                tenant
+                    .truth()
+                    .devices
+                    .iter()
+                    .find(|d| d.id == row.machine_id)
+                    .unwrap()
+                    .id
+                    .as_str(),
+                (),
+            );
+        }
+    }
+    assert_eq!(machines, expected.keys().copied().collect());
+}
