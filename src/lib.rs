@@ -23,7 +23,7 @@
 //!
 //! | where | what |
 //! |---|---|
-//! | `api/` | the operations, as [`Client`] methods: `software.rs` (the Software family and [`Client::missing_kbs`], [`SoftwareQuery`]), `machines.rs` (device missing KBs), `filter.rs` ([`SoftwareFilter`]), `severity.rs` ([`Severity`]), `string_list.rs` ([`StringList`]), `operations.rs` (each operation's permissions), `path_segment.rs` (ids that must stay one path segment) |
+//! | `api/` | the operations, as [`Client`] methods: `software.rs` (the Software family and [`Client::missing_kbs`], [`SoftwareQuery`]), `machines.rs` (device missing KBs), `vulnerabilities.rs` (vulnerabilities by machine and software, [`MachineVulnerabilityQuery`]), `filter.rs` ([`SoftwareFilter`]), `severity.rs` ([`Severity`]), `string_list.rs` ([`StringList`]), `operations.rs` (each operation's permissions), `path_segment.rs` (ids that must stay one path segment) |
 //! | `client.rs`, `client/` | [`Client`]; `builder.rs` ([`ClientBuilder`]: cloud, credential, timeouts, retries, rate limit); `from_env.rs` (the Azure SDK variables) |
 //! | `paging.rs` | [`Pager`]: one lazy stream for every collection; next links (same origin only, no loops), caps |
 //! | `transport/` | the **one sending path** (`mod.rs`): token, rate limit, 401 refresh, retries, body read, response → [`Error`] (`response.rs`); `hooks.rs` (how generated calls enter it); `rate_limit.rs` ([`RateLimit`]) |
@@ -55,10 +55,13 @@ pub mod mock;
 mod paging;
 mod transport;
 
-pub use api::filter::{SoftwareField, SoftwareFilter};
+pub use api::filter::{
+    MachineVulnerabilityField, MachineVulnerabilityFilter, SoftwareField, SoftwareFilter,
+};
 pub use api::severity::Severity;
 pub use api::software::SoftwareQuery;
 pub use api::string_list::StringList;
+pub use api::vulnerabilities::MachineVulnerabilityQuery;
 pub use auth::{AccessToken, Credential, Secret};
 pub use client::Client;
 pub use client::builder::ClientBuilder;

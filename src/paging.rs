@@ -51,6 +51,7 @@ odata_pages! {
     SoftwareVersionDistributionCollection => SoftwareVersionDistribution,
     VulnerabilityCollection => Vulnerability,
     MachineReferenceCollection => MachineReference,
+    PublicAssetVulnerabilityDtoCollection => PublicAssetVulnerabilityDto,
 }
 
 /// One page of a listing.

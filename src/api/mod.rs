@@ -3,6 +3,7 @@
 //!
 //! - [`software`]: the Software family and its missing KBs; [`SoftwareQuery`];
 //! - [`machines`]: the device-level missing KBs;
+//! - [`vulnerabilities`]: vulnerabilities by machine and software ([`MachineVulnerabilityQuery`](crate::MachineVulnerabilityQuery));
 //! - [`filter`]: typed OData `$filter`s; [`severity`]: a forward-compatible severity;
 //!   [`string_list`]: a list the service may send as one string;
 //! - [`operations`]: each operation's id and permissions; [`path_segment`]: ids that must stay
@@ -19,6 +20,7 @@ pub(crate) mod path_segment;
 pub(crate) mod severity;
 pub(crate) mod software;
 pub(crate) mod string_list;
+pub(crate) mod vulnerabilities;
 
 use std::future::Future;
 

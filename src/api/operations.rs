@@ -50,3 +50,9 @@ pub(crate) const GET_MISSING_KBS_BY_MACHINE_ID: Operation = Operation {
     id: "get_missing_kbs_by_machine_id",
     permission: SOFTWARE_READ,
 };
+
+/// `GET /api/vulnerabilities/machinesVulnerabilities`.
+pub(crate) const LIST_MACHINES_VULNERABILITIES: Operation = Operation {
+    id: "list_machines_vulnerabilities",
+    permission: VULNERABILITY_READ,
+};

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use defender_tvm::{Error, SoftwareQuery, StringList};
+use defender_tvm::{Error, MachineVulnerabilityQuery, SoftwareQuery, StringList};
 use httpmock::MockServer;
 
 use crate::common::client;
@@ -12,7 +12,7 @@ use crate::common::client;
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus");
 
 /// Every operation of the client, by `operationId`.
-const OPERATIONS: [&str; 7] = [
+const OPERATIONS: [&str; 8] = [
     "get_missing_kbs_by_software_id",
     "get_missing_kbs_by_machine_id",
     "list_software",
@@ -20,6 +20,7 @@ const OPERATIONS: [&str; 7] = [
     "list_software_version_distribution",
     "list_vulnerabilities_by_software",
     "list_machines_by_software",
+    "list_machines_vulnerabilities",
 ];
 
 /// Serves `body` for any request and returns how many items the client read from it.
@@ -50,6 +51,10 @@ async fn answer_through_the_client(
         "list_software_version_distribution" => client.software_distributions(id).await?.len(),
         "list_vulnerabilities_by_software" => client.software_vulnerabilities(id).await?.len(),
         "list_machines_by_software" => client.software_machines(id).await?.len(),
+        "list_machines_vulnerabilities" => client
+            .machines_vulnerabilities(MachineVulnerabilityQuery::new().top(10))
+            .await?
+            .len(),
         other => panic!("no client method for {other}"),
     })
 }

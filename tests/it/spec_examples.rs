@@ -3,7 +3,7 @@
 //! is checked without touching this file; a new operation needs one line in `call`.
 
 use crate::common::client;
-use defender_tvm::{Client, Error, SoftwareQuery};
+use defender_tvm::{Client, Error, MachineVulnerabilityQuery, SoftwareQuery};
 use httpmock::MockServer;
 use serde_json::{Value, json};
 
@@ -120,6 +120,10 @@ async fn call(client: &Client, operation_id: &str, path: &str) -> Result<Value, 
         }
         "list_machines_by_software" => client.software_machines(&id).await.map(|v| json!(v)),
         "get_missing_kbs_by_machine_id" => client.machine_missing_kbs(&id).await.map(|v| json!(v)),
+        "list_machines_vulnerabilities" => client
+            .machines_vulnerabilities(MachineVulnerabilityQuery::new().top(10))
+            .await
+            .map(|v| json!(v)),
         other => panic!("the examples walker does not know {other}: add it to `call`"),
     }
 }
