@@ -59,6 +59,8 @@ fn settings() -> Result<GenerationSettings, String> {
         // The client's one sending path, reachable from the hooks (no per-call state).
         .with_inner_type(context)
         .with_derive("schemars::JsonSchema")
+        // Reports compare and round-trip the spec's types.
+        .with_derive("PartialEq")
         // A forward-compatible enum: an unknown severity must not fail a whole page.
         .with_replacement(
             "VulnerabilitySeverity",

@@ -19,12 +19,13 @@
 //!
 //! `openapi/defender-tvm.yaml` is the contract; `build.rs` generates a client from it on every
 //! build. The hand-written facade around it is organised by concern, each layer using only the
-//! ones below it (`api` → `client`, `paging` → `transport` → `auth` → `http` → `error`):
+//! ones below it (`report` → `api` → `client`, `paging` → `transport` → `auth` → `http` → `error`):
 //!
 //! | where | what |
 //! |---|---|
 //! | `api/` | the operations, as [`Client`] methods: `software.rs` (the Software family and [`Client::missing_kbs`], [`SoftwareQuery`]), `machines.rs` (device missing KBs), `vulnerabilities.rs` (vulnerabilities by machine and software, [`MachineVulnerabilityQuery`]), `filter.rs` ([`SoftwareFilter`]), `severity.rs` ([`Severity`]), `string_list.rs` ([`StringList`]), `operations.rs` (each operation's permissions), `path_segment.rs` (ids that must stay one path segment) |
 //! | `client.rs`, `client/` | [`Client`]; `builder.rs` ([`ClientBuilder`]: cloud, credential, timeouts, retries, rate limit); `from_env.rs` (the Azure SDK variables) |
+//! | `report/` | the estate report: [`Client::plan_missing_kbs_report`], [`ReportPlan`], [`Report`] (`model.rs`: rows, KB rollups, failures, resumable [`SoftwareResult`]s) |
 //! | `paging.rs` | [`Pager`]: one lazy stream for every collection; next links (same origin only, no loops), caps |
 //! | `transport/` | the **one sending path** (`mod.rs`): token, rate limit, 401 refresh, retries, body read, response → [`Error`] (`response.rs`); `hooks.rs` (how generated calls enter it); `rate_limit.rs` ([`RateLimit`]) |
 //! | `auth/` | `credential.rs` ([`Credential`], [`AccessToken`]), `client_secret.rs` (Entra ID client credentials), `token_cache.rs` (reuse, renewal, single flight), `secret.rs` ([`Secret`]) |
@@ -53,6 +54,7 @@ mod http;
 #[cfg(feature = "mock")]
 pub mod mock;
 mod paging;
+mod report;
 mod transport;
 
 pub use api::filter::{
@@ -74,6 +76,10 @@ pub use generated::types;
 pub use generated::types::PublicProductFixDto;
 pub use http::retry::RetryPolicy;
 pub use paging::{Page, Pager};
+pub use report::{
+    Failure, KbRollup, Priority, Progress, Report, ReportEvent, ReportOptions, ReportPlan, Row,
+    Selection, SoftwareInfo, SoftwareResult, default_priority,
+};
 /// HTTP status codes, as [`Error::status`] returns them (the `http` crate's type).
 pub use reqwest::StatusCode;
 pub use transport::rate_limit::RateLimit;

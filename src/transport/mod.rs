@@ -98,6 +98,16 @@ impl Transport {
         &self.api_origin
     }
 
+    /// How long calls are waiting on the client-side rate limit, if they are.
+    pub(crate) fn rate_limit_wait(&self) -> Option<Duration> {
+        self.limiter.blocked_for()
+    }
+
+    /// How long `calls` calls take at the least under the client-side rate limit.
+    pub(crate) fn rate_limit_estimate(&self, calls: u64) -> Duration {
+        self.limiter.estimate(calls)
+    }
+
     /// Sends `request` for `operation` and returns its 2xx response, body read; any other final
     /// status is [`Error::Api`].
     pub(crate) async fn send(

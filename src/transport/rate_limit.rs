@@ -94,6 +94,8 @@ pub(crate) struct Limiter {
 
 #[derive(Debug, Default)]
 struct State {
+    /// When the earliest waiting call may start (`None`: nobody waits on a window).
+    blocked_until: Option<Instant>,
     in_flight: usize,
     /// Completion times of the most recent calls, oldest first, as many as the largest budget.
     completions: VecDeque<Instant>,
@@ -158,6 +160,7 @@ impl Limiter {
                 };
                 match self.next_slot(&state, Instant::now()) {
                     Ok(()) => {
+                        state.blocked_until = None;
                         state.in_flight += 1;
                         return Permit {
                             limiter: Some(self),
@@ -181,6 +184,38 @@ impl Limiter {
                 None => completed.await,
             }
         }
+    }
+
+    /// How long calls have yet to wait for a window to free a place, if they wait (for progress
+    /// displays).
+    pub(crate) fn blocked_for(&self) -> Option<Duration> {
+        let state = self.state.lock().ok()?;
+        let now = Instant::now();
+        state
+            .blocked_until
+            .filter(|&at| at > now)
+            .map(|at| at.duration_since(now))
+    }
+
+    /// How long `calls` calls take at the least under the budgets, each starting as soon as
+    /// every window allows and taking no time itself: the `k`-th call starts when the call
+    /// `calls_i` places before it is `per_i` old, in every window `i`.
+    pub(crate) fn estimate(&self, calls: u64) -> Duration {
+        let Ok(calls) = usize::try_from(calls) else {
+            return Duration::MAX;
+        };
+        let mut starts: Vec<Duration> = Vec::with_capacity(calls);
+        for k in 0..calls {
+            let start = self
+                .windows
+                .iter()
+                .filter(|&&(budget, _)| k >= budget)
+                .map(|&(budget, per)| starts[k - budget] + per)
+                .max()
+                .unwrap_or(Duration::ZERO);
+            starts.push(start);
+        }
+        starts.last().copied().unwrap_or(Duration::ZERO)
     }
 
     /// `Ok` if a call may start at `now`; else when to look again (`None`: when a call in
@@ -319,6 +354,22 @@ mod tests {
         drop(limiter.acquire().await);
         assert_eq!(Instant::now(), begin + Duration::from_secs(50));
         drop(second);
+    }
+
+    #[test]
+    fn estimates_follow_every_window() {
+        let limiter = Limiter::new(&RateLimit::default());
+        // 1,200 calls at 100 a minute: the last starts after 11 minutes.
+        assert_eq!(limiter.estimate(1_200), Duration::from_secs(11 * 60));
+        // 3,000 calls: the hour's 1,500 hold the 1,501st until the first is an hour old; the
+        // rest follow at 100 a minute from there.
+        assert_eq!(limiter.estimate(3_000), Duration::from_secs(74 * 60));
+        assert_eq!(limiter.estimate(0), Duration::ZERO);
+        assert_eq!(limiter.estimate(100), Duration::ZERO);
+        assert_eq!(
+            Limiter::new(&RateLimit::disabled()).estimate(10_000),
+            Duration::ZERO
+        );
     }
 
     #[tokio::test(start_paused = true)]

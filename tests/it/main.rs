@@ -14,6 +14,7 @@ mod missing_kbs;
 mod observed_shapes;
 mod paging;
 mod per_call_state;
+mod report;
 mod retries;
 mod secrets_in_traces;
 mod sign_in_retries;

@@ -1,0 +1,480 @@
+//! The estate answer: which security updates are missing across the whole tenant, on how many
+//! devices, fixing which CVEs, in priority order, within the service's budget, resumable.
+//!
+//! 1. **Plan** ([`Client::plan_missing_kbs_report`]): one full listing of the software inventory,
+//!    the selection ([`Selection`]; by default only software with `weaknesses > 0`), and the
+//!    number of `getmissingkbs` calls and how long the client's rate limit makes them take,
+//!    before any of them is made.
+//! 2. **Run** ([`ReportPlan::run`]): exactly one `getmissingkbs` per selected software (retries
+//!    aside), a bounded number at a time, under the client's one rate limit; with the devices
+//!    option, one `machinesVulnerabilities` listing per KB found. Progress comes as
+//!    [`ReportEvent`]s. A software whose call still fails goes into the report's failures and
+//!    the rest go on; a sign-in failure or a 401 after the token refresh stops the run with that
+//!    one error. Dropping the run's future stops it: no call starts after the drop.
+//! 3. **Resume**: each finished software is a self-contained [`SoftwareResult`]; give the ones
+//!    kept from an interrupted run to [`ReportOptions::resume`] and they are not asked again.
+//!
+//! Decision: by default a software with no weakness is not asked about. A security update is
+//! missing only where a vulnerability is open, so such a software has none to report; the cost
+//! is that a KB the service lists for a software while reporting zero weaknesses for it (a
+//! lagging count) is not seen. [`Selection::All`] asks about every software instead.
+
+mod model;
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::{StreamExt, TryStreamExt};
+
+pub use model::{Failure, KbRollup, Report, Row, SoftwareInfo, SoftwareResult, default_priority};
+
+use crate::{
+    Client, Error, MachineVulnerabilityField, MachineVulnerabilityFilter,
+    MachineVulnerabilityQuery, SoftwareFilter, SoftwareQuery,
+};
+
+/// Which software a report asks about.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Selection {
+    /// Software with at least one weakness (the default; see the module documentation).
+    #[default]
+    Vulnerable,
+    /// Every software of the inventory.
+    All,
+    /// The software a filter selects (applied by the service to the listing).
+    Filter(SoftwareFilter),
+    /// These software ids.
+    Ids(Vec<String>),
+}
+
+/// A priority order for the report's KBs.
+pub type Priority = Arc<dyn Fn(&KbRollup, &KbRollup) -> Ordering + Send + Sync>;
+
+/// How to build an estate report.
+///
+/// ```
+/// use defender_tvm::{ReportOptions, Selection};
+///
+/// let options = ReportOptions::new()
+///     .selection(Selection::All)
+///     .concurrency(4)
+///     .devices(true);
+/// ```
+#[derive(Clone)]
+pub struct ReportOptions {
+    selection: Selection,
+    concurrency: usize,
+    devices: bool,
+    resume: Vec<SoftwareResult>,
+    priority: Priority,
+}
+
+impl Default for ReportOptions {
+    fn default() -> Self {
+        Self {
+            selection: Selection::default(),
+            concurrency: 8,
+            devices: false,
+            resume: Vec::new(),
+            priority: Arc::new(default_priority),
+        }
+    }
+}
+
+impl std::fmt::Debug for ReportOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReportOptions")
+            .field("selection", &self.selection)
+            .field("concurrency", &self.concurrency)
+            .field("devices", &self.devices)
+            .field("resume", &self.resume.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ReportOptions {
+    /// The defaults: vulnerable software, 8 calls at a time, no device listings.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Which software to ask about.
+    pub fn selection(mut self, selection: Selection) -> Self {
+        self.selection = selection;
+        self
+    }
+
+    /// How many calls run at once (at least 1; default 8). The client's rate limit still
+    /// decides when each may start.
+    pub fn concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency.max(1);
+        self
+    }
+
+    /// Also list each KB's devices from `machinesVulnerabilities` (one listing per KB, needs
+    /// `Vulnerability.Read.All`): each KB then has its exact distinct device ids, and the exact
+    /// count replaces the estimate.
+    pub fn devices(mut self, devices: bool) -> Self {
+        self.devices = devices;
+        self
+    }
+
+    /// Results kept from an interrupted run: those software are not asked again, and the report
+    /// equals an uninterrupted run's. Records of software outside the selection are ignored.
+    pub fn resume(mut self, done: impl IntoIterator<Item = SoftwareResult>) -> Self {
+        self.resume.extend(done);
+        self
+    }
+
+    /// Replaces the priority order of the KBs (default [`default_priority`]: public exploit
+    /// first, then CVEs × devices, then KB id).
+    pub fn priority(
+        mut self,
+        order: impl Fn(&KbRollup, &KbRollup) -> Ordering + Send + Sync + 'static,
+    ) -> Self {
+        self.priority = Arc::new(order);
+        self
+    }
+}
+
+/// Where a run stands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Progress {
+    /// Software finished (resumed ones included) and failed.
+    pub software_done: usize,
+    /// Software selected.
+    pub software_total: usize,
+    /// Calls made so far by this run (retries not counted).
+    pub calls: u64,
+    /// Failures so far.
+    pub failures: usize,
+    /// KBs whose devices were listed (devices option).
+    pub devices_done: usize,
+    /// KBs whose devices will be listed (devices option; 0 until the KBs are known).
+    pub devices_total: usize,
+    /// How long calls are waiting on the client's rate limit now, if they are.
+    pub rate_limit_wait: Option<Duration>,
+}
+
+/// What happened in a run, for progress displays and checkpoints.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ReportEvent<'a> {
+    /// A software finished: keep `result` to resume later.
+    SoftwareDone {
+        /// Its self-contained result.
+        result: &'a SoftwareResult,
+        /// Where the run stands.
+        progress: Progress,
+    },
+    /// A software (or a KB's device listing) failed after retries; the run goes on.
+    Failed {
+        /// What failed.
+        failure: &'a Failure,
+        /// Where the run stands.
+        progress: Progress,
+    },
+    /// The KBs are known: this many device listings follow, taking at least this long.
+    DevicesPlanned {
+        /// How many listings.
+        listings: usize,
+        /// How long the rate limit makes them take at the least.
+        estimate: Duration,
+    },
+    /// A KB's devices were listed.
+    DevicesDone {
+        /// The KB.
+        kb_id: &'a str,
+        /// Where the run stands.
+        progress: Progress,
+    },
+    /// A second passed (for displays of waits and elapsed time).
+    Tick {
+        /// Where the run stands.
+        progress: Progress,
+    },
+}
+
+/// A planned report: the selection is known and no `getmissingkbs` call is made yet.
+#[derive(Debug)]
+pub struct ReportPlan {
+    client: Client,
+    options: ReportOptions,
+    selected: Vec<SoftwareInfo>,
+    done: BTreeMap<String, SoftwareResult>,
+    listed: usize,
+}
+
+impl ReportPlan {
+    /// The selected software, in the inventory's order.
+    pub fn software(&self) -> &[SoftwareInfo] {
+        &self.selected
+    }
+
+    /// How many software the inventory listing returned.
+    pub fn listed(&self) -> usize {
+        self.listed
+    }
+
+    /// How many selected software are already done (resumed).
+    pub fn resumed(&self) -> usize {
+        self.done.len()
+    }
+
+    /// How many `getmissingkbs` calls the run will make: one per selected software not resumed.
+    pub fn calls(&self) -> usize {
+        self.selected.len() - self.done.len()
+    }
+
+    /// Whether the run lists each KB's devices too (their count is known once the KBs are; see
+    /// [`ReportEvent::DevicesPlanned`]).
+    pub fn lists_devices(&self) -> bool {
+        self.options.devices
+    }
+
+    /// How long the client's rate limit makes the `getmissingkbs` calls take at the least (for
+    /// example 1,200 calls at 100 a minute: 11 minutes).
+    pub fn estimated_duration(&self) -> Duration {
+        self.client
+            .transport()
+            .rate_limit_estimate(self.calls() as u64)
+    }
+
+    /// Runs the plan, calling `on_event` as it goes; see the module documentation.
+    pub async fn run(self, mut on_event: impl FnMut(ReportEvent<'_>)) -> Result<Report, Error> {
+        let ReportPlan {
+            client,
+            options,
+            selected,
+            mut done,
+            ..
+        } = self;
+        let mut progress = Progress {
+            software_done: done.len(),
+            software_total: selected.len(),
+            ..Progress::default()
+        };
+        let mut failures: Vec<Failure> = Vec::new();
+        let todo: Vec<SoftwareInfo> = selected
+            .iter()
+            .filter(|s| !done.contains_key(&s.id))
+            .cloned()
+            .collect();
+        let transport = Arc::clone(client.transport());
+        let mut ticks = tokio::time::interval(Duration::from_secs(1));
+        ticks.tick().await;
+
+        let mut calls = futures::stream::iter(todo.into_iter().map(|software| {
+            let client = client.clone();
+            async move {
+                let outcome = client.missing_kbs(&software.id).collect_items().await;
+                (software, outcome)
+            }
+        }))
+        .buffer_unordered(options.concurrency);
+        loop {
+            let next = tokio::select! {
+                next = calls.next() => next,
+                _ = ticks.tick() => {
+                    progress.rate_limit_wait = transport.rate_limit_wait();
+                    on_event(ReportEvent::Tick { progress });
+                    continue;
+                }
+            };
+            let Some((software, outcome)) = next else {
+                break;
+            };
+            progress.calls += 1;
+            progress.software_done += 1;
+            progress.rate_limit_wait = transport.rate_limit_wait();
+            match outcome {
+                Ok(missing_kbs) => {
+                    let result = SoftwareResult {
+                        software,
+                        missing_kbs,
+                    };
+                    on_event(ReportEvent::SoftwareDone {
+                        result: &result,
+                        progress,
+                    });
+                    done.insert(result.software.id.clone(), result);
+                }
+                Err(e) if is_fatal(&e) => return Err(e),
+                Err(e) => {
+                    let failure = Failure::of(&software.id, "get_missing_kbs_by_software_id", &e);
+                    progress.failures += 1;
+                    on_event(ReportEvent::Failed {
+                        failure: &failure,
+                        progress,
+                    });
+                    failures.push(failure);
+                }
+            }
+        }
+        drop(calls);
+
+        let mut devices: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        if options.devices {
+            let kb_ids: BTreeSet<String> = done
+                .values()
+                .flat_map(|r| r.missing_kbs.iter().map(|kb| kb.id.clone()))
+                .collect();
+            progress.devices_total = kb_ids.len();
+            on_event(ReportEvent::DevicesPlanned {
+                listings: kb_ids.len(),
+                estimate: transport.rate_limit_estimate(kb_ids.len() as u64),
+            });
+            let mut listings = futures::stream::iter(kb_ids.into_iter().map(|kb| {
+                let client = client.clone();
+                async move {
+                    let filter =
+                        MachineVulnerabilityFilter::eq(MachineVulnerabilityField::FixingKbId, &kb);
+                    let rows = client
+                        .machines_vulnerabilities(MachineVulnerabilityQuery::new().filter(filter))
+                        .items()
+                        .try_fold(BTreeSet::new(), |mut machines, row| {
+                            if let Some(machine) = row.machine_id {
+                                machines.insert(machine);
+                            }
+                            futures::future::ready(Ok(machines))
+                        })
+                        .await;
+                    (kb, rows)
+                }
+            }))
+            .buffer_unordered(options.concurrency);
+            loop {
+                let next = tokio::select! {
+                    next = listings.next() => next,
+                    _ = ticks.tick() => {
+                        progress.rate_limit_wait = transport.rate_limit_wait();
+                        on_event(ReportEvent::Tick { progress });
+                        continue;
+                    }
+                };
+                let Some((kb, outcome)) = next else { break };
+                progress.calls += 1;
+                progress.devices_done += 1;
+                progress.rate_limit_wait = transport.rate_limit_wait();
+                match outcome {
+                    Ok(machines) => {
+                        on_event(ReportEvent::DevicesDone {
+                            kb_id: &kb,
+                            progress,
+                        });
+                        devices.insert(kb, machines.into_iter().collect());
+                    }
+                    Err(e) if is_fatal(&e) => return Err(e),
+                    Err(e) => {
+                        let failure = Failure::of(&kb, "list_machines_vulnerabilities", &e);
+                        progress.failures += 1;
+                        on_event(ReportEvent::Failed {
+                            failure: &failure,
+                            progress,
+                        });
+                        failures.push(failure);
+                    }
+                }
+            }
+        }
+
+        let (rows, kbs) = model::assemble(&done, &devices, options.priority.as_ref());
+        failures.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(Report {
+            generated_at: now_rfc3339(),
+            partial: !failures.is_empty(),
+            software_count: selected.len(),
+            rows,
+            kbs,
+            failures,
+        })
+    }
+
+    /// Runs the plan without progress events.
+    pub async fn finish(self) -> Result<Report, Error> {
+        self.run(|_| {}).await
+    }
+}
+
+impl Client {
+    /// Plans the estate report: one full listing of the software inventory and the selection;
+    /// no `getmissingkbs` call yet. See [`ReportPlan`] to show or refuse the plan and to run it.
+    ///
+    /// ```no_run
+    /// # async fn run(client: defender_tvm::Client) -> Result<(), defender_tvm::Error> {
+    /// let plan = client.plan_missing_kbs_report(defender_tvm::ReportOptions::new()).await?;
+    /// println!("{} calls, at least {:?}", plan.calls(), plan.estimated_duration());
+    /// let report = plan.finish().await?;
+    /// for kb in report.kbs.iter().take(10) {
+    ///     println!("{}. KB{} on {} devices", kb.rank, kb.id, kb.devices);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn plan_missing_kbs_report(
+        &self,
+        options: ReportOptions,
+    ) -> Result<ReportPlan, Error> {
+        let query = match &options.selection {
+            Selection::Filter(filter) => SoftwareQuery::new().filter(filter.clone()),
+            _ => SoftwareQuery::new(),
+        };
+        let inventory = self.software(query).collect_items().await?;
+        let listed = inventory.len();
+        let selected: Vec<SoftwareInfo> = match &options.selection {
+            Selection::Vulnerable => inventory
+                .iter()
+                .filter(|s| s.weaknesses.unwrap_or(0) > 0)
+                .map(SoftwareInfo::from_listing)
+                .collect(),
+            Selection::All | Selection::Filter(_) => {
+                inventory.iter().map(SoftwareInfo::from_listing).collect()
+            }
+            Selection::Ids(ids) => {
+                let by_id: BTreeMap<&str, _> =
+                    inventory.iter().map(|s| (s.id.as_str(), s)).collect();
+                let mut seen = BTreeSet::new();
+                ids.iter()
+                    .filter(|id| seen.insert(id.as_str()))
+                    .map(|id| match by_id.get(id.as_str()) {
+                        Some(software) => SoftwareInfo::from_listing(software),
+                        None => SoftwareInfo::unlisted(id),
+                    })
+                    .collect()
+            }
+        };
+        let wanted: BTreeSet<&str> = selected.iter().map(|s| s.id.as_str()).collect();
+        let done: BTreeMap<String, SoftwareResult> = options
+            .resume
+            .iter()
+            .filter(|r| wanted.contains(r.software.id.as_str()))
+            .map(|r| (r.software.id.clone(), r.clone()))
+            .collect();
+        Ok(ReportPlan {
+            client: self.clone(),
+            options,
+            selected,
+            done,
+            listed,
+        })
+    }
+}
+
+/// Errors that stop the whole run: signing in failed, or the service refused the token even
+/// after a refresh. Every other call would fail the same way.
+fn is_fatal(error: &Error) -> bool {
+    match error {
+        Error::Auth(_) => true,
+        Error::Api(api) => api.status == reqwest::StatusCode::UNAUTHORIZED,
+        _ => false,
+    }
+}
+
+fn now_rfc3339() -> String {
+    chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now())
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}

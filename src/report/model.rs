@@ -1,0 +1,255 @@
+//! What an estate report holds, serializable with serde (a JSON round trip gives an equal
+//! report), so a command line can print it and store it.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::types::{PublicProductFixDto, Software};
+
+/// The software a report asked about, as the inventory listed it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SoftwareInfo {
+    /// The software id, for example `microsoft-_-windows_11`.
+    pub id: String,
+    /// Its name.
+    pub name: Option<String>,
+    /// Its vendor.
+    pub vendor: Option<String>,
+    /// How many of its vulnerabilities are open.
+    pub weaknesses: Option<i64>,
+    /// How many devices are exposed through it.
+    pub exposed_machines: Option<i64>,
+    /// Whether one of its vulnerabilities has a public exploit.
+    pub public_exploit: Option<bool>,
+}
+
+impl SoftwareInfo {
+    pub(crate) fn from_listing(software: &Software) -> Self {
+        Self {
+            id: software.id.clone(),
+            name: software.name.clone(),
+            vendor: software.vendor.clone(),
+            weaknesses: software.weaknesses,
+            exposed_machines: software.exposed_machines,
+            public_exploit: software.public_exploit,
+        }
+    }
+
+    pub(crate) fn unlisted(id: &str) -> Self {
+        Self {
+            id: id.to_owned(),
+            name: None,
+            vendor: None,
+            weaknesses: None,
+            exposed_machines: None,
+            public_exploit: None,
+        }
+    }
+}
+
+/// One finished software: its missing KBs as the service returned them. Self-contained: a caller
+/// that keeps these records can resume a run without asking for them again
+/// ([`ReportOptions::resume`](crate::ReportOptions::resume)).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SoftwareResult {
+    /// The software.
+    pub software: SoftwareInfo,
+    /// Its missing KBs (empty: none).
+    pub missing_kbs: Vec<PublicProductFixDto>,
+}
+
+/// One row of the report: a (software, KB) pair as the service returned it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Row {
+    /// The software.
+    pub software: SoftwareInfo,
+    /// The KB number without `KB`.
+    pub kb_id: String,
+    /// The KB's name.
+    pub kb_name: Option<String>,
+    /// The catalog link.
+    pub url: Option<String>,
+    /// The products the KB updates, as the service names them.
+    pub products: Vec<String>,
+    /// Devices with this software that miss the KB.
+    pub machine_missed_on: i64,
+    /// CVEs the KB addresses.
+    pub cve_addressed: i64,
+}
+
+/// One KB across the estate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct KbRollup {
+    /// Its place in the priority order, from 1.
+    pub rank: usize,
+    /// The KB number without `KB`.
+    pub id: String,
+    /// Its name.
+    pub name: Option<String>,
+    /// The catalog link.
+    pub url: Option<String>,
+    /// The union of the products its rows name, sorted.
+    pub products: Vec<String>,
+    /// The software whose answers listed it, sorted.
+    pub software_ids: Vec<String>,
+    /// The CVEs it addresses: the largest count among its rows.
+    pub cves_addressed: i64,
+    /// Devices that miss it. Without the devices option it is the **sum of `machineMissedOn`
+    /// over its rows**: a device that has two of the KB's products counts twice, so it is an
+    /// upper bound. With the devices option it is the exact number of distinct devices
+    /// (`devices_exact`).
+    pub devices: i64,
+    /// Whether `devices` is exact (the distinct devices of `machinesVulnerabilities`).
+    pub devices_exact: bool,
+    /// The distinct devices that miss it, with the devices option.
+    pub device_ids: Option<Vec<String>>,
+    /// Whether any of its software has a public exploit.
+    pub public_exploit: bool,
+}
+
+/// A software whose call still failed after retries; the rest of the report went on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Failure {
+    /// The software id (or the KB id, for a devices listing).
+    pub id: String,
+    /// The operation that failed.
+    pub operation: String,
+    /// The HTTP status, when a response came.
+    pub status: Option<u16>,
+    /// The MDE error code, when there was one.
+    pub code: Option<String>,
+    /// The error, as its message says it.
+    pub error: String,
+}
+
+impl Failure {
+    pub(crate) fn of(id: &str, operation: &str, error: &crate::Error) -> Self {
+        Self {
+            id: id.to_owned(),
+            operation: operation.to_owned(),
+            status: error.status().map(|s| s.as_u16()),
+            code: error.code().map(str::to_owned),
+            error: error.to_string(),
+        }
+    }
+}
+
+/// The estate's missing security updates: rows as the service returned them, a rollup per KB in
+/// priority order, and what failed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Report {
+    /// When the report was finished (RFC 3339, UTC).
+    pub generated_at: String,
+    /// Whether some software failed (see `failures`): the report then misses their KBs.
+    pub partial: bool,
+    /// How many software the report asked about.
+    pub software_count: usize,
+    /// One row per (software, KB), by software id then KB id.
+    pub rows: Vec<Row>,
+    /// One entry per KB, in priority order.
+    pub kbs: Vec<KbRollup>,
+    /// What failed.
+    pub failures: Vec<Failure>,
+}
+
+impl Report {
+    /// The distinct devices of all KBs, when the devices option was on (else `None`).
+    pub fn devices(&self) -> Option<BTreeSet<&str>> {
+        let mut all = BTreeSet::new();
+        for kb in &self.kbs {
+            all.extend(kb.device_ids.as_ref()?.iter().map(String::as_str));
+        }
+        Some(all)
+    }
+
+    /// The distinct CVE count upper bound: the sum of `cves_addressed` over the KBs.
+    pub fn cves_addressed(&self) -> i64 {
+        self.kbs.iter().map(|kb| kb.cves_addressed).sum()
+    }
+}
+
+/// The default priority: public exploit first, then CVEs × devices (larger first), then KB id.
+pub fn default_priority(a: &KbRollup, b: &KbRollup) -> Ordering {
+    b.public_exploit
+        .cmp(&a.public_exploit)
+        .then_with(|| {
+            let weight = |kb: &KbRollup| i128::from(kb.cves_addressed) * i128::from(kb.devices);
+            weight(b).cmp(&weight(a))
+        })
+        .then_with(|| a.id.cmp(&b.id))
+}
+
+/// Rows and rollups from the finished software, in a deterministic order.
+pub(crate) fn assemble(
+    results: &BTreeMap<String, SoftwareResult>,
+    devices: &BTreeMap<String, Vec<String>>,
+    priority: &dyn Fn(&KbRollup, &KbRollup) -> Ordering,
+) -> (Vec<Row>, Vec<KbRollup>) {
+    let mut rows = Vec::new();
+    for result in results.values() {
+        let mut kbs: Vec<&PublicProductFixDto> = result.missing_kbs.iter().collect();
+        kbs.sort_by(|a, b| a.id.cmp(&b.id));
+        for kb in kbs {
+            rows.push(Row {
+                software: result.software.clone(),
+                kb_id: kb.id.clone(),
+                kb_name: kb.name.clone(),
+                url: kb.url.clone(),
+                products: kb.products_names.clone(),
+                machine_missed_on: kb.machine_missed_on,
+                cve_addressed: kb.cve_addressed,
+            });
+        }
+    }
+    let mut by_kb: BTreeMap<&str, KbRollup> = BTreeMap::new();
+    for row in &rows {
+        let entry = by_kb.entry(row.kb_id.as_str()).or_insert_with(|| KbRollup {
+            rank: 0,
+            id: row.kb_id.clone(),
+            name: row.kb_name.clone(),
+            url: row.url.clone(),
+            products: Vec::new(),
+            software_ids: Vec::new(),
+            cves_addressed: 0,
+            devices: 0,
+            devices_exact: false,
+            device_ids: None,
+            public_exploit: false,
+        });
+        entry.name = entry.name.take().or_else(|| row.kb_name.clone());
+        entry.url = entry.url.take().or_else(|| row.url.clone());
+        entry.products.extend(row.products.iter().cloned());
+        entry.software_ids.push(row.software.id.clone());
+        entry.cves_addressed = entry.cves_addressed.max(row.cve_addressed);
+        entry.devices += row.machine_missed_on;
+        entry.public_exploit |= row.software.public_exploit.unwrap_or(false);
+    }
+    let mut kbs: Vec<KbRollup> = by_kb
+        .into_values()
+        .map(|mut kb| {
+            kb.products.sort();
+            kb.products.dedup();
+            kb.software_ids.sort();
+            kb.software_ids.dedup();
+            if let Some(ids) = devices.get(&kb.id) {
+                kb.devices = ids.len() as i64;
+                kb.devices_exact = true;
+                kb.device_ids = Some(ids.clone());
+            }
+            kb
+        })
+        .collect();
+    kbs.sort_by(|a, b| priority(a, b));
+    for (i, kb) in kbs.iter_mut().enumerate() {
+        kb.rank = i + 1;
+    }
+    (rows, kbs)
+}
