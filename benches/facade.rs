@@ -556,7 +556,11 @@ async fn main() {
             let client = Client::builder()
                 .base_url(tenant.base_url())
                 .authority_host(tenant.authority_host())
-                .client_secret(tenant.tenant_id(), tenant.client_id(), tenant.client_secret())
+                .client_secret(
+                    tenant.tenant_id(),
+                    tenant.client_id(),
+                    tenant.client_secret(),
+                )
                 .rate_limit(limit.clone())
                 .build()
                 .unwrap();

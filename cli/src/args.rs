@@ -1,0 +1,158 @@
+//! The command line's arguments (clap derive).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Exit codes, as `--help` and the README document them.
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  done
+  1  failed (API, sign-in, transport)
+  2  usage or configuration error
+  3  --fail-on-missing and at least one missing KB
+  4  the report is partial (some software failed); wins over 3
+  130  interrupted (Ctrl-C); a --checkpoint file keeps what finished";
+
+/// Microsoft Defender Vulnerability Management from a terminal: which security updates are
+/// missing, where, what they fix, and which to deploy first.
+#[derive(Debug, Parser)]
+#[command(name = "defender-tvm", version, after_help = EXIT_CODES)]
+#[command(
+    about = "Missing security updates (KBs) across a Microsoft Defender tenant, and every Software call"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options of every command.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Use the embedded demo tenant (offline demo data) instead of a real one.
+    #[arg(long, global = true, conflicts_with_all = ["cloud", "base_url"])]
+    pub demo: bool,
+    /// The cloud or region (global, europe, united-states, …, gcc, gcc-high, dod; or a host code
+    /// such as eu or swa). Default: DEFENDER_TVM_CLOUD, else global.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub cloud: Option<String>,
+    /// Override the API base URL. Default: DEFENDER_TVM_BASE_URL, else the cloud's.
+    #[arg(long, global = true, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Write the output to FILE instead of standard output.
+    #[arg(long, short = 'o', global = true, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long, global = true)]
+    pub no_progress: bool,
+    /// More detail on standard error: the cause chain of errors and tracing output (RUST_LOG
+    /// is respected). Twice for debug.
+    #[arg(long, short, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+    /// Only data and errors: no plan, banner or progress.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Aligned columns fitted to the terminal.
+    Table,
+    /// One JSON document.
+    Json,
+    /// One JSON record a line.
+    Ndjson,
+    /// CSV with one header row.
+    Csv,
+    /// One self-contained HTML page.
+    Html,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The estate report: every missing KB across the tenant, in priority order.
+    Report(ReportArgs),
+    /// The missing KBs of one software.
+    MissingKbs {
+        /// For example microsoft-_-windows_11.
+        software_id: String,
+    },
+    /// The missing KBs of one device.
+    MachineMissingKbs {
+        /// The device (machine) id.
+        machine_id: String,
+    },
+    /// The software inventory and one software's details.
+    #[command(subcommand)]
+    Software(SoftwareCommand),
+}
+
+/// `report` options.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Only software of this vendor (repeatable).
+    #[arg(long, value_name = "V")]
+    pub vendor: Vec<String>,
+    /// Only these software ids (repeatable).
+    #[arg(long, value_name = "ID", conflicts_with = "vendor")]
+    pub software: Vec<String>,
+    /// Ask about every software, not only those with weaknesses.
+    #[arg(long, conflicts_with_all = ["vendor", "software"])]
+    pub all_software: bool,
+    /// Also list each KB's devices (exact device counts; one more call per KB).
+    #[arg(long)]
+    pub devices: bool,
+    /// Calls at a time (the rate limit still paces them).
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+    /// Append each finished software to FILE, and skip what FILE holds on a rerun.
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<PathBuf>,
+    /// Exit with 3 when at least one KB is missing.
+    #[arg(long)]
+    pub fail_on_missing: bool,
+}
+
+/// `software` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SoftwareCommand {
+    /// List the software inventory.
+    List {
+        /// Only this vendor.
+        #[arg(long, value_name = "V")]
+        vendor: Option<String>,
+        /// Only this name.
+        #[arg(long, value_name = "N")]
+        name: Option<String>,
+        /// At most N items (one request; at most 10,000).
+        #[arg(long, value_name = "N")]
+        top: Option<u32>,
+    },
+    /// One software.
+    Get {
+        /// For example microsoft-_-windows_11.
+        software_id: String,
+    },
+    /// The vulnerabilities of a software.
+    Vulnerabilities {
+        /// For example microsoft-_-windows_11.
+        software_id: String,
+    },
+    /// The devices with a software.
+    Machines {
+        /// For example microsoft-_-windows_11.
+        software_id: String,
+    },
+    /// The versions of a software and their installations.
+    Distributions {
+        /// For example microsoft-_-windows_11.
+        software_id: String,
+    },
+}

@@ -1,0 +1,241 @@
+//! The library's results as [`Dataset`]s: the columns each command shows (stable, documented in
+//! the README) and the JSON the library serializes.
+
+use defender_tvm::types::{MachineReference, Software, SoftwareVersionDistribution, Vulnerability};
+use defender_tvm::{PublicProductFixDto, Report};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::render::Dataset;
+
+fn opt<T: ToString>(value: &Option<T>) -> String {
+    value.as_ref().map(ToString::to_string).unwrap_or_default()
+}
+
+fn records<T: Serialize>(items: &[T]) -> Vec<Value> {
+    items.iter().map(|item| json!(item)).collect()
+}
+
+/// The estate report: the KB rollup in priority order.
+pub fn report(report: Report) -> Dataset {
+    let rows = report
+        .kbs
+        .iter()
+        .map(|kb| {
+            vec![
+                kb.rank.to_string(),
+                format!("KB{}", kb.id),
+                kb.name.clone().unwrap_or_default(),
+                kb.devices.to_string(),
+                kb.devices_exact.to_string(),
+                kb.cves_addressed.to_string(),
+                kb.public_exploit.to_string(),
+                kb.products.join(";"),
+                kb.software_ids.join(";"),
+                kb.url.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let mut records: Vec<Value> = Vec::new();
+    for kb in &report.kbs {
+        let mut record = json!(kb);
+        record["record"] = json!("kb");
+        records.push(record);
+    }
+    for row in &report.rows {
+        let mut record = json!(row);
+        record["record"] = json!("row");
+        records.push(record);
+    }
+    for failure in &report.failures {
+        let mut record = json!(failure);
+        record["record"] = json!("failure");
+        records.push(record);
+    }
+    let footer = format!(
+        "{} missing KBs across {} software{}",
+        report.kbs.len(),
+        report.software_count,
+        if report.partial {
+            format!(
+                "; PARTIAL: {} failed ({})",
+                report.failures.len(),
+                report
+                    .failures
+                    .iter()
+                    .map(|f| f.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        } else {
+            String::new()
+        }
+    );
+    Dataset {
+        title: "Missing security updates (KBs) across the tenant".into(),
+        columns: vec![
+            "rank",
+            "kb",
+            "name",
+            "devices",
+            "devices_exact",
+            "cves_addressed",
+            "public_exploit",
+            "products",
+            "software_ids",
+            "url",
+        ],
+        rows,
+        document: json!(report),
+        records,
+        report: Some(report),
+        footer: Some(footer),
+        // rank, kb, name, devices, cves_addressed, public_exploit, products
+        table_columns: Some(vec![0, 1, 2, 3, 5, 6, 7]),
+    }
+}
+
+/// Missing KBs of a software or a device.
+pub fn missing_kbs(title: String, kbs: Vec<PublicProductFixDto>) -> Dataset {
+    Dataset {
+        title,
+        columns: vec!["kb", "name", "devices", "cves_addressed", "products", "url"],
+        rows: kbs
+            .iter()
+            .map(|kb| {
+                vec![
+                    format!("KB{}", kb.id),
+                    opt(&kb.name),
+                    kb.machine_missed_on.to_string(),
+                    kb.cve_addressed.to_string(),
+                    kb.products_names.join(";"),
+                    opt(&kb.url),
+                ]
+            })
+            .collect(),
+        records: records(&kbs),
+        footer: Some(format!("{} missing KBs", kbs.len())),
+        document: json!(kbs),
+        report: None,
+        table_columns: Some(vec![0, 1, 2, 3, 4]),
+    }
+}
+
+/// Software, listed or one.
+pub fn software(title: String, items: Vec<Software>) -> Dataset {
+    Dataset {
+        title,
+        columns: vec![
+            "id",
+            "name",
+            "vendor",
+            "weaknesses",
+            "exposed_machines",
+            "public_exploit",
+            "active_alert",
+            "impact_score",
+        ],
+        rows: items
+            .iter()
+            .map(|s| {
+                vec![
+                    s.id.clone(),
+                    opt(&s.name),
+                    opt(&s.vendor),
+                    opt(&s.weaknesses),
+                    opt(&s.exposed_machines),
+                    opt(&s.public_exploit),
+                    opt(&s.active_alert),
+                    opt(&s.impact_score),
+                ]
+            })
+            .collect(),
+        records: records(&items),
+        footer: Some(format!("{} software", items.len())),
+        document: json!(items),
+        report: None,
+        table_columns: None,
+    }
+}
+
+/// The vulnerabilities of a software.
+pub fn vulnerabilities(title: String, items: Vec<Vulnerability>) -> Dataset {
+    Dataset {
+        title,
+        columns: vec![
+            "id",
+            "severity",
+            "cvss_v3",
+            "epss",
+            "exposed_machines",
+            "public_exploit",
+            "published_on",
+        ],
+        rows: items
+            .iter()
+            .map(|v| {
+                vec![
+                    v.id.clone(),
+                    opt(&v.severity),
+                    opt(&v.cvss_v3),
+                    opt(&v.epss),
+                    opt(&v.exposed_machines),
+                    opt(&v.public_exploit),
+                    v.published_on.map(|d| d.to_rfc3339()).unwrap_or_default(),
+                ]
+            })
+            .collect(),
+        records: records(&items),
+        footer: Some(format!("{} vulnerabilities", items.len())),
+        document: json!(items),
+        report: None,
+        table_columns: None,
+    }
+}
+
+/// The devices with a software.
+pub fn machines(title: String, items: Vec<MachineReference>) -> Dataset {
+    Dataset {
+        title,
+        columns: vec!["id", "computer_dns_name", "os_platform", "rbac_group_name"],
+        rows: items
+            .iter()
+            .map(|m| {
+                vec![
+                    m.id.clone(),
+                    opt(&m.computer_dns_name),
+                    opt(&m.os_platform),
+                    opt(&m.rbac_group_name),
+                ]
+            })
+            .collect(),
+        records: records(&items),
+        footer: Some(format!("{} devices", items.len())),
+        document: json!(items),
+        report: None,
+        table_columns: None,
+    }
+}
+
+/// The versions of a software.
+pub fn distributions(title: String, items: Vec<SoftwareVersionDistribution>) -> Dataset {
+    Dataset {
+        title,
+        columns: vec!["version", "installations", "vulnerabilities"],
+        rows: items
+            .iter()
+            .map(|d| {
+                vec![
+                    d.version.clone(),
+                    opt(&d.installations),
+                    opt(&d.vulnerabilities),
+                ]
+            })
+            .collect(),
+        records: records(&items),
+        footer: Some(format!("{} versions", items.len())),
+        document: json!(items),
+        report: None,
+        table_columns: None,
+    }
+}

@@ -1,0 +1,325 @@
+//! `defender-tvm`: the estate report and every Software call of the `defender-tvm` library from a
+//! terminal. Data goes to standard output (or `--output`), everything else (plan, banner,
+//! progress, warnings, errors) to standard error, so `defender-tvm report --format json > r.json`
+//! is a clean document.
+//!
+//! - `args.rs`: the arguments; `connect.rs`: credentials or `--demo`;
+//! - `datasets.rs`: results as rows and JSON; `render.rs`: table, JSON, NDJSON, CSV, HTML;
+//! - `checkpoint.rs`: resumable reports; `failure.rs`: errors and exit codes.
+
+mod args;
+mod checkpoint;
+mod connect;
+mod datasets;
+mod failure;
+mod render;
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use defender_tvm::{
+    Client, ReportEvent, ReportOptions, Selection, SoftwareField, SoftwareFilter, SoftwareQuery,
+};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use args::{Cli, Command, Format, Global, ReportArgs, SoftwareCommand};
+use failure::Failure;
+use render::Dataset;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // clap: 2 for usage errors, 0 for --help and --version.
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
+    if cli.global.verbose > 0 {
+        let level = if cli.global.verbose > 1 {
+            "debug"
+        } else {
+            "info"
+        };
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let verbose = cli.global.verbose > 0;
+    match runtime.block_on(run(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(failure) => {
+            eprintln!("error: {failure}");
+            if verbose && let Failure::Api(error) = &failure {
+                let mut cause = std::error::Error::source(error);
+                while let Some(inner) = cause {
+                    eprintln!("  caused by: {inner}");
+                    cause = inner.source();
+                }
+            }
+            ExitCode::from(failure.code())
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<u8, Failure> {
+    let global = &cli.global;
+    let env = |name: &str| std::env::var(name).ok();
+    let connection = connect::connect(global, &env).await?;
+    if let Some(demo) = &connection.demo
+        && !global.quiet
+    {
+        eprintln!(
+            "using the embedded demo tenant at {} (offline demo data, not a real tenant)",
+            demo.base_url()
+        );
+    }
+    let client = &connection.client;
+    let (data, code) = match &cli.command {
+        Command::Report(args) => report(client, global, args).await?,
+        Command::MissingKbs { software_id } => (
+            datasets::missing_kbs(
+                format!("Missing KBs of {software_id}"),
+                client.missing_kbs(software_id).await?,
+            ),
+            0,
+        ),
+        Command::MachineMissingKbs { machine_id } => (
+            datasets::missing_kbs(
+                format!("Missing KBs of device {machine_id}"),
+                client.machine_missing_kbs(machine_id).await?,
+            ),
+            0,
+        ),
+        Command::Software(command) => (software(client, command).await?, 0),
+    };
+    emit(&data, global)?;
+    Ok(code)
+}
+
+async fn software(client: &Client, command: &SoftwareCommand) -> Result<Dataset, Failure> {
+    Ok(match command {
+        SoftwareCommand::List { vendor, name, top } => {
+            let filters = [
+                vendor
+                    .as_deref()
+                    .map(|v| SoftwareFilter::eq(SoftwareField::Vendor, v)),
+                name.as_deref()
+                    .map(|n| SoftwareFilter::eq(SoftwareField::Name, n)),
+            ];
+            let mut query = SoftwareQuery::new();
+            if let Some(filter) = filters.into_iter().flatten().reduce(SoftwareFilter::and) {
+                query = query.filter(filter);
+            }
+            if let Some(top) = top {
+                query = query.top(*top);
+            }
+            datasets::software("Software inventory".into(), client.software(query).await?)
+        }
+        SoftwareCommand::Get { software_id } => datasets::software(
+            format!("Software {software_id}"),
+            vec![client.software_by_id(software_id).await?],
+        ),
+        SoftwareCommand::Vulnerabilities { software_id } => datasets::vulnerabilities(
+            format!("Vulnerabilities of {software_id}"),
+            client.software_vulnerabilities(software_id).await?,
+        ),
+        SoftwareCommand::Machines { software_id } => datasets::machines(
+            format!("Devices with {software_id}"),
+            client.software_machines(software_id).await?,
+        ),
+        SoftwareCommand::Distributions { software_id } => datasets::distributions(
+            format!("Versions of {software_id}"),
+            client.software_distributions(software_id).await?,
+        ),
+    })
+}
+
+async fn report(
+    client: &Client,
+    global: &Global,
+    args: &ReportArgs,
+) -> Result<(Dataset, u8), Failure> {
+    let selection = if args.all_software {
+        Selection::All
+    } else if !args.software.is_empty() {
+        Selection::Ids(args.software.clone())
+    } else if let Some(filter) = args
+        .vendor
+        .iter()
+        .map(|v| SoftwareFilter::eq(SoftwareField::Vendor, v))
+        .reduce(SoftwareFilter::or)
+    {
+        Selection::Filter(filter)
+    } else {
+        Selection::Vulnerable
+    };
+    let (mut checkpoint, done) = match &args.checkpoint {
+        Some(path) => {
+            let (checkpoint, done) = checkpoint::Checkpoint::open(path)?;
+            (Some(checkpoint), done)
+        }
+        None => (None, Vec::new()),
+    };
+    let options = ReportOptions::new()
+        .selection(selection)
+        .concurrency(usize::from(args.concurrency))
+        .devices(args.devices)
+        .resume(done);
+    let plan = client.plan_missing_kbs_report(options).await?;
+    if !global.quiet {
+        eprintln!(
+            "plan: {} software listed, {} selected, {} resumed from the checkpoint; {} getmissingkbs \
+             calls{}, at least {} under the rate limit",
+            plan.listed(),
+            plan.software().len(),
+            plan.resumed(),
+            plan.calls(),
+            if plan.lists_devices() {
+                " (then one device listing per KB found)"
+            } else {
+                ""
+            },
+            duration(plan.estimated_duration())
+        );
+    }
+    let bar = if global.quiet || global.no_progress || !std::io::stderr().is_terminal() {
+        ProgressBar::hidden()
+    } else {
+        let bar = ProgressBar::with_draw_target(
+            Some(plan.software().len() as u64),
+            ProgressDrawTarget::stderr(),
+        );
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} {pos}/{len} software [{bar:30}] {elapsed_precise} ETA {eta} {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        bar.set_position(plan.resumed() as u64);
+        bar
+    };
+    let mut write_error = None;
+    let running = plan.run(|event| {
+        let progress = match &event {
+            ReportEvent::SoftwareDone { result, progress } => {
+                if let Some(checkpoint) = checkpoint.as_mut()
+                    && let Err(e) = checkpoint.append(result)
+                {
+                    write_error.get_or_insert(e);
+                }
+                Some(*progress)
+            }
+            ReportEvent::Failed { failure, progress } => {
+                bar.println(format!("warning: {} failed: {}", failure.id, failure.error));
+                Some(*progress)
+            }
+            ReportEvent::DevicesPlanned { listings, estimate } => {
+                bar.println(format!(
+                    "plan: {listings} device listings, at least {} under the rate limit",
+                    duration(*estimate)
+                ));
+                bar.set_length(*listings as u64);
+                bar.set_position(0);
+                None
+            }
+            ReportEvent::DevicesDone { progress, .. } | ReportEvent::Tick { progress } => {
+                Some(*progress)
+            }
+            _ => None,
+        };
+        if let Some(progress) = progress {
+            let position = if progress.devices_total > 0 {
+                progress.devices_done
+            } else {
+                progress.software_done
+            };
+            bar.set_position(position as u64);
+            let mut message = Vec::new();
+            if let Some(wait) = progress.rate_limit_wait {
+                message.push(format!("waiting on the rate limit {}", duration(wait)));
+            }
+            if progress.failures > 0 {
+                message.push(format!("{} failed", progress.failures));
+            }
+            bar.set_message(message.join(", "));
+        }
+    });
+    let report = tokio::select! {
+        report = running => report,
+        _ = tokio::signal::ctrl_c() => {
+            bar.abandon_with_message("interrupted");
+            return Err(Failure::Interrupted);
+        }
+    };
+    bar.finish_and_clear();
+    if let Some(e) = write_error {
+        return Err(e);
+    }
+    let report = report?;
+    let code = if report.partial {
+        4
+    } else if args.fail_on_missing && !report.kbs.is_empty() {
+        3
+    } else {
+        0
+    };
+    Ok((datasets::report(report), code))
+}
+
+/// Writes the data to `--output` or standard output.
+fn emit(data: &Dataset, global: &Global) -> Result<(), Failure> {
+    match &global.output {
+        Some(path) => {
+            let mut file = std::fs::File::create(path)
+                .map_err(|e| Failure::Io(format!("cannot write {}: {e}", path.display())))?;
+            render::write(data, global.format, &mut file, None)
+                .and_then(|()| file.flush())
+                .map_err(|e| Failure::Io(format!("cannot write {}: {e}", path.display())))
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let width = if global.format == Format::Table && stdout.is_terminal() {
+                Some(terminal_width())
+            } else {
+                None
+            };
+            let mut out = stdout.lock();
+            match render::write(data, global.format, &mut out, width).and_then(|()| out.flush()) {
+                Ok(()) => Ok(()),
+                // A closed pipe (`| head`) is not a failure.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                Err(e) => Err(Failure::Io(format!("cannot write the output: {e}"))),
+            }
+        }
+    }
+}
+
+fn terminal_width() -> u16 {
+    comfy_table::Table::new().width().unwrap_or(120)
+}
+
+fn duration(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min {} s", s / 60, s % 60),
+        _ => format!("{} h {} min", s / 3600, s % 3600 / 60),
+    }
+}
