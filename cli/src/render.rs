@@ -131,10 +131,17 @@ fn html(data: &Dataset) -> String {
     page.push_str("</tr></thead>\n<tbody>\n");
     for row in &data.rows {
         page.push_str("<tr>");
-        for cell in row {
+        for (column, cell) in data.columns.iter().zip(row) {
             let numeric = !cell.is_empty() && cell.chars().all(|c| c.is_ascii_digit());
             let class = if numeric { " class=\"n\"" } else { "" };
-            page.push_str(&format!("<td{class}>{}</td>", escape(cell)));
+            if *column == "url" && cell.starts_with("https://") {
+                page.push_str(&format!(
+                    "<td><a href=\"{}\">catalog</a></td>",
+                    escape(cell)
+                ));
+            } else {
+                page.push_str(&format!("<td{class}>{}</td>", escape(cell)));
+            }
         }
         page.push_str("</tr>\n");
     }
@@ -150,7 +157,8 @@ fn summary(report: &Report) -> String {
     let devices = match report.devices() {
         Some(devices) => format!("{} (exact)", devices.len()),
         None => format!(
-            "up to {} (sum over KBs of devices missing each)",
+            "at least {} (the KB missing on the most devices; run with --devices for exact \
+             distinct devices)",
             report.kbs.iter().map(|kb| kb.devices).max().unwrap_or(0)
         ),
     };

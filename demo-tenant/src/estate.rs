@@ -767,7 +767,7 @@ fn kbs_and_cves(rng: &mut fastrand::Rng, software: &[Software]) -> (Vec<Kb>, Vec
                 c if c >= 4.0 => "Medium",
                 _ => "Low",
             };
-            let public_exploit = rng.f64() < 0.12;
+            let public_exploit = rng.f64() < 0.03;
             cves.push(Cve {
                 id: format!("CVE-2025-{next_cve}"),
                 severity,
