@@ -71,19 +71,7 @@ impl SoftwareQuery {
     }
 
     fn check(&self) -> Result<(), Error> {
-        if let Some(top) = self.top.filter(|&top| top > Self::MAX_TOP) {
-            return Err(Error::invalid_input(format!(
-                "$top is {top}; the service allows at most {} (list everything without \
-                 top to page through all items)",
-                Self::MAX_TOP
-            )));
-        }
-        if let Some(skip) = self.skip.filter(|&skip| i64::try_from(skip).is_err()) {
-            return Err(Error::invalid_input(format!(
-                "$skip is {skip}; the service takes at most {}",
-                i64::MAX
-            )));
-        }
+        check_top_and_skip(self.top, self.skip)?;
         if let Some(size) = self.page_size.filter(|&s| s == 0 || s > Self::MAX_TOP) {
             return Err(Error::invalid_input(format!(
                 "the page size is {size}; it must be 1 to {}",
@@ -92,6 +80,25 @@ impl SoftwareQuery {
         }
         Ok(())
     }
+}
+
+/// Refuses, unsent, a `$top` over [`SoftwareQuery::MAX_TOP`] or a `$skip` the service cannot
+/// take (over `i64::MAX`), for every query with those options.
+pub(crate) fn check_top_and_skip(top: Option<u32>, skip: Option<u64>) -> Result<(), Error> {
+    if let Some(top) = top.filter(|&top| top > SoftwareQuery::MAX_TOP) {
+        return Err(Error::invalid_input(format!(
+            "$top is {top}; the service allows at most {} (leave top unset to list \
+             everything)",
+            SoftwareQuery::MAX_TOP
+        )));
+    }
+    if let Some(skip) = skip.filter(|&skip| i64::try_from(skip).is_err()) {
+        return Err(Error::invalid_input(format!(
+            "$skip is {skip}; the service takes at most {}",
+            i64::MAX
+        )));
+    }
+    Ok(())
 }
 
 impl Client {

@@ -6,9 +6,10 @@ use std::sync::Arc;
 use super::call;
 use super::filter::MachineVulnerabilityFilter;
 use super::operations::LIST_MACHINES_VULNERABILITIES;
+use super::software::check_top_and_skip;
 use crate::paging::Pager;
 use crate::types::PublicAssetVulnerabilityDto;
-use crate::{Client, Error, SoftwareQuery};
+use crate::{Client, Error};
 
 /// What [`Client::machines_vulnerabilities`] lists: a filter, and either everything (following
 /// next links) or one `$top` page.
@@ -41,7 +42,7 @@ impl MachineVulnerabilityQuery {
         self
     }
 
-    /// One request for at most `top` rows (`$top`, at most [`SoftwareQuery::MAX_TOP`]) instead of
+    /// One request for at most `top` rows (`$top`, at most [`SoftwareQuery::MAX_TOP`](crate::SoftwareQuery::MAX_TOP)) instead of
     /// everything; the service returns no next link for it.
     pub fn top(mut self, top: u32) -> Self {
         self.top = Some(top);
@@ -55,20 +56,7 @@ impl MachineVulnerabilityQuery {
     }
 
     fn check(&self) -> Result<(), Error> {
-        if let Some(top) = self.top.filter(|&top| top > SoftwareQuery::MAX_TOP) {
-            return Err(Error::invalid_input(format!(
-                "$top is {top}; the service allows at most {} (leave top unset to follow the \
-                 listing's next links)",
-                SoftwareQuery::MAX_TOP
-            )));
-        }
-        if let Some(skip) = self.skip.filter(|&skip| i64::try_from(skip).is_err()) {
-            return Err(Error::invalid_input(format!(
-                "$skip is {skip}; the service takes at most {}",
-                i64::MAX
-            )));
-        }
-        Ok(())
+        check_top_and_skip(self.top, self.skip)
     }
 }
 

@@ -132,3 +132,15 @@ pub fn api_accepting<'a>(api: &'a httpmock::MockServer, token: &str) -> httpmock
         then.into_inner().status(200).body(r#"{"value":[]}"#);
     })
 }
+
+/// A client builder signed in to a demo tenant with its application's secret.
+pub fn signed_in_to(tenant: &defender_tvm_demo::DemoTenant) -> defender_tvm::ClientBuilder {
+    Client::builder()
+        .base_url(tenant.base_url())
+        .authority_host(tenant.authority_host())
+        .client_secret(
+            tenant.tenant_id(),
+            tenant.client_id(),
+            tenant.client_secret(),
+        )
+}

@@ -10,14 +10,7 @@ use defender_tvm_demo::DemoTenant;
 
 /// A client signed in to `tenant` with its application's secret.
 fn client_for(tenant: &DemoTenant) -> Client {
-    Client::builder()
-        .base_url(tenant.base_url())
-        .authority_host(tenant.authority_host())
-        .client_secret(
-            tenant.tenant_id(),
-            tenant.client_id(),
-            tenant.client_secret(),
-        )
+    crate::common::signed_in_to(tenant)
         .rate_limit(RateLimit::disabled())
         .build()
         .unwrap()
@@ -149,14 +142,7 @@ async fn a_client_limited_to_the_tenants_budget_never_receives_a_429() {
         .start()
         .await
         .unwrap();
-    let client = Client::builder()
-        .base_url(tenant.base_url())
-        .authority_host(tenant.authority_host())
-        .client_secret(
-            tenant.tenant_id(),
-            tenant.client_id(),
-            tenant.client_secret(),
-        )
+    let client = crate::common::signed_in_to(&tenant)
         .rate_limit(RateLimit::new(10, Duration::from_millis(500)))
         .retry(RetryPolicy::disabled())
         .build()
@@ -183,14 +169,7 @@ async fn a_client_limited_to_the_tenants_budget_never_receives_a_429() {
 #[tokio::test]
 async fn retries_ride_out_the_tenants_faults() {
     let tenant = DemoTenant::builder().unlimited().start().await.unwrap();
-    let client = Client::builder()
-        .base_url(tenant.base_url())
-        .authority_host(tenant.authority_host())
-        .client_secret(
-            tenant.tenant_id(),
-            tenant.client_id(),
-            tenant.client_secret(),
-        )
+    let client = crate::common::signed_in_to(&tenant)
         .retry(
             RetryPolicy::default()
                 .initial_backoff(Duration::from_millis(5))

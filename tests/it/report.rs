@@ -16,14 +16,7 @@ fn quick() -> RetryPolicy {
 }
 
 fn client_for(tenant: &DemoTenant, limit: RateLimit) -> Client {
-    Client::builder()
-        .base_url(tenant.base_url())
-        .authority_host(tenant.authority_host())
-        .client_secret(
-            tenant.tenant_id(),
-            tenant.client_id(),
-            tenant.client_secret(),
-        )
+    crate::common::signed_in_to(tenant)
         .retry(quick())
         .rate_limit(limit)
         .build()
@@ -202,14 +195,7 @@ async fn injected_503s_and_429s_do_not_change_the_report() {
         .await
         .unwrap();
     faulty.faults().fail_every(5);
-    let retrying = Client::builder()
-        .base_url(faulty.base_url())
-        .authority_host(faulty.authority_host())
-        .client_secret(
-            faulty.tenant_id(),
-            faulty.client_id(),
-            faulty.client_secret(),
-        )
+    let retrying = crate::common::signed_in_to(&faulty)
         .retry(
             quick()
                 .max_attempts(8)
