@@ -8,8 +8,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -499,7 +499,11 @@ async fn main() {
         let client = Client::builder()
             .base_url(tenant.base_url())
             .authority_host(tenant.authority_host())
-            .client_secret(tenant.tenant_id(), tenant.client_id(), tenant.client_secret())
+            .client_secret(
+                tenant.tenant_id(),
+                tenant.client_id(),
+                tenant.client_secret(),
+            )
             .rate_limit(RateLimit::new(LIMIT_CALLS as u32, LIMIT_WINDOW))
             .retry(RetryPolicy::disabled())
             .build()

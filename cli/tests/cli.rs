@@ -317,6 +317,67 @@ async fn a_killed_run_resumes_from_its_checkpoint_without_asking_again() {
     );
 }
 
+#[tokio::test]
+async fn ctrl_c_stops_promptly_with_130_and_leaves_a_consistent_checkpoint() {
+    let dir = tempdir();
+    let checkpoint = dir.join("checkpoint.jsonl");
+    let tenant = DemoTenant::start().await.unwrap();
+    tenant.faults().slow(Duration::from_millis(100));
+    let args = [
+        "report",
+        "-q",
+        "--concurrency",
+        "1",
+        "--checkpoint",
+        checkpoint.to_str().unwrap(),
+    ];
+    let mut child = against(&tenant, tenant.client_secret())
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..600 {
+        let lines = std::fs::read_to_string(&checkpoint)
+            .map(|t| t.lines().filter(|l| !l.trim().is_empty()).count())
+            .unwrap_or(0);
+        if lines >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let pid = child.id().unwrap().to_string();
+    let interrupted = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+
+    let status = tokio::time::timeout(Duration::from_secs(5), child.wait())
+        .await
+        .expect("stops promptly")
+        .unwrap();
+
+    assert_eq!(status.code(), Some(130));
+    let text = std::fs::read_to_string(&checkpoint).unwrap();
+    let records: Vec<defender_tvm::SoftwareResult> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).expect("every checkpoint line is whole"))
+        .collect();
+    assert!(records.len() >= 2);
+    // A request that had already arrived may still be answered (the tenant sleeps 100 ms before
+    // counting it); after that, nothing new arrives.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let asked = tenant.calls("get_missing_kbs_by_software_id");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        tenant.calls("get_missing_kbs_by_software_id"),
+        asked,
+        "no call after the interrupt"
+    );
+}
+
 /// A fresh folder under the target directory.
 fn tempdir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
