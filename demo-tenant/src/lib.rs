@@ -207,7 +207,9 @@ impl DemoTenant {
     }
 
     /// How many calls of `operation` (an `operationId`, for example
-    /// `get_missing_kbs_by_software_id`) the tenant answered, whatever the status.
+    /// `get_missing_kbs_by_software_id`) the tenant answered, whatever the status, counted when
+    /// they arrive (a slowed answer is counted before its delay; a dropped connection is not
+    /// counted).
     pub fn calls(&self, operation: &str) -> u64 {
         self.state.calls(operation)
     }

@@ -299,13 +299,17 @@ async fn handle(state: &State, request: Request<Incoming>) -> Result<Answer, std
         ));
     }
     let (fault, delay) = state.faults.next_api_fault();
+    // Counted on arrival (a slow answer is counted before it waits), unless the connection is
+    // dropped without an answer.
+    if !matches!(fault, Fault::Drop) {
+        state.count(operation);
+    }
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
     match fault {
         Fault::Drop => return Err(std::io::Error::other("connection dropped on purpose")),
         Fault::Unavailable => {
-            state.count(operation);
             return Ok(state.error(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "ServiceUnavailable",
@@ -314,7 +318,6 @@ async fn handle(state: &State, request: Request<Incoming>) -> Result<Answer, std
         }
         Fault::None => {}
     }
-    state.count(operation);
     if !state.authorized(authorization.as_deref()) {
         return Ok(state.error(
             StatusCode::UNAUTHORIZED,
