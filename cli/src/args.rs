@@ -4,8 +4,14 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// Exit codes, as `--help` and the README document them.
+/// Credentials and exit codes, as `--help` and the README document them.
 pub const EXIT_CODES: &str = "\
+Credentials (or --demo for the embedded demo tenant):
+  AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET  an Entra ID application's client secret
+  AZURE_AUTHORITY_HOST   the sign-in host (default by cloud)
+  DEFENDER_TVM_CLOUD     the cloud or region; DEFENDER_TVM_BASE_URL overrides the API URL
+  DEFENDER_TVM_BEARER_TOKEN  a token you already have (used when no AZURE_* variable is set)
+
 Exit codes:
   0  done
   1  failed (API, sign-in, transport)
@@ -30,6 +36,7 @@ pub struct Cli {
 
 /// Options of every command.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// Use the embedded demo tenant (offline demo data) instead of a real one.
     #[arg(long, global = true, conflicts_with_all = ["cloud", "base_url"])]
