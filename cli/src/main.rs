@@ -6,6 +6,9 @@
 //! - `args.rs`: the arguments; `connect.rs`: credentials or `--demo`;
 //! - `datasets.rs`: results as rows and JSON; `render.rs`: table, JSON, NDJSON, CSV, HTML;
 //! - `checkpoint.rs`: resumable reports; `failure.rs`: errors and exit codes.
+#![forbid(unsafe_code)]
+// Nothing a user or a server sends may panic the command line.
+#![warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod args;
 mod checkpoint;
