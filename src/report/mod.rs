@@ -245,7 +245,7 @@ impl ReportPlan {
     }
 
     /// Runs the plan, calling `on_event` as it goes; see the module documentation.
-    pub async fn run(self, mut on_event: impl FnMut(ReportEvent<'_>)) -> Result<Report, Error> {
+    pub async fn run(self, on_event: impl FnMut(ReportEvent<'_>)) -> Result<Report, Error> {
         let ReportPlan {
             client,
             options,
@@ -253,20 +253,23 @@ impl ReportPlan {
             mut done,
             ..
         } = self;
-        let mut progress = Progress {
-            software_done: done.len(),
-            software_total: selected.len(),
-            ..Progress::default()
-        };
-        let mut failures: Vec<Failure> = Vec::new();
         let todo: Vec<SoftwareInfo> = selected
             .iter()
             .filter(|s| !done.contains_key(&s.id))
             .cloned()
             .collect();
-        let transport = Arc::clone(client.transport());
-        let mut ticks = tokio::time::interval(Duration::from_secs(1));
-        ticks.tick().await;
+        let mut phase = Phase {
+            transport: Arc::clone(client.transport()),
+            ticks: tokio::time::interval(Duration::from_secs(1)),
+            progress: Progress {
+                software_done: done.len(),
+                software_total: selected.len(),
+                ..Progress::default()
+            },
+            failures: Vec::new(),
+            on_event,
+        };
+        phase.ticks.tick().await;
 
         let mut calls = futures::stream::iter(todo.into_iter().map(|software| {
             let client = client.clone();
@@ -276,43 +279,21 @@ impl ReportPlan {
             }
         }))
         .buffer_unordered(options.concurrency);
-        loop {
-            let next = tokio::select! {
-                next = calls.next() => next,
-                _ = ticks.tick() => {
-                    progress.rate_limit_wait = transport.rate_limit_wait();
-                    on_event(ReportEvent::Tick { progress });
-                    continue;
-                }
-            };
-            let Some((software, outcome)) = next else {
-                break;
-            };
-            progress.calls += 1;
-            progress.software_done += 1;
-            progress.rate_limit_wait = transport.rate_limit_wait();
+        while let Some((software, outcome)) = phase.next(&mut calls).await {
+            phase.progress.software_done += 1;
             match outcome {
                 Ok(missing_kbs) => {
                     let result = SoftwareResult {
                         software,
                         missing_kbs,
                     };
-                    on_event(ReportEvent::SoftwareDone {
+                    (phase.on_event)(ReportEvent::SoftwareDone {
                         result: &result,
-                        progress,
+                        progress: phase.progress,
                     });
                     done.insert(result.software.id.clone(), result);
                 }
-                Err(e) if is_fatal(&e) => return Err(e),
-                Err(e) => {
-                    let failure = Failure::of(&software.id, "get_missing_kbs_by_software_id", &e);
-                    progress.failures += 1;
-                    on_event(ReportEvent::Failed {
-                        failure: &failure,
-                        progress,
-                    });
-                    failures.push(failure);
-                }
+                Err(e) => phase.failed(&software.id, "get_missing_kbs_by_software_id", e)?,
             }
         }
         drop(calls);
@@ -323,17 +304,17 @@ impl ReportPlan {
                 .values()
                 .flat_map(|r| r.missing_kbs.iter().map(|kb| kb.id.clone()))
                 .collect();
-            progress.devices_total = kb_ids.len();
-            on_event(ReportEvent::DevicesPlanned {
+            phase.progress.devices_total = kb_ids.len();
+            (phase.on_event)(ReportEvent::DevicesPlanned {
                 listings: kb_ids.len(),
-                estimate: transport.rate_limit_estimate(kb_ids.len() as u64),
+                estimate: phase.transport.rate_limit_estimate(kb_ids.len() as u64),
             });
             let mut listings = futures::stream::iter(kb_ids.into_iter().map(|kb| {
                 let client = client.clone();
                 async move {
                     let filter =
                         MachineVulnerabilityFilter::eq(MachineVulnerabilityField::FixingKbId, &kb);
-                    let rows = client
+                    let machines = client
                         .machines_vulnerabilities(MachineVulnerabilityQuery::new().filter(filter))
                         .items()
                         .try_fold(BTreeSet::new(), |mut machines, row| {
@@ -343,46 +324,27 @@ impl ReportPlan {
                             futures::future::ready(Ok(machines))
                         })
                         .await;
-                    (kb, rows)
+                    (kb, machines)
                 }
             }))
             .buffer_unordered(options.concurrency);
-            loop {
-                let next = tokio::select! {
-                    next = listings.next() => next,
-                    _ = ticks.tick() => {
-                        progress.rate_limit_wait = transport.rate_limit_wait();
-                        on_event(ReportEvent::Tick { progress });
-                        continue;
-                    }
-                };
-                let Some((kb, outcome)) = next else { break };
-                progress.calls += 1;
-                progress.devices_done += 1;
-                progress.rate_limit_wait = transport.rate_limit_wait();
+            while let Some((kb, outcome)) = phase.next(&mut listings).await {
+                phase.progress.devices_done += 1;
                 match outcome {
                     Ok(machines) => {
-                        on_event(ReportEvent::DevicesDone {
+                        (phase.on_event)(ReportEvent::DevicesDone {
                             kb_id: &kb,
-                            progress,
+                            progress: phase.progress,
                         });
                         devices.insert(kb, machines.into_iter().collect());
                     }
-                    Err(e) if is_fatal(&e) => return Err(e),
-                    Err(e) => {
-                        let failure = Failure::of(&kb, "list_machines_vulnerabilities", &e);
-                        progress.failures += 1;
-                        on_event(ReportEvent::Failed {
-                            failure: &failure,
-                            progress,
-                        });
-                        failures.push(failure);
-                    }
+                    Err(e) => phase.failed(&kb, "list_machines_vulnerabilities", e)?,
                 }
             }
         }
 
         let (rows, kbs) = model::assemble(&done, &devices, options.priority.as_ref());
+        let mut failures = phase.failures;
         failures.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(Report {
             generated_at: now_rfc3339(),
@@ -461,6 +423,54 @@ impl Client {
             done,
             listed,
         })
+    }
+}
+
+/// The state both phases of a run (missing KBs, then devices) share: progress, failures, the
+/// caller's event handler and the one-second ticks.
+struct Phase<F> {
+    transport: Arc<crate::transport::Transport>,
+    ticks: tokio::time::Interval,
+    progress: Progress,
+    failures: Vec<Failure>,
+    on_event: F,
+}
+
+impl<F: FnMut(ReportEvent<'_>)> Phase<F> {
+    /// The next finished call of `calls` (counted), with a [`ReportEvent::Tick`] each second
+    /// while waiting.
+    async fn next<S: futures::Stream + Unpin>(&mut self, calls: &mut S) -> Option<S::Item> {
+        loop {
+            tokio::select! {
+                next = calls.next() => {
+                    self.progress.rate_limit_wait = self.transport.rate_limit_wait();
+                    if next.is_some() {
+                        self.progress.calls += 1;
+                    }
+                    return next;
+                }
+                _ = self.ticks.tick() => {
+                    self.progress.rate_limit_wait = self.transport.rate_limit_wait();
+                    (self.on_event)(ReportEvent::Tick { progress: self.progress });
+                }
+            }
+        }
+    }
+
+    /// A call that failed after retries: kept as a failure, or, when every other call would
+    /// fail the same way, the run's one error.
+    fn failed(&mut self, id: &str, operation: &str, error: Error) -> Result<(), Error> {
+        if is_fatal(&error) {
+            return Err(error);
+        }
+        let failure = Failure::of(id, operation, &error);
+        self.progress.failures += 1;
+        (self.on_event)(ReportEvent::Failed {
+            failure: &failure,
+            progress: self.progress,
+        });
+        self.failures.push(failure);
+        Ok(())
     }
 }
 
