@@ -146,10 +146,14 @@ impl Transport {
             let outcome = self.attempt(request, headers).await;
             // The response has arrived: the call counts as completed now.
             drop(permit);
+            // The outcome as the call's result, with how many attempts it took.
+            let finish = |outcome: Result<Fetched, reqwest::Error>, gave_up: Option<String>| {
+                outcome
+                    .map(|fetched| fetched.after(attempt, gave_up))
+                    .map_err(|e| self.transport_error(e, operation, attempt))
+            };
             let Some(next) = replay else {
-                return outcome
-                    .map(|fetched| fetched.after(attempt, None))
-                    .map_err(|e| self.transport_error(e, operation, attempt));
+                return finish(outcome, None);
             };
             let (failure, wait_asked) = match outcome {
                 Ok(fetched) if fetched.status == StatusCode::UNAUTHORIZED && !refreshed => {
@@ -159,23 +163,18 @@ impl Transport {
                             request = next;
                             continue;
                         }
-                        _ => return Ok(fetched.after(attempt, None)),
+                        _ => return finish(Ok(fetched), None),
                     }
                 }
                 Ok(fetched) if RetryPolicy::is_retryable(fetched.status) => {
                     let asked = retry_after(&fetched.headers);
                     (Ok(fetched), asked)
                 }
-                Ok(fetched) => return Ok(fetched.after(attempt, None)),
                 Err(e) if is_transient(&e) => (Err(e), None),
-                Err(e) => return Err(self.transport_error(e, operation, attempt)),
+                other => return finish(other, None),
             };
             match self.retry.decide(attempt, wait_asked) {
-                Decision::Stop => {
-                    return failure
-                        .map(|fetched| fetched.after(attempt, None))
-                        .map_err(|e| self.transport_error(e, operation, attempt));
-                }
+                Decision::Stop => return finish(failure, None),
                 Decision::WaitTooLong { asked, cap } => {
                     let why = format!(
                         "the service asked to wait {} s, more than the retry policy's \
@@ -183,9 +182,7 @@ impl Transport {
                         asked.as_secs(),
                         cap.as_secs()
                     );
-                    return failure
-                        .map(|fetched| fetched.after(attempt, Some(why)))
-                        .map_err(|e| self.transport_error(e, operation, attempt));
+                    return finish(failure, Some(why));
                 }
                 Decision::RetryAfter(wait) => {
                     let status = failure.as_ref().ok().map(|f| f.status.as_u16());
