@@ -3,8 +3,8 @@
 //! [`route`] and one function building its items from the estate.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -138,6 +138,10 @@ pub(crate) struct State {
     pub(crate) token_requests: AtomicU64,
     tracking: AtomicU64,
     pub(crate) faults: Faults,
+    /// `GET /api/Software`'s items, built on first use.
+    software_listing: OnceLock<Vec<Value>>,
+    /// `machinesVulnerabilities`' items, built on first use.
+    rows_listing: OnceLock<Vec<Value>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -169,6 +173,8 @@ impl State {
             token_requests: AtomicU64::new(0),
             tracking: AtomicU64::new(0),
             faults: Faults::default(),
+            software_listing: OnceLock::new(),
+            rows_listing: OnceLock::new(),
         }
     }
 
@@ -398,76 +404,103 @@ fn route(
             &format!("{what} {id} was not found."),
         )
     };
-    let items: Vec<Value> = match operation {
-        "list_software" => estate.summaries().iter().map(software_json).collect(),
+    let computed: Vec<Value>;
+    let items: &[Value] = match operation {
+        // The two whole-tenant listings are built once (the estate never changes) and paged
+        // from there; the per-id answers are small and built per request.
+        "list_software" => state
+            .software_listing
+            .get_or_init(|| estate.summaries().iter().map(software_json).collect()),
         "get_software_by_id" => {
             return match software() {
                 Some(s) => {
                     let mut body = software_json(&estate.summary(s));
-                    body["@odata.context"] = json!(format!("{}/api/$metadata#Software/$entity", state.base_url));
+                    body["@odata.context"] =
+                        json!(format!("{}/api/$metadata#Software/$entity", state.base_url));
                     ok(&body)
                 }
                 None => not_found("Software"),
             };
         }
         "get_missing_kbs_by_software_id" => match software() {
-            Some(s) => estate.missing_kbs(s).iter().map(missing_kb_json).collect(),
+            Some(s) => {
+                computed = estate.missing_kbs(s).iter().map(missing_kb_json).collect();
+                &computed
+            }
             None => return not_found("Software"),
         },
         "list_software_version_distribution" => match software() {
-            Some(s) => estate
+            Some(s) => {
+                computed = estate
                 .distributions(s)
                 .into_iter()
                 .map(|(version, installations, vulnerabilities)| {
                     json!({"version": version, "installations": installations, "vulnerabilities": vulnerabilities})
                 })
-                .collect(),
+                .collect();
+                &computed
+            }
             None => return not_found("Software"),
         },
         "list_vulnerabilities_by_software" => match software() {
-            Some(s) => estate
-                .vulnerabilities(s)
-                .into_iter()
-                .map(|(cve, exposed)| cve_json(cve, exposed))
-                .collect(),
+            Some(s) => {
+                computed = estate
+                    .vulnerabilities(s)
+                    .into_iter()
+                    .map(|(cve, exposed)| cve_json(cve, exposed))
+                    .collect();
+                &computed
+            }
             None => return not_found("Software"),
         },
         "list_machines_by_software" => match software() {
-            Some(s) => estate
-                .machines_with(s)
-                .into_iter()
-                .map(|d| {
-                    json!({
-                        "id": d.id,
-                        "computerDnsName": d.computer_dns_name,
-                        "osPlatform": d.os_platform,
-                        "rbacGroupName": d.rbac_group_name,
-                        "rbacGroupId": d.rbac_group_id,
+            Some(s) => {
+                computed = estate
+                    .machines_with(s)
+                    .into_iter()
+                    .map(|d| {
+                        json!({
+                            "id": d.id,
+                            "computerDnsName": d.computer_dns_name,
+                            "osPlatform": d.os_platform,
+                            "rbacGroupName": d.rbac_group_name,
+                            "rbacGroupId": d.rbac_group_id,
+                        })
                     })
-                })
-                .collect(),
+                    .collect();
+                &computed
+            }
             None => return not_found("Software"),
         },
         "get_missing_kbs_by_machine_id" => match estate.device_index(id) {
-            Some(d) => estate.device_missing_kbs(d).iter().map(missing_kb_json).collect(),
+            Some(d) => {
+                computed = estate
+                    .device_missing_kbs(d)
+                    .iter()
+                    .map(missing_kb_json)
+                    .collect();
+                &computed
+            }
             None => return not_found("Machine"),
         },
-        "list_machines_vulnerabilities" => estate
-            .machine_vulnerabilities()
-            .into_iter()
-            .map(|row| {
-                json!({
-                    "id": row.id,
-                    "cveId": row.cve_id,
-                    "machineId": row.machine_id,
-                    "fixingKbId": row.fixing_kb_id,
-                    "productName": row.product_name,
-                    "productVendor": row.product_vendor,
-                    "productVersion": row.product_version,
-                    "severity": row.severity,
+        "list_machines_vulnerabilities" => state.rows_listing.get_or_init(|| {
+            estate
+                .machine_vulnerabilities()
+                .into_iter()
+                .map(|row| {
+                    json!({
+                        "id": row.id,
+                        "cveId": row.cve_id,
+                        "machineId": row.machine_id,
+                        "fixingKbId": row.fixing_kb_id,
+                        "productName": row.product_name,
+                        "productVendor": row.product_vendor,
+                        "productVersion": row.product_version,
+                        "severity": row.severity,
+                    })
                 })
-            })
-            .collect(),
+                .collect()
+        }),
         _ => return state.error(StatusCode::NOT_FOUND, "NotFound", "No such operation."),
     };
     collection(state, items, &query, path, raw)
@@ -476,14 +509,14 @@ fn route(
 /// One page of a collection, filtered, with a next link when more follow (not with `$top`).
 fn collection(
     state: &State,
-    items: Vec<Value>,
+    items: &[Value],
     query: &Query,
     path: &str,
     raw: Option<&str>,
 ) -> Answer {
-    let items: Vec<Value> = match &query.filter {
+    let items: Vec<&Value> = match &query.filter {
         Some(filter) => items
-            .into_iter()
+            .iter()
             .filter(|item| {
                 filter.matches(&|field| match item.get(field) {
                     Some(Value::String(s)) => Some(s.clone()),
@@ -492,7 +525,7 @@ fn collection(
                 })
             })
             .collect(),
-        None => items,
+        None => items.iter().collect(),
     };
     let total = items.len();
     let start = (query.skip + query.skiptoken.unwrap_or(0)).min(total);
