@@ -24,7 +24,8 @@
 //! - OData collections: `@odata.nextLink` paging, `$top` (over 10,000: 400; with `$top`, no next
 //!   link), `$skip`, `$filter` with `eq`/`ne`/`and`/`or`; anything unsupported is a 400;
 //! - errors as `{"error": {"code", "message", "target"}}`, 404 `ResourceNotFound` for unknown ids;
-//! - faults on demand ([`Faults`]): 503s, slow answers, dropped connections, vanished software.
+//! - faults on demand ([`Faults`]): 503s, slow answers, dropped connections, vanished software,
+//!   refused tokens, sign-in 503s.
 //!
 //! It counts every call it answered, by operation ([`DemoTenant::calls`]), so tests can assert
 //! call counts.

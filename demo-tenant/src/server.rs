@@ -36,6 +36,7 @@ struct Plan {
     drop_next: u64,
     delay: Duration,
     sign_in_fail_next: u64,
+    refuse_tokens: bool,
     vanished: Vec<String>,
     seen: u64,
 }
@@ -71,6 +72,12 @@ impl Faults {
     /// The next `n` token requests answer 503 `temporarily_unavailable`.
     pub fn fail_sign_in_next(&self, n: u64) {
         self.with(|plan| plan.sign_in_fail_next = n);
+    }
+
+    /// Every API call answers 401, even with a token just issued (as when the application's
+    /// access was revoked): a client's refresh cannot help.
+    pub fn refuse_tokens(&self) {
+        self.with(|plan| plan.refuse_tokens = true);
     }
 
     /// The software vanishes: it is still listed, but calls for its id answer 404.
@@ -115,6 +122,10 @@ impl Faults {
             plan.sign_in_fail_next = plan.sign_in_fail_next.saturating_sub(1);
             fail
         })
+    }
+
+    fn tokens_refused(&self) -> bool {
+        self.with(|plan| plan.refuse_tokens)
     }
 
     fn vanished(&self, id: &str) -> bool {
@@ -324,7 +335,7 @@ async fn handle(state: &State, request: Request<Incoming>) -> Result<Answer, std
         }
         Fault::None => {}
     }
-    if !state.authorized(authorization.as_deref()) {
+    if state.faults.tokens_refused() || !state.authorized(authorization.as_deref()) {
         return Ok(state.error(
             StatusCode::UNAUTHORIZED,
             "Unauthorized",

@@ -400,6 +400,13 @@ async fn faults_happen_on_demand() {
     assert_eq!(body["error"]["code"], "ResourceNotFound");
     assert!(body["error"]["target"].as_str().is_some());
 
+    tenant.faults().refuse_tokens();
+    let fresh = token(&tenant, &http).await;
+    assert_eq!(
+        get(&tenant, &http, &fresh, "/api/Software?$top=1").await.0,
+        401
+    );
+
     tenant.faults().clear();
     tenant.faults().fail_every(2);
     let statuses: Vec<u16> = futures_statuses(&tenant, &http, &token, 4).await;

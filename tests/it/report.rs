@@ -258,58 +258,21 @@ async fn a_sign_in_failure_is_one_error_and_no_missing_kbs_call() {
 
 #[tokio::test]
 async fn a_token_refused_mid_run_stops_the_run_with_one_error() {
-    // A bearer token (never renewed) that expires between the plan and the run stands in for a
-    // token the service stops accepting: the refresh cannot help, so the run stops.
-    let tenant = DemoTenant::builder()
-        .devices(120)
-        .software(60)
-        .unlimited()
-        .token_lifetime(Duration::from_millis(600))
-        .start()
-        .await
-        .unwrap();
-    let token = {
-        let http = reqwest::Client::new();
-        let reply: serde_json::Value = http
-            .post(format!(
-                "{}/{}/oauth2/v2.0/token",
-                tenant.authority_host(),
-                tenant.tenant_id()
-            ))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", tenant.client_id()),
-                ("client_secret", tenant.client_secret()),
-                ("scope", "https://api.securitycenter.microsoft.com/.default"),
-            ])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        reply["access_token"].as_str().unwrap().to_owned()
-    };
-    let client = Client::builder()
-        .base_url(tenant.base_url())
-        .bearer_token(token)
-        .rate_limit(RateLimit::disabled())
-        .build()
-        .unwrap();
+    let tenant = small_tenant().await;
+    let client = client_for(&tenant, RateLimit::disabled());
     let plan = client
         .plan_missing_kbs_report(ReportOptions::new().concurrency(1))
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    // From here on the service refuses every token, fresh ones included.
+    tenant.faults().refuse_tokens();
 
     let err = plan.finish().await.unwrap_err();
 
     assert_eq!(err.status(), Some(reqwest::StatusCode::UNAUTHORIZED));
-    assert_eq!(
-        tenant.calls("get_missing_kbs_by_software_id"),
-        1,
-        "stopped at the first 401"
-    );
+    // The first software's call, and its one retry after the token refresh; then the run stops.
+    assert_eq!(tenant.calls("get_missing_kbs_by_software_id"), 2);
+    assert_eq!(tenant.tokens_issued(), 2, "the first token and one refresh");
 }
 
 #[tokio::test]
