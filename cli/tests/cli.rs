@@ -283,21 +283,11 @@ async fn a_killed_run_resumes_from_its_checkpoint_without_asking_again() {
         .spawn()
         .unwrap();
     // Kill it once a few software are in the checkpoint.
-    let lines = |path: &PathBuf| {
-        std::fs::read_to_string(path)
-            .map(|t| t.lines().filter(|l| !l.trim().is_empty()).count())
-            .unwrap_or(0)
-    };
-    for _ in 0..600 {
-        if lines(&checkpoint) >= 4 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for_lines(&checkpoint, 4).await;
     first.start_kill().unwrap();
     first.wait().await.unwrap();
     tenant.faults().clear();
-    let kept = lines(&checkpoint);
+    let kept = checkpoint_lines(&checkpoint);
     assert!(kept >= 4, "{kept}");
     let asked_before = tenant.calls("get_missing_kbs_by_software_id");
 
@@ -337,15 +327,7 @@ async fn ctrl_c_stops_promptly_with_130_and_leaves_a_consistent_checkpoint() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    for _ in 0..600 {
-        let lines = std::fs::read_to_string(&checkpoint)
-            .map(|t| t.lines().filter(|l| !l.trim().is_empty()).count())
-            .unwrap_or(0);
-        if lines >= 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for_lines(&checkpoint, 2).await;
     let pid = child.id().unwrap().to_string();
     let interrupted = std::process::Command::new("kill")
         .args(["-INT", &pid])
@@ -374,6 +356,23 @@ async fn ctrl_c_stops_promptly_with_130_and_leaves_a_consistent_checkpoint() {
         asked,
         "no call after the interrupt"
     );
+}
+
+/// The whole lines a checkpoint holds.
+fn checkpoint_lines(path: &std::path::Path) -> usize {
+    std::fs::read_to_string(path)
+        .map(|t| t.lines().filter(|l| !l.trim().is_empty()).count())
+        .unwrap_or(0)
+}
+
+/// Waits (at most 12 s) until the checkpoint holds `n` lines.
+async fn wait_for_lines(path: &std::path::Path, n: usize) {
+    for _ in 0..600 {
+        if checkpoint_lines(path) >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// A fresh folder under the target directory.

@@ -64,13 +64,19 @@ async fn a_disabled_rate_limit_does_not_wait() {
         when.any_request();
         then.status(200).body(r#"{"value":[]}"#);
     });
-    // The same six calls under a budget of 1 per hour would take hours; disabled, they pass.
+    // 101 calls: one more than the standard budget's minute, so a limit left on (standard or
+    // any other) would hold the last call for about a minute; the guard fails long before.
     let client = limited(&server, RateLimit::disabled());
     let hourly = limited(&server, RateLimit::new(1, Duration::from_secs(3600)));
 
-    for _ in 0..6 {
-        client.missing_kbs(ID).await.unwrap();
-    }
+    let all = async {
+        for _ in 0..101 {
+            client.missing_kbs(ID).await.unwrap();
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), all)
+        .await
+        .expect("101 calls with the limit disabled never wait for a budget");
     hourly.missing_kbs(ID).await.unwrap();
     let second = tokio::time::timeout(
         Duration::from_millis(300),
