@@ -567,7 +567,9 @@ async fn main() {
             // as early as the windows allow, counted from the same state (a fresh client of the
             // same limit gives that estimate for listing + run).
             let listing = tenant.total_calls() as usize;
-            let ideal = budget_bound(&limit, listing + calls).as_secs_f64();
+            let ideal = limit
+                .minimum_duration((listing + calls) as u64)
+                .as_secs_f64();
             let base = CURRENT.load(Ordering::Relaxed);
             PEAK.store(base, Ordering::Relaxed);
             let start = Instant::now();
@@ -598,23 +600,6 @@ async fn main() {
     }
 
     print_rows(rows);
-}
-
-/// When the last of `calls` calls starts at the earliest under `limit`'s windows, each call
-/// starting as soon as every window allows (the same simulation as `ReportPlan::estimated_duration`).
-fn budget_bound(limit: &RateLimit, calls: usize) -> Duration {
-    let mut starts: Vec<Duration> = Vec::with_capacity(calls);
-    for k in 0..calls {
-        let start = limit
-            .windows()
-            .iter()
-            .filter(|&&(budget, _)| k >= budget as usize)
-            .map(|&(budget, per)| starts[k - budget as usize] + per)
-            .max()
-            .unwrap_or(Duration::ZERO);
-        starts.push(start);
-    }
-    starts.last().copied().unwrap_or(Duration::ZERO)
 }
 
 fn print_rows(rows: Vec<[String; 4]>) {

@@ -38,7 +38,7 @@ impl std::fmt::Debug for ClientSecretCredential {
 }
 
 /// A failed token request, and whether another attempt may help.
-struct Failure {
+struct FailedRequest {
     error: Box<AuthError>,
     transient: bool,
     retry_after: Option<std::time::Duration>,
@@ -110,7 +110,7 @@ impl ClientSecretCredential {
                 Ok(token) => return Ok(token),
                 Err(failure) => failure,
             };
-            let Failure {
+            let FailedRequest {
                 mut error,
                 transient,
                 retry_after,
@@ -140,7 +140,7 @@ impl ClientSecretCredential {
     }
 
     /// One token request.
-    async fn request_once(&self, scope: &str) -> Result<AccessToken, Failure> {
+    async fn request_once(&self, scope: &str) -> Result<AccessToken, FailedRequest> {
         let form = [
             ("grant_type", "client_credentials"),
             ("client_id", self.client_id.as_str()),
@@ -150,7 +150,7 @@ impl ClientSecretCredential {
         let unreachable = |what: &str, e: reqwest::Error| {
             let transient = is_transient(&e);
             let cause = innermost_cause(&e);
-            Failure {
+            FailedRequest {
                 error: Box::new(AuthError::new(what).with_source(e.without_url())),
                 transient,
                 retry_after: None,
@@ -170,14 +170,14 @@ impl ClientSecretCredential {
             .await
             .map_err(|e| unreachable("token_reply_unreadable", e))?;
         if status.is_success() {
-            return self.token_from(&body).map_err(|e| Failure {
+            return self.token_from(&body).map_err(|e| FailedRequest {
                 error: Box::new(e.with_status(status)),
                 transient: false,
                 retry_after: None,
                 cause: None,
             });
         }
-        Err(Failure {
+        Err(FailedRequest {
             error: Box::new(self.error_from(&body).with_status(status)),
             transient: matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504),
             retry_after,
