@@ -88,6 +88,8 @@ async fn report_json_is_the_librarys_report_and_stdout_holds_only_data() {
     let stderr = text(&output.stderr);
     assert!(stderr.contains("embedded demo tenant"), "{stderr}");
     assert!(stderr.contains("plan:"), "{stderr}");
+    // Standard error is not a terminal here: the banner and the plan, no progress bar.
+    assert_eq!(stderr.lines().count(), 2, "{stderr}");
 }
 
 #[tokio::test]

@@ -197,15 +197,27 @@ impl Limiter {
                 let Ok(mut state) = self.state.lock() else {
                     return Permit { limiter: None };
                 };
-                match self.next_slot(&state, Instant::now()) {
+                let now = Instant::now();
+                match self.next_slot(&state, now) {
                     Ok(()) => {
-                        state.blocked_until = None;
+                        // Other calls may still wait for a later moment; a past one is over.
+                        if state.blocked_until.is_some_and(|at| at <= now) {
+                            state.blocked_until = None;
+                        }
                         state.in_flight += 1;
                         return Permit {
                             limiter: Some(self),
                         };
                     }
-                    Err(at) => at,
+                    Err(at) => {
+                        if let Some(at) = at {
+                            state.blocked_until = Some(match state.blocked_until {
+                                Some(earlier) if earlier > now => earlier.min(at),
+                                _ => at,
+                            });
+                        }
+                        at
+                    }
                 }
             };
             tracing::debug!(
@@ -377,6 +389,29 @@ mod tests {
         drop(limiter.acquire().await);
         assert_eq!(Instant::now(), begin + Duration::from_secs(50));
         drop(second);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_waiting_call_shows_how_long_it_waits() {
+        let limiter =
+            std::sync::Arc::new(Limiter::new(&RateLimit::new(1, Duration::from_secs(10))));
+        drop(limiter.acquire().await);
+        assert_eq!(limiter.blocked_for(), None, "nobody waits yet");
+
+        let waiter = {
+            let limiter = std::sync::Arc::clone(&limiter);
+            tokio::spawn(async move { drop(limiter.acquire().await) })
+        };
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let wait = limiter.blocked_for().expect("a call waits");
+        assert!(
+            wait <= Duration::from_secs(7) && wait > Duration::from_secs(6),
+            "{wait:?}"
+        );
+
+        waiter.await.unwrap();
+        assert_eq!(limiter.blocked_for(), None, "the wait is over");
     }
 
     #[test]

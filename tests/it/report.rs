@@ -401,3 +401,48 @@ async fn the_plan_says_how_long_the_budget_makes_the_calls_take() {
     // 150 calls at 10 a minute: the last starts after 14 minutes.
     assert_eq!(plan.estimated_duration(), Duration::from_secs(14 * 60));
 }
+
+#[tokio::test]
+async fn progress_says_when_calls_wait_on_the_rate_limit_and_for_how_long() {
+    let tenant = small_tenant().await;
+    // 6 calls a 2 s window: the listing takes one, so the run's later calls wait about 2 s.
+    let client = client_for(&tenant, RateLimit::new(6, Duration::from_secs(2)));
+    let plan = client
+        .plan_missing_kbs_report(
+            ReportOptions::new().selection(Selection::Ids(
+                tenant
+                    .truth()
+                    .software
+                    .iter()
+                    .take(8)
+                    .map(|s| s.id.clone())
+                    .collect(),
+            )),
+        )
+        .await
+        .unwrap();
+    let mut longest = Duration::ZERO;
+    let mut ticks = 0;
+
+    plan.run(|event| {
+        let progress = match event {
+            ReportEvent::Tick { progress } => {
+                ticks += 1;
+                progress
+            }
+            ReportEvent::SoftwareDone { progress, .. } => progress,
+            _ => return,
+        };
+        if let Some(wait) = progress.rate_limit_wait {
+            longest = longest.max(wait);
+        }
+    })
+    .await
+    .unwrap();
+
+    assert!(ticks >= 1, "a tick while waiting");
+    assert!(
+        longest > Duration::ZERO && longest <= Duration::from_secs(2),
+        "{longest:?}"
+    );
+}
