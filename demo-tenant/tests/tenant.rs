@@ -29,6 +29,13 @@ async fn token(tenant: &DemoTenant, http: &reqwest::Client) -> String {
     reply["access_token"].as_str().unwrap().to_owned()
 }
 
+/// An HTTP client and a token the tenant issued.
+async fn signed_in(tenant: &DemoTenant) -> (reqwest::Client, String) {
+    let http = reqwest::Client::new();
+    let token = token(tenant, &http).await;
+    (http, token)
+}
+
 async fn get(tenant: &DemoTenant, http: &reqwest::Client, token: &str, path: &str) -> (u16, Value) {
     let response = http
         .get(format!("{}{path}", tenant.base_url()))
@@ -207,8 +214,7 @@ async fn tokens_expire() {
         .start()
         .await
         .unwrap();
-    let http = reqwest::Client::new();
-    let token = token(&tenant, &http).await;
+    let (http, token) = signed_in(&tenant).await;
     assert_eq!(
         get(&tenant, &http, &token, "/api/Software?$top=1").await.0,
         200
@@ -223,8 +229,7 @@ async fn tokens_expire() {
 #[tokio::test]
 async fn collections_page_with_next_links_top_and_skip_like_the_service() {
     let tenant = DemoTenant::builder().page_size(40).start().await.unwrap();
-    let http = reqwest::Client::new();
-    let token = token(&tenant, &http).await;
+    let (http, token) = signed_in(&tenant).await;
 
     // Next links until the end, every item once, in the truth's order.
     let mut ids = Vec::new();
@@ -288,8 +293,7 @@ async fn collections_page_with_next_links_top_and_skip_like_the_service() {
 #[tokio::test]
 async fn filters_select_what_the_truth_says() {
     let tenant = DemoTenant::start().await.unwrap();
-    let http = reqwest::Client::new();
-    let token = token(&tenant, &http).await;
+    let (http, token) = signed_in(&tenant).await;
     let filter =
         "$filter=(vendor eq 'microsoft' or vendor eq 'google') and name ne 'edge_chromium-based'";
     let (status, page) = get(&tenant, &http, &token, &format!("/api/Software?{filter}")).await;
@@ -328,8 +332,7 @@ async fn budgets_answer_429_with_retry_after_and_calls_are_counted_by_operation(
         .start()
         .await
         .unwrap();
-    let http = reqwest::Client::new();
-    let token = token(&tenant, &http).await;
+    let (http, token) = signed_in(&tenant).await;
     for _ in 0..3 {
         assert_eq!(
             get(&tenant, &http, &token, "/api/Software?$top=1").await.0,
@@ -363,8 +366,7 @@ async fn budgets_answer_429_with_retry_after_and_calls_are_counted_by_operation(
 #[tokio::test]
 async fn faults_happen_on_demand() {
     let tenant = DemoTenant::start().await.unwrap();
-    let http = reqwest::Client::new();
-    let token = token(&tenant, &http).await;
+    let (http, token) = signed_in(&tenant).await;
 
     tenant.faults().fail_next(2);
     assert_eq!(
@@ -432,8 +434,7 @@ async fn futures_statuses(
 #[tokio::test]
 async fn unknown_ids_are_404_resource_not_found() {
     let tenant = DemoTenant::start().await.unwrap();
-    let http = reqwest::Client::new();
-    let token = token(&tenant, &http).await;
+    let (http, token) = signed_in(&tenant).await;
     for path in [
         "/api/Software/nobody-_-nothing",
         "/api/Software/nobody-_-nothing/getmissingkbs",
@@ -448,8 +449,7 @@ async fn unknown_ids_are_404_resource_not_found() {
 #[tokio::test]
 async fn machines_vulnerabilities_filter_by_fixing_kb() {
     let tenant = DemoTenant::builder().page_size(500).start().await.unwrap();
-    let http = reqwest::Client::new();
-    let token = token(&tenant, &http).await;
+    let (http, token) = signed_in(&tenant).await;
     let kb = &tenant.truth().kbs[0].id;
     let (status, page) = get(
         &tenant,

@@ -74,6 +74,17 @@ fn rollup_of(report: &Report) -> BTreeMap<String, (i64, i64, bool, Vec<String>)>
         .collect()
 }
 
+/// The whole report of `client` with `options`, planned and run.
+async fn report_of(client: &Client, options: ReportOptions) -> Report {
+    client
+        .plan_missing_kbs_report(options)
+        .await
+        .unwrap()
+        .finish()
+        .await
+        .unwrap()
+}
+
 /// A report with its timestamp blanked, to compare runs.
 fn comparable(mut report: Report) -> Report {
     report.generated_at = String::new();
@@ -141,13 +152,7 @@ async fn kbs_come_in_priority_order_and_the_order_can_be_replaced() {
     let tenant = small_tenant().await;
     let client = client_for(&tenant, RateLimit::disabled());
 
-    let report = client
-        .plan_missing_kbs_report(ReportOptions::new())
-        .await
-        .unwrap()
-        .finish()
-        .await
-        .unwrap();
+    let report = report_of(&client, ReportOptions::new()).await;
 
     for pair in report.kbs.windows(2) {
         let (a, b) = (&pair[0], &pair[1]);
@@ -162,13 +167,11 @@ async fn kbs_come_in_priority_order_and_the_order_can_be_replaced() {
         assert_eq!(a.rank + 1, b.rank);
     }
 
-    let by_id = client
-        .plan_missing_kbs_report(ReportOptions::new().priority(|a, b| a.id.cmp(&b.id)))
-        .await
-        .unwrap()
-        .finish()
-        .await
-        .unwrap();
+    let by_id = report_of(
+        &client,
+        ReportOptions::new().priority(|a, b| a.id.cmp(&b.id)),
+    )
+    .await;
     let ids: Vec<&str> = by_id.kbs.iter().map(|kb| kb.id.as_str()).collect();
     let mut sorted = ids.clone();
     sorted.sort();
@@ -179,13 +182,7 @@ async fn kbs_come_in_priority_order_and_the_order_can_be_replaced() {
 async fn injected_503s_and_429s_do_not_change_the_report() {
     let tenant = small_tenant().await;
     let client = client_for(&tenant, RateLimit::disabled());
-    let clean = client
-        .plan_missing_kbs_report(ReportOptions::new())
-        .await
-        .unwrap()
-        .finish()
-        .await
-        .unwrap();
+    let clean = report_of(&client, ReportOptions::new()).await;
 
     let faulty = DemoTenant::builder()
         .devices(120)
@@ -204,13 +201,7 @@ async fn injected_503s_and_429s_do_not_change_the_report() {
         .rate_limit(RateLimit::disabled())
         .build()
         .unwrap();
-    let report = retrying
-        .plan_missing_kbs_report(ReportOptions::new())
-        .await
-        .unwrap()
-        .finish()
-        .await
-        .unwrap();
+    let report = report_of(&retrying, ReportOptions::new()).await;
 
     assert!(faulty.throttled() > 0, "the budget was hit");
     assert_eq!(comparable(report), comparable(clean));
