@@ -801,34 +801,10 @@ fn kbs_and_cves(rng: &mut fastrand::Rng, software: &[Software]) -> (Vec<Kb>, Vec
                 let month = months[(months.len() - count + m) % months.len()];
                 let id = next_kb.to_string();
                 let mut products = vec![s];
-                let name = match product.name.as_str() {
-                    "windows_10" => format!(
-                        "{month} Cumulative Update for Windows 10 Version 22H2 for x64-based Systems (KB{id})"
-                    ),
-                    "windows_11" => format!(
-                        "{month} Cumulative Update for Windows 11 Version 24H2 for x64-based Systems (KB{id})"
-                    ),
-                    "windows_server_2019" => format!(
-                        "{month} Cumulative Update for Windows Server 2019 for x64-based Systems (KB{id})"
-                    ),
-                    "windows_server_2022" => format!(
-                        "{month} Cumulative Update for Microsoft server operating system version 21H2 for x64-based Systems (KB{id})"
-                    ),
-                    "office" => {
-                        products.extend(teams);
-                        format!("{month} Security Update for Microsoft 365 Apps (KB{id})")
-                    }
-                    ".net_framework" => format!(
-                        "{month} Cumulative Update for .NET Framework 3.5 and 4.8.1 (KB{id})"
-                    ),
-                    "edge_chromium-based" => {
-                        format!("{month} Security Update for Microsoft Edge (KB{id})")
-                    }
-                    "sql_server_2019" => {
-                        format!("Security Update for SQL Server 2019 CU29 (KB{id})")
-                    }
-                    other => format!("{month} Security Update for {other} (KB{id})"),
-                };
+                let name = kb_title(&product.name, month, m, &id);
+                if Some(s) == office {
+                    products.extend(teams);
+                }
                 let k = kbs.len();
                 let fixes = 2 + rng.usize(
                     ..if product.name.starts_with("windows") {
@@ -859,6 +835,57 @@ fn kbs_and_cves(rng: &mut fastrand::Rng, software: &[Software]) -> (Vec<Kb>, Vec
             }
         }
     }
-    let _ = office;
     (kbs, cves)
+}
+
+/// The title Microsoft gives a security update of `product` (a catalog product id such as
+/// `windows_11`), released in `month` (`2025-10`), the `nth` of its product in the estate.
+/// Titles read as the Microsoft Update Catalog writes them; product ids never appear in them.
+fn kb_title(product: &str, month: &str, nth: usize, id: &str) -> String {
+    match product {
+        "windows_10" => format!(
+            "{month} Cumulative Update for Windows 10 Version 22H2 for x64-based Systems (KB{id})"
+        ),
+        "windows_11" => format!(
+            "{month} Cumulative Update for Windows 11 Version 24H2 for x64-based Systems (KB{id})"
+        ),
+        "windows_server_2019" => format!(
+            "{month} Cumulative Update for Windows Server 2019 for x64-based Systems (KB{id})"
+        ),
+        "windows_server_2022" => format!(
+            "{month} Cumulative Update for Microsoft server operating system version 21H2 for x64-based Systems (KB{id})"
+        ),
+        "office" => format!("{month} Security Update for Microsoft 365 Apps (KB{id})"),
+        ".net_framework" => {
+            format!("{month} Cumulative Update for .NET Framework 3.5 and 4.8.1 (KB{id})")
+        }
+        "edge_chromium-based" => format!("{month} Security Update for Microsoft Edge (KB{id})"),
+        "sql_server_2019" => format!(
+            "Security Update for SQL Server 2019 CU{} (KB{id})",
+            25 + nth
+        ),
+        "visual_studio_2022" => format!(
+            "{month} Security Update for Microsoft Visual Studio 2022 version 17.{} (KB{id})",
+            8 + nth
+        ),
+        // A product added to the catalog without a title of its own: its words, capitalised,
+        // never the raw id.
+        other => {
+            let words: Vec<String> = other
+                .split(['_', '-'])
+                .filter(|w| !w.is_empty())
+                .map(|w| {
+                    let mut chars = w.chars();
+                    chars
+                        .next()
+                        .map(|c| c.to_uppercase().chain(chars).collect())
+                        .unwrap_or_default()
+                })
+                .collect();
+            format!(
+                "{month} Security Update for Microsoft {} (KB{id})",
+                words.join(" ")
+            )
+        }
+    }
 }

@@ -25,7 +25,7 @@
 //!   link), `$skip`, `$filter` with `eq`/`ne`/`and`/`or`; anything unsupported is a 400;
 //! - errors as `{"error": {"code", "message", "target"}}`, 404 `ResourceNotFound` for unknown ids;
 //! - faults on demand ([`Faults`]): 503s, slow answers, dropped connections, vanished software,
-//!   refused tokens, sign-in 503s.
+//!   refused tokens, a denied operation (403), sign-in 503s, an expired client secret.
 //!
 //! It counts every call it answered, by operation ([`DemoTenant::calls`]), so tests can assert
 //! call counts.
@@ -218,6 +218,19 @@ impl DemoTenant {
     /// How many API calls the tenant answered in all (token requests not included).
     pub fn total_calls(&self) -> u64 {
         self.state.total_calls()
+    }
+
+    /// The most calls of `operation` the tenant was answering at once so far (a call counts from
+    /// its arrival until its answer is sent or its connection closes), to check a client's
+    /// concurrency.
+    pub fn peak_in_flight(&self, operation: &str) -> u64 {
+        self.state.peak_in_flight(operation)
+    }
+
+    /// A token the API accepts, as if the token endpoint had issued it to the tenant's
+    /// application (valid for the tenant's token lifetime): for clients given a bearer token.
+    pub fn issue_token(&self) -> String {
+        self.state.issue_token()
     }
 
     /// How many API calls were answered 429 because a budget was spent.

@@ -36,8 +36,10 @@ struct Plan {
     drop_next: u64,
     delay: Duration,
     sign_in_fail_next: u64,
+    secret_expired: bool,
     refuse_tokens: bool,
     vanished: Vec<String>,
+    denied: Vec<String>,
     seen: u64,
 }
 
@@ -72,6 +74,19 @@ impl Faults {
     /// The next `n` token requests answer 503 `temporarily_unavailable`.
     pub fn fail_sign_in_next(&self, n: u64) {
         self.with(|plan| plan.sign_in_fail_next = n);
+    }
+
+    /// The application's client secret expires: every later token request answers 401
+    /// `invalid_client` with AADSTS7000222, as Entra does (tokens already issued stay valid
+    /// until they expire).
+    pub fn expire_secret(&self) {
+        self.with(|plan| plan.secret_expired = true);
+    }
+
+    /// Calls of `operation` (an `operationId`, for example `list_machines_vulnerabilities`)
+    /// answer 403 `Forbidden`, as when the application lacks the permission the operation needs.
+    pub fn deny(&self, operation: &str) {
+        self.with(|plan| plan.denied.push(operation.to_owned()));
     }
 
     /// Every API call answers 401, even with a token just issued (as when the application's
@@ -124,6 +139,14 @@ impl Faults {
         })
     }
 
+    fn secret_expired(&self) -> bool {
+        self.with(|plan| plan.secret_expired)
+    }
+
+    fn denied(&self, operation: &str) -> bool {
+        self.with(|plan| plan.denied.iter().any(|d| d == operation))
+    }
+
     fn tokens_refused(&self) -> bool {
         self.with(|plan| plan.refuse_tokens)
     }
@@ -144,6 +167,8 @@ pub(crate) struct State {
     tokens: Mutex<HashMap<String, Instant>>,
     arrivals: Mutex<VecDeque<Instant>>,
     counts: Mutex<BTreeMap<&'static str, u64>>,
+    /// Per operation: calls being answered now, and the most at once so far.
+    in_flight: Mutex<BTreeMap<&'static str, (u64, u64)>>,
     pub(crate) issued: AtomicU64,
     pub(crate) throttled: AtomicU64,
     pub(crate) token_requests: AtomicU64,
@@ -179,6 +204,7 @@ impl State {
             tokens: Mutex::new(HashMap::new()),
             arrivals: Mutex::new(VecDeque::new()),
             counts: Mutex::new(BTreeMap::new()),
+            in_flight: Mutex::new(BTreeMap::new()),
             issued: AtomicU64::new(0),
             throttled: AtomicU64::new(0),
             token_requests: AtomicU64::new(0),
@@ -199,6 +225,33 @@ impl State {
 
     fn count(&self, operation: &'static str) {
         *lock(&self.counts).entry(operation).or_default() += 1;
+    }
+
+    pub(crate) fn peak_in_flight(&self, operation: &str) -> u64 {
+        lock(&self.in_flight)
+            .get(operation)
+            .map_or(0, |&(_, peak)| peak)
+    }
+
+    /// Marks a call of `operation` as being answered until the guard drops (answered, or its
+    /// connection closed meanwhile).
+    fn enter(&self, operation: &'static str) -> InFlight<'_> {
+        let mut in_flight = lock(&self.in_flight);
+        let (now, peak) = in_flight.entry(operation).or_default();
+        *now += 1;
+        *peak = (*peak).max(*now);
+        InFlight {
+            state: self,
+            operation,
+        }
+    }
+
+    /// A token valid for the tenant's token lifetime, as if issued to its application.
+    pub(crate) fn issue_token(&self) -> String {
+        let n = self.issued.fetch_add(1, Ordering::SeqCst) + 1;
+        let token = format!("demo.{n}.{:016x}", fastrand::u64(..));
+        lock(&self.tokens).insert(token.clone(), Instant::now() + self.token_lifetime);
+        token
     }
 
     /// Takes a place in every budget, or says how long until one frees.
@@ -239,6 +292,20 @@ impl State {
 }
 
 type Answer = Response<Full<Bytes>>;
+
+/// A call being answered (see [`State::enter`]).
+struct InFlight<'a> {
+    state: &'a State,
+    operation: &'static str,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if let Some((now, _)) = lock(&self.state.in_flight).get_mut(self.operation) {
+            *now = now.saturating_sub(1);
+        }
+    }
+}
 
 /// Accepts connections until `stopped` says so.
 pub(crate) async fn serve(
@@ -321,6 +388,7 @@ async fn handle(state: &State, request: Request<Incoming>) -> Result<Answer, std
     if !matches!(fault, Fault::Drop) {
         state.count(operation);
     }
+    let _in_flight = (!matches!(fault, Fault::Drop)).then(|| state.enter(operation));
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
@@ -354,6 +422,13 @@ async fn handle(state: &State, request: Request<Incoming>) -> Result<Answer, std
             answer.headers_mut().insert(RETRY_AFTER, value);
         }
         return Ok(answer);
+    }
+    if state.faults.denied(operation) {
+        return Ok(state.error(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            "The application does not have the permission this operation requires.",
+        ));
     }
     Ok(route(state, operation, &segments, &path, query.as_deref()))
 }
@@ -698,6 +773,16 @@ fn token(state: &State, tenant: &str, body: &[u8]) -> Answer {
             ),
         );
     }
+    if field("client_secret") == CLIENT_SECRET && state.faults.secret_expired() {
+        return entra(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            7000222,
+            format!(
+                "The provided client secret keys for app '{CLIENT_ID}' are expired. Visit the Azure portal to create new keys for your app."
+            ),
+        );
+    }
     if field("client_secret") != CLIENT_SECRET {
         return entra(
             StatusCode::UNAUTHORIZED,
@@ -714,9 +799,7 @@ fn token(state: &State, tenant: &str, body: &[u8]) -> Answer {
             "The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.".into(),
         );
     }
-    let n = state.issued.fetch_add(1, Ordering::SeqCst) + 1;
-    let token = format!("demo.{n}.{:016x}", fastrand::u64(..));
-    lock(&state.tokens).insert(token.clone(), Instant::now() + state.token_lifetime);
+    let token = state.issue_token();
     let lifetime = state.token_lifetime.as_secs();
     ok(&json!({
         "token_type": "Bearer",

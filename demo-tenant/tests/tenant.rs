@@ -483,3 +483,281 @@ async fn machines_vulnerabilities_filter_by_fixing_kb() {
     }
     assert_eq!(machines, expected.keys().copied().collect());
 }
+
+#[test]
+fn every_kb_of_the_default_estate_is_titled_as_microsoft_titles_updates() {
+    let estate = Estate::generate(defender_tvm_demo::DEFAULT_SEED, Size::default());
+    // Product ids as the service sends them (`visual_studio_2022`, `edge_chromium-based`): they
+    // name software, never an update.
+    let raw_ids: Vec<&str> = estate
+        .software
+        .iter()
+        .map(|s| s.name.as_str())
+        .filter(|name| name.contains(['_', '-', '.', '+']))
+        .collect();
+    assert!(raw_ids.contains(&"visual_studio_2022"), "{raw_ids:?}");
+    let mut titles = BTreeSet::new();
+    for kb in &estate.kbs {
+        let name = &kb.name;
+        assert!(name.ends_with(&format!(" (KB{})", kb.id)), "{name}");
+        assert!(!name.contains('_') && !name.contains("-_-"), "{name}");
+        for raw in &raw_ids {
+            assert!(!name.contains(raw), "{name} names the product id {raw}");
+        }
+        let month = name.len() > 8
+            && name[..4].chars().all(|c| c.is_ascii_digit())
+            && &name[4..5] == "-"
+            && name[5..7].chars().all(|c| c.is_ascii_digit())
+            && &name[7..8] == " ";
+        assert!(
+            month || name.starts_with("Security Update for "),
+            "{name}: neither a monthly update nor a security update"
+        );
+        assert!(titles.insert(name.clone()), "two KBs titled {name}");
+    }
+    let visual_studio = estate
+        .software_index("microsoft-_-visual_studio_2022")
+        .unwrap();
+    assert!(
+        estate
+            .kbs
+            .iter()
+            .filter(|kb| kb.products.contains(&visual_studio))
+            .all(|kb| kb.name.contains("Microsoft Visual Studio 2022 version 17.")),
+        "Visual Studio's updates are titled with its product name"
+    );
+}
+
+/// The status and `Retry-After` (seconds) of one call of `tenant`.
+async fn status_and_retry_after(
+    tenant: &DemoTenant,
+    http: &reqwest::Client,
+    token: &str,
+) -> (u16, Option<u64>) {
+    let response = http
+        .get(format!("{}/api/Software?$top=1", tenant.base_url()))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let wait = response
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().parse().unwrap());
+    (response.status().as_u16(), wait)
+}
+
+#[tokio::test]
+async fn retry_after_is_the_time_until_the_window_frees_to_the_second() {
+    let tenant = DemoTenant::builder()
+        .budget(3, Duration::from_secs(10))
+        .start()
+        .await
+        .unwrap();
+    let (http, token) = signed_in(&tenant).await;
+    for _ in 0..3 {
+        assert_eq!(status_and_retry_after(&tenant, &http, &token).await.0, 200);
+    }
+
+    // The first call frees its place 10 s after it arrived: just under 10 s from now, rounded
+    // up to whole seconds.
+    assert_eq!(
+        status_and_retry_after(&tenant, &http, &token).await,
+        (429, Some(10))
+    );
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // 1.2 s later: 8.8 s (and a little less), rounded up.
+    assert_eq!(
+        status_and_retry_after(&tenant, &http, &token).await,
+        (429, Some(9))
+    );
+    assert_eq!(tenant.throttled(), 2);
+}
+
+#[tokio::test]
+async fn an_hour_budget_added_with_and_budget_holds_when_the_shorter_window_frees() {
+    let tenant = DemoTenant::builder()
+        .budget(2, Duration::from_secs(1))
+        .and_budget(3, Duration::from_secs(3600))
+        .start()
+        .await
+        .unwrap();
+    let (http, token) = signed_in(&tenant).await;
+    for _ in 0..2 {
+        assert_eq!(status_and_retry_after(&tenant, &http, &token).await.0, 200);
+    }
+    // The one-second window is full: it frees within a second.
+    assert_eq!(
+        status_and_retry_after(&tenant, &http, &token).await,
+        (429, Some(1))
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // The third call of the hour fits; the fourth waits for the hour's first call to leave its
+    // window, 3,600 s after it arrived (1.1 s and a little ago).
+    assert_eq!(status_and_retry_after(&tenant, &http, &token).await.0, 200);
+    assert_eq!(
+        status_and_retry_after(&tenant, &http, &token).await,
+        (429, Some(3599))
+    );
+    assert_eq!(tenant.throttled(), 2);
+    assert_eq!(tenant.calls("list_software"), 5, "429s are calls too");
+}
+
+#[tokio::test]
+async fn a_dropped_connection_is_not_counted_as_a_call() {
+    let tenant = DemoTenant::start().await.unwrap();
+    let (http, token) = signed_in(&tenant).await;
+    tenant.faults().drop_next(1);
+
+    let dropped = http
+        .get(format!("{}/api/Software?$top=1", tenant.base_url()))
+        .bearer_auth(&token)
+        .send()
+        .await;
+
+    assert!(dropped.is_err(), "{dropped:?}");
+    assert_eq!(tenant.calls("list_software"), 0);
+    assert_eq!(tenant.total_calls(), 0);
+    assert_eq!(
+        get(&tenant, &http, &token, "/api/Software?$top=1").await.0,
+        200
+    );
+    assert_eq!(tenant.calls("list_software"), 1);
+}
+
+/// The token endpoint's answer to a form, as (status, `error`, first AADSTS code).
+async fn sign_in_answer(
+    tenant: &DemoTenant,
+    tenant_id: &str,
+    client_id: &str,
+    secret: &str,
+    scope: &str,
+) -> (u16, String, u64) {
+    let response = reqwest::Client::new()
+        .post(format!(
+            "{}/{tenant_id}/oauth2/v2.0/token",
+            tenant.authority_host()
+        ))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", client_id),
+            ("client_secret", secret),
+            ("scope", scope),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap();
+    let description = body["error_description"].as_str().unwrap_or_default();
+    let code = body["error_codes"][0].as_u64().unwrap_or(0);
+    assert!(
+        description.starts_with(&format!("AADSTS{code}:")),
+        "{description}"
+    );
+    (
+        status,
+        body["error"].as_str().unwrap_or_default().to_owned(),
+        code,
+    )
+}
+
+#[tokio::test]
+async fn the_token_endpoint_tells_each_sign_in_error_apart_as_entra_does() {
+    let tenant = DemoTenant::start().await.unwrap();
+    let (id, app, secret) = (
+        tenant.tenant_id(),
+        tenant.client_id(),
+        tenant.client_secret(),
+    );
+    let scope = "https://api.securitycenter.microsoft.com/.default";
+
+    assert_eq!(
+        sign_in_answer(&tenant, "contoso-elsewhere", app, secret, scope).await,
+        (400, "invalid_request".into(), 90002),
+        "an unknown tenant"
+    );
+    assert_eq!(
+        sign_in_answer(&tenant, id, "22222222-not-registered", secret, scope).await,
+        (400, "unauthorized_client".into(), 700016),
+        "an unknown application"
+    );
+    assert_eq!(
+        sign_in_answer(
+            &tenant,
+            id,
+            app,
+            secret,
+            "https://api.securitycenter.microsoft.com/Software.Read"
+        )
+        .await,
+        (400, "invalid_scope".into(), 1002012),
+        "a scope without /.default"
+    );
+    assert_eq!(tenant.tokens_issued(), 0);
+
+    // Once the secret expires, the right secret is refused too, with the expiry's own code.
+    tenant.faults().expire_secret();
+    assert_eq!(
+        sign_in_answer(&tenant, id, app, secret, scope).await,
+        (401, "invalid_client".into(), 7000222),
+        "an expired secret"
+    );
+    assert_eq!(tenant.tokens_issued(), 0);
+    assert_eq!(tenant.token_requests(), 4);
+}
+
+#[tokio::test]
+async fn a_denied_operation_answers_403_and_the_others_go_on() {
+    let tenant = DemoTenant::start().await.unwrap();
+    let (http, token) = signed_in(&tenant).await;
+    tenant.faults().deny("list_machines_vulnerabilities");
+
+    let (status, body) = get(
+        &tenant,
+        &http,
+        &token,
+        "/api/vulnerabilities/machinesVulnerabilities?$top=1",
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_eq!(body["error"]["code"], "Forbidden");
+    assert_eq!(
+        get(&tenant, &http, &token, "/api/Software?$top=1").await.0,
+        200
+    );
+}
+
+#[tokio::test]
+async fn the_peak_of_calls_in_flight_is_kept_per_operation() {
+    let tenant = DemoTenant::builder().unlimited().start().await.unwrap();
+    let (http, token) = signed_in(&tenant).await;
+    tenant.faults().slow(Duration::from_millis(300));
+
+    // Five at once, then one alone.
+    let one = || get(&tenant, &http, &token, "/api/Software?$top=1");
+    tokio::join!(one(), one(), one(), one(), one());
+    get(&tenant, &http, &token, "/api/Software/google-_-chrome").await;
+
+    assert_eq!(tenant.peak_in_flight("list_software"), 5);
+    assert_eq!(tenant.peak_in_flight("get_software_by_id"), 1);
+    assert_eq!(tenant.peak_in_flight("get_missing_kbs_by_software_id"), 0);
+}
+
+#[tokio::test]
+async fn an_issued_token_is_accepted_without_a_sign_in() {
+    let tenant = DemoTenant::start().await.unwrap();
+    let token = tenant.issue_token();
+
+    let (status, _) = get(
+        &tenant,
+        &reqwest::Client::new(),
+        &token,
+        "/api/Software?$top=1",
+    )
+    .await;
+
+    assert_eq!(status, 200);
+    assert_eq!(tenant.token_requests(), 0);
+    assert_eq!(tenant.tokens_issued(), 1);
+}
