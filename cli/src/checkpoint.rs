@@ -2,7 +2,7 @@
 //! a rerun with the same file skips what it holds.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use defender_tvm::SoftwareResult;
@@ -17,45 +17,55 @@ pub struct Checkpoint {
 
 impl Checkpoint {
     /// Opens (or creates) the file and reads what it holds. A last line cut short (the process
-    /// was killed while writing it) is dropped: that software is asked again.
+    /// was killed while writing it) is dropped and cut from the file, so that software is asked
+    /// again and the file holds only whole records; any other line that is not a record is an
+    /// error (the file is not a checkpoint).
     pub fn open(path: &Path) -> Result<(Checkpoint, Vec<SoftwareResult>), Failure> {
         let shown = path.display();
+        let text = match std::fs::read(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(Failure::Io(format!("cannot read {shown}: {e}"))),
+        };
         let mut done = Vec::new();
-        if path.exists() {
-            let reader = BufReader::new(
-                File::open(path).map_err(|e| Failure::Io(format!("cannot read {shown}: {e}")))?,
-            );
-            let lines: Vec<String> = reader
-                .lines()
-                .collect::<Result<_, _>>()
-                .map_err(|e| Failure::Io(format!("cannot read {shown}: {e}")))?;
-            let last = lines.len().saturating_sub(1);
-            for (i, line) in lines.iter().enumerate() {
-                if line.trim().is_empty() {
-                    continue;
-                }
-                match serde_json::from_str::<SoftwareResult>(line) {
+        // The length of the file's whole records: what a cut last line leaves out.
+        let mut whole = text.len();
+        let mut start = 0;
+        let mut number = 0;
+        while start < text.len() {
+            let end = text[start..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(text.len(), |i| start + i);
+            let line = &text[start..end];
+            number += 1;
+            if !line.iter().all(u8::is_ascii_whitespace) {
+                match serde_json::from_slice::<SoftwareResult>(line) {
                     Ok(result) => done.push(result),
-                    Err(_) if i == last => {}
+                    Err(_) if end == text.len() => whole = start,
                     Err(e) => {
                         return Err(Failure::Usage(format!(
-                            "{shown} line {} is not a checkpoint record ({e}); use another file",
-                            i + 1
+                            "{shown} line {number} is not a checkpoint record ({e}); use another file"
                         )));
                     }
                 }
             }
+            start = end + 1;
         }
         let mut file = OpenOptions::new()
             .create(true)
             .append(true)
             .open(path)
             .map_err(|e| Failure::Io(format!("cannot write {shown}: {e}")))?;
-        // Whatever a killed run left half-written ends here; the next record starts a line.
-        if path.metadata().map(|m| m.len() > 0).unwrap_or(false) {
+        let repaired = if whole < text.len() {
+            file.set_len(whole as u64)
+        } else if text.last().is_some_and(|&b| b != b'\n') {
+            // A whole last record whose line end was not written: end it.
             file.write_all(b"\n")
-                .map_err(|e| Failure::Io(format!("cannot write {shown}: {e}")))?;
-        }
+        } else {
+            Ok(())
+        };
+        repaired.map_err(|e| Failure::Io(format!("cannot repair {shown}: {e}")))?;
         Ok((
             Checkpoint {
                 path: path.to_owned(),

@@ -181,7 +181,10 @@ pub fn vulnerabilities(title: String, items: Vec<Vulnerability>) -> Dataset {
                     opt(&v.epss),
                     opt(&v.exposed_machines),
                     opt(&v.public_exploit),
-                    v.published_on.map(|d| d.to_rfc3339()).unwrap_or_default(),
+                    // As the JSON output writes it (RFC 3339, `Z` for UTC).
+                    v.published_on
+                        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+                        .unwrap_or_default(),
                 ]
             })
             .collect(),

@@ -51,6 +51,10 @@ fn main() -> ExitCode {
         tracing_subscriber::fmt()
             .with_env_filter(filter)
             .with_writer(std::io::stderr)
+            .with_ansi(colour(
+                std::io::stderr().is_terminal(),
+                std::env::var_os("NO_COLOR").as_deref(),
+            ))
             .init();
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -112,6 +116,12 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Software(command) => (software(client, command).await?, 0),
     };
     emit(&data, global)?;
+    if let Some(report) = &data.report
+        && report.partial
+        && !global.quiet
+    {
+        eprintln!("{}", partial_line(report));
+    }
     Ok(code)
 }
 
@@ -185,39 +195,25 @@ async fn report(
         .devices(args.devices)
         .resume(done);
     let plan = client.plan_missing_kbs_report(options).await?;
-    if !global.quiet {
-        eprintln!(
-            "plan: {} software listed, {} selected, {} resumed from the checkpoint; {} getmissingkbs \
-             calls{}, at least {} under the rate limit",
-            plan.listed(),
-            plan.software().len(),
-            plan.resumed(),
-            plan.calls(),
-            if plan.lists_devices() {
-                " (then one device listing per KB found)"
-            } else {
-                ""
-            },
-            duration(plan.estimated_duration())
-        );
-    }
-    let bar = if global.quiet || global.no_progress || !std::io::stderr().is_terminal() {
-        ProgressBar::hidden()
-    } else {
-        let bar = ProgressBar::with_draw_target(
-            Some(plan.software().len() as u64),
-            ProgressDrawTarget::stderr(),
-        );
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} {pos}/{len} software [{bar:30}] {elapsed_precise} ETA {eta} {msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-        );
-        bar.set_position(plan.resumed() as u64);
-        bar
+    let bar = progress_bar(global, &plan);
+    let notices = Notices {
+        quiet: global.quiet,
+        bar: bar.clone(),
     };
+    notices.say(format_args!(
+        "plan: {} software listed, {} selected, {} resumed from the checkpoint; {} getmissingkbs \
+             calls{}, at least {} under the rate limit",
+        plan.listed(),
+        plan.software().len(),
+        plan.resumed(),
+        plan.calls(),
+        if plan.lists_devices() {
+            " (then one device listing per KB found)"
+        } else {
+            ""
+        },
+        duration(plan.estimated_duration())
+    ));
     let mut write_error = None;
     let running = plan.run(|event| {
         let progress = match &event {
@@ -230,11 +226,14 @@ async fn report(
                 Some(*progress)
             }
             ReportEvent::Failed { failure, progress } => {
-                bar.println(format!("warning: {} failed: {}", failure.id, failure.error));
+                notices.say(format_args!(
+                    "warning: {} failed: {}",
+                    failure.id, failure.error
+                ));
                 Some(*progress)
             }
             ReportEvent::DevicesPlanned { listings, estimate } => {
-                bar.println(format!(
+                notices.say(format_args!(
                     "plan: {listings} device listings, at least {} under the rate limit",
                     duration(*estimate)
                 ));
@@ -284,6 +283,92 @@ async fn report(
         0
     };
     Ok((datasets::report(report), code))
+}
+
+/// The progress bar: drawn on standard error when it is a terminal, unless `-q` or
+/// `--no-progress`; hidden otherwise.
+fn progress_bar(global: &Global, plan: &defender_tvm::ReportPlan) -> ProgressBar {
+    if global.quiet || global.no_progress || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(
+        Some(plan.software().len() as u64),
+        ProgressDrawTarget::stderr(),
+    );
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {pos}/{len} software [{bar:30}] {elapsed_precise} ETA {eta} {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar.set_position(plan.resumed() as u64);
+    bar
+}
+
+/// Lines meant for a person (the plan, warnings, the summary of failures): on standard error
+/// unless `-q`, whether it is a terminal or a file; printed above the progress bar when one is
+/// drawn (only the bar itself is terminal-only).
+struct Notices {
+    quiet: bool,
+    bar: ProgressBar,
+}
+
+impl Notices {
+    fn say(&self, line: impl std::fmt::Display) {
+        if !self.quiet {
+            self.bar.suspend(|| eprintln!("{line}"));
+        }
+    }
+}
+
+/// The last line of a partial report on standard error, in every format: how many software
+/// (and KBs' device listings) failed, and the first few ids.
+fn partial_line(report: &defender_tvm::Report) -> String {
+    let (software, listings): (Vec<&defender_tvm::Failure>, Vec<&defender_tvm::Failure>) = report
+        .failures
+        .iter()
+        .partition(|f| f.operation != "list_machines_vulnerabilities");
+    let mut parts = Vec::new();
+    if !software.is_empty() {
+        parts.push(format!(
+            "{} of {} software failed ({})",
+            software.len(),
+            report.software_count,
+            first_ids(&software, "")
+        ));
+    }
+    if !listings.is_empty() {
+        parts.push(format!(
+            "the device listings of {} KBs failed ({})",
+            listings.len(),
+            first_ids(&listings, "KB")
+        ));
+    }
+    format!(
+        "warning: partial report: {}; what they hold is missing from it",
+        parts.join(", and ")
+    )
+}
+
+/// The first few failures' ids, and how many more.
+fn first_ids(failures: &[&defender_tvm::Failure], prefix: &str) -> String {
+    const SHOWN: usize = 5;
+    let mut ids: Vec<String> = failures
+        .iter()
+        .take(SHOWN)
+        .map(|f| format!("{prefix}{}", f.id))
+        .collect();
+    if failures.len() > SHOWN {
+        ids.push(format!("and {} more", failures.len() - SHOWN));
+    }
+    ids.join(", ")
+}
+
+/// Whether tracing output on standard error is coloured: only on a terminal, never with
+/// `NO_COLOR` set to anything but the empty string (<https://no-color.org>).
+fn colour(stderr_is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    stderr_is_terminal && no_color.is_none_or(|value| value.is_empty())
 }
 
 /// Writes the data to `--output` or standard output.
