@@ -188,6 +188,9 @@ pub struct TimeoutError {
     pub kind: TimeoutKind,
     /// The limit that ran out, if one was set.
     pub limit: Option<Duration>,
+    /// How many times the request was sent (a connect timeout is retried; a request timeout is
+    /// not).
+    pub attempts: u32,
     source: reqwest::Error,
 }
 
@@ -268,12 +271,14 @@ impl Error {
         operation: &'static str,
         kind: TimeoutKind,
         limit: Option<Duration>,
+        attempts: u32,
         source: reqwest::Error,
     ) -> Self {
         Error::Timeout(Box::new(TimeoutError {
             operation,
             kind,
             limit,
+            attempts,
             source,
         }))
     }
@@ -513,6 +518,9 @@ impl fmt::Display for TimeoutError {
         write!(f, "{}: the {which} timeout", self.operation)?;
         if let Some(limit) = self.limit {
             write!(f, " ({} ms)", limit.as_millis())?;
+        }
+        if self.attempts > 1 {
+            write!(f, " on each of {} attempts", self.attempts)?;
         }
         write!(
             f,

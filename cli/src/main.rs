@@ -195,10 +195,9 @@ async fn report(
         .devices(args.devices)
         .resume(done);
     let plan = client.plan_missing_kbs_report(options).await?;
-    let bar = progress_bar(global, &plan);
-    let notices = Notices {
+    let mut notices = Notices {
         quiet: global.quiet,
-        bar: bar.clone(),
+        bar: ProgressBar::hidden(),
     };
     notices.say(format_args!(
         "plan: {} software listed, {} selected, {} resumed from the checkpoint; {} getmissingkbs \
@@ -214,6 +213,9 @@ async fn report(
         },
         duration(plan.estimated_duration())
     ));
+    // Drawn once the plan is said.
+    let bar = progress_bar(global, &plan);
+    notices.bar = bar.clone();
     let mut write_error = None;
     let running = plan.run(|event| {
         let progress = match &event {
@@ -409,5 +411,74 @@ fn duration(d: Duration) -> String {
         0..60 => format!("{s} s"),
         60..3600 => format!("{} min {} s", s / 60, s % 60),
         _ => format!("{} h {} min", s / 3600, s % 3600 / 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{colour, duration, partial_line};
+    use std::ffi::OsStr;
+    use std::time::Duration;
+
+    #[test]
+    fn durations_read_in_seconds_minutes_or_hours() {
+        let text = |s| duration(Duration::from_secs(s));
+        assert_eq!(text(0), "0 s");
+        assert_eq!(text(59), "59 s");
+        assert_eq!(text(60), "1 min 0 s");
+        assert_eq!(text(3599), "59 min 59 s");
+        assert_eq!(text(3600), "1 h 0 min");
+        assert_eq!(text(4 * 3600 + 25 * 60 + 59), "4 h 25 min");
+    }
+
+    #[test]
+    fn colour_only_on_a_terminal_and_never_with_no_color() {
+        assert!(colour(true, None));
+        assert!(!colour(false, None));
+        assert!(!colour(true, Some(OsStr::new("1"))));
+        assert!(!colour(false, Some(OsStr::new("1"))));
+        // NO_COLOR set to the empty string does not count (no-color.org).
+        assert!(colour(true, Some(OsStr::new(""))));
+    }
+
+    fn partial(failures: &[(&str, &str)]) -> defender_tvm::Report {
+        let failures: Vec<serde_json::Value> = failures
+            .iter()
+            .map(|(id, operation)| {
+                serde_json::json!({"id": id, "operation": operation, "status": 404,
+                    "code": "ResourceNotFound", "error": "gone"})
+            })
+            .collect();
+        serde_json::from_value(serde_json::json!({
+            "generated_at": "2026-11-30T00:00:00Z", "partial": true, "software_count": 40,
+            "rows": [], "kbs": [], "failures": failures,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_partial_line_names_five_ids_and_counts_the_rest() {
+        let five: Vec<String> = (1..=5).map(|n| format!("s-{n}")).collect();
+        let calls: Vec<(&str, &str)> = five
+            .iter()
+            .map(|id| (id.as_str(), "get_missing_kbs_by_software_id"))
+            .collect();
+        assert_eq!(
+            partial_line(&partial(&calls)),
+            "warning: partial report: 5 of 40 software failed (s-1, s-2, s-3, s-4, s-5); what \
+             they hold is missing from it"
+        );
+        let mut six = calls.clone();
+        six.push(("s-6", "get_missing_kbs_by_software_id"));
+        assert_eq!(
+            partial_line(&partial(&six)),
+            "warning: partial report: 6 of 40 software failed (s-1, s-2, s-3, s-4, s-5, and 1 \
+             more); what they hold is missing from it"
+        );
+        assert_eq!(
+            partial_line(&partial(&[("5044284", "list_machines_vulnerabilities")])),
+            "warning: partial report: the device listings of 1 KBs failed (KB5044284); what \
+             they hold is missing from it"
+        );
     }
 }

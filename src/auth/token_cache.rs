@@ -12,7 +12,10 @@
 //!   that [`TokenCache::authorize`] hands out with each token it attaches.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
+
+// Tokio's clock (the system's monotonic clock, unless a test pauses it).
+use tokio::time::Instant;
 
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use tokio::sync::Mutex;
@@ -277,6 +280,60 @@ mod tests {
         assert_eq!(cache.authorize(&mut request).await.unwrap(), Some(1));
         assert_eq!(request.headers()[AUTHORIZATION], "Bearer t-1");
         assert_eq!(credential.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+    }
+
+    /// A credential whose first token lives an hour and whose every later request fails.
+    #[derive(Debug, Default)]
+    struct FailsAfterTheFirst(std::sync::atomic::AtomicUsize);
+
+    impl Credential for FailsAfterTheFirst {
+        fn get_token<'a>(
+            &'a self,
+            _scope: &'a str,
+        ) -> futures::future::BoxFuture<'a, Result<AccessToken, Error>> {
+            let n = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Box::pin(async move {
+                if n == 0 {
+                    Ok(AccessToken {
+                        token: Secret::new("t-1"),
+                        expires_on: Some(SystemTime::now() + Duration::from_secs(3600)),
+                    })
+                } else {
+                    Err(Error::invalid_input("the token endpoint is down"))
+                }
+            })
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_a_failed_renewal_the_current_token_is_used_for_30_s_before_the_next_try() {
+        let api = url::Url::parse("https://api.security.microsoft.com").unwrap();
+        let credential = Arc::new(FailsAfterTheFirst::default());
+        let cache = TokenCache::new(credential.clone(), "scope".into(), api.origin());
+        let asked = || credential.0.load(std::sync::atomic::Ordering::SeqCst);
+        let call = || async {
+            let mut request = reqwest::Request::new(
+                reqwest::Method::GET,
+                url::Url::parse("https://api.security.microsoft.com/api/Software").unwrap(),
+            );
+            cache.authorize(&mut request).await.unwrap();
+            assert_eq!(request.headers()[AUTHORIZATION], "Bearer t-1");
+        };
+
+        call().await;
+        assert_eq!(asked(), 1);
+        // 55 minutes on, the token is due for renewal (5 minutes before expiry); it fails, and
+        // the token is used on.
+        tokio::time::advance(Duration::from_secs(55 * 60)).await;
+        call().await;
+        assert_eq!(asked(), 2);
+        // Not tried again for 30 s.
+        tokio::time::advance(Duration::from_secs(29)).await;
+        call().await;
+        assert_eq!(asked(), 2, "29 s after the failed renewal");
+        tokio::time::advance(Duration::from_secs(2)).await;
+        call().await;
+        assert_eq!(asked(), 3, "31 s after it");
     }
 
     #[test]

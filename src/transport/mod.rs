@@ -243,7 +243,7 @@ impl Transport {
         } else {
             (TimeoutKind::Request, self.timeouts.request)
         };
-        Error::timeout(operation.id, kind, limit, e)
+        Error::timeout(operation.id, kind, limit, attempts, e)
     }
 }
 

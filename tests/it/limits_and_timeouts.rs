@@ -191,3 +191,46 @@ async fn a_connection_that_cannot_be_made_in_time_is_a_connect_timeout() {
     assert!(err.to_string().contains("connect_timeout"), "{err}");
     drop((listener, fillers));
 }
+
+#[tokio::test]
+async fn a_connect_timeout_is_retried_as_a_failed_connection_is() {
+    // As above: connecting hangs until the client's connect limit, every time.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let address = socket.local_addr().unwrap();
+    let listener = socket.listen(0).unwrap();
+    let mut fillers = Vec::new();
+    for _ in 0..4 {
+        match tokio::time::timeout(
+            Duration::from_millis(200),
+            tokio::net::TcpStream::connect(address),
+        )
+        .await
+        {
+            Ok(Ok(stream)) => fillers.push(stream),
+            _ => break,
+        }
+    }
+    let client = Client::builder()
+        .base_url(format!("http://{address}"))
+        .bearer_token(TOKEN)
+        .connect_timeout(Duration::from_millis(100))
+        // The standard policy (4 attempts), with short waits.
+        .retry(
+            RetryPolicy::standard()
+                .initial_backoff(Duration::from_millis(5))
+                .max_backoff(Duration::from_millis(10)),
+        )
+        .build()
+        .unwrap();
+
+    let err = client.missing_kbs(ID).await.unwrap_err();
+
+    let Error::Timeout(timeout) = &err else {
+        panic!("expected Error::Timeout, got {err:?}")
+    };
+    assert_eq!(timeout.kind, TimeoutKind::Connect);
+    assert_eq!(timeout.attempts, 4, "a connect timeout is retried");
+    assert!(err.to_string().contains("4 attempts"), "{err}");
+    drop((listener, fillers));
+}

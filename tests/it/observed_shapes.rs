@@ -1,11 +1,13 @@
 //! What the service has been seen sending decodes: every body of `tests/corpus/` (one folder per
-//! operation) is served for its operation and read through the client; and a body that does not
-//! decode says where (operation, item position and id, field path).
+//! operation) is served for its operation and read through the client, every value it holds read
+//! (a field the spec names otherwise would be lost silently); and a body that does not decode
+//! says where (operation, item position and id, field path).
 
 use std::path::Path;
 
 use defender_tvm::{Error, MachineVulnerabilityQuery, SoftwareQuery, StringList};
 use httpmock::MockServer;
+use serde_json::{Value, json};
 
 use crate::common::client;
 
@@ -23,17 +25,18 @@ const OPERATIONS: [&str; 8] = [
     "list_machines_vulnerabilities",
 ];
 
-/// Serves `body` for any request and returns how many items the client read from it.
-async fn read_through_the_client(operation: &str, body: &str) -> Result<usize, Error> {
+/// Serves `body` for any request and returns the items the client read from it, as the crate's
+/// types serialize them.
+async fn read_through_the_client(operation: &str, body: &str) -> Result<Vec<Value>, Error> {
     answer_through_the_client(operation, 200, body).await
 }
 
-/// Serves `status` with `body` for any request; returns how many items the client read.
+/// Serves `status` with `body` for any request; returns the items the client read.
 async fn answer_through_the_client(
     operation: &str,
     status: u16,
     body: &str,
-) -> Result<usize, Error> {
+) -> Result<Vec<Value>, Error> {
     let server = MockServer::start_async().await;
     server.mock(|when, then| {
         when.method("GET");
@@ -43,25 +46,51 @@ async fn answer_through_the_client(
     });
     let client = client(&server);
     let id = "microsoft-_-edge";
-    Ok(match operation {
-        "get_missing_kbs_by_software_id" => client.missing_kbs(id).await?.len(),
-        "get_missing_kbs_by_machine_id" => client.machine_missing_kbs("1e5bc9d7").await?.len(),
-        "list_software" => client.software(SoftwareQuery::new().top(10)).await?.len(),
-        "get_software_by_id" => client.software_by_id(id).await.map(|_| 1)?,
-        "list_software_version_distribution" => client.software_distributions(id).await?.len(),
-        "list_vulnerabilities_by_software" => client.software_vulnerabilities(id).await?.len(),
-        "list_machines_by_software" => client.software_machines(id).await?.len(),
-        "list_machines_vulnerabilities" => client
-            .machines_vulnerabilities(MachineVulnerabilityQuery::new().top(10))
-            .await?
-            .len(),
+    let read = match operation {
+        "get_missing_kbs_by_software_id" => json!(client.missing_kbs(id).await?),
+        "get_missing_kbs_by_machine_id" => json!(client.machine_missing_kbs("1e5bc9d7").await?),
+        "list_software" => json!(client.software(SoftwareQuery::new().top(10)).await?),
+        "get_software_by_id" => json!([client.software_by_id(id).await?]),
+        "list_software_version_distribution" => json!(client.software_distributions(id).await?),
+        "list_vulnerabilities_by_software" => json!(client.software_vulnerabilities(id).await?),
+        "list_machines_by_software" => json!(client.software_machines(id).await?),
+        "list_machines_vulnerabilities" => json!(
+            client
+                .machines_vulnerabilities(MachineVulnerabilityQuery::new().top(10))
+                .await?
+        ),
         other => panic!("no client method for {other}"),
-    })
+    };
+    Ok(read.as_array().cloned().unwrap_or_default())
+}
+
+/// Whether the client read `raw` (a value of the body) as `read` (its value in the crate's
+/// type, serialized): equal, or the same instant written another way, or a string read as a
+/// one-item list (`cveSupportability`), or the same number, or an empty list left out.
+fn read_as_sent(raw: &Value, read: &Value) -> bool {
+    match (raw, read) {
+        (Value::String(a), Value::String(b)) => {
+            a == b
+                || matches!(
+                    (
+                        chrono::DateTime::parse_from_rfc3339(a),
+                        chrono::DateTime::parse_from_rfc3339(b)
+                    ),
+                    (Ok(x), Ok(y)) if x == y
+                )
+        }
+        (Value::String(_), Value::Array(items)) => items.as_slice() == [raw.clone()],
+        // An empty list is the default, which the crate's types leave out when serializing.
+        (Value::Array(items), Value::Null) => items.is_empty(),
+        (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
+        _ => raw == read,
+    }
 }
 
 #[tokio::test]
 async fn every_observed_shape_decodes_through_the_client() {
     let mut walked = 0;
+    let mut fields = 0;
     for operation in OPERATIONS {
         let folder = Path::new(CORPUS).join(operation);
         let mut files: Vec<_> = std::fs::read_dir(&folder)
@@ -74,18 +103,34 @@ async fn every_observed_shape_decodes_through_the_client() {
         for file in files {
             let body = std::fs::read_to_string(&file).unwrap();
             let json: serde_json::Value = serde_json::from_str(&body).unwrap();
-            let expected = json
-                .get("value")
-                .and_then(|v| v.as_array())
-                .map_or(1, Vec::len);
+            let sent: Vec<Value> = match json.get("value") {
+                Some(Value::Array(items)) => items.clone(),
+                _ => vec![json.clone()],
+            };
             let read = read_through_the_client(operation, &body)
                 .await
                 .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-            assert_eq!(read, expected, "{}", file.display());
+            assert_eq!(read.len(), sent.len(), "{}", file.display());
+            // Every value sent is read, under the name the service sends it by.
+            for (i, (sent, read)) in sent.iter().zip(&read).enumerate() {
+                for (field, value) in sent.as_object().unwrap() {
+                    if value.is_null() || field.starts_with("@odata.") {
+                        continue;
+                    }
+                    let got = read.get(field).unwrap_or(&Value::Null);
+                    assert!(
+                        read_as_sent(value, got),
+                        "{}: value[{i}].{field} was sent as {value} and read as {got}",
+                        file.display()
+                    );
+                    fields += 1;
+                }
+            }
             walked += 1;
         }
     }
     assert!(walked >= OPERATIONS.len());
+    assert!(fields > 100, "{fields} values compared");
 }
 
 #[tokio::test]

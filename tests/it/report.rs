@@ -1,12 +1,17 @@
 //! The estate report against the demo tenant: its rollup equals the one computed from the
-//! tenant's ground truth; it makes exactly the planned calls; faults do not change it; a vanished
-//! software makes it partial; a sign-in failure is one error; resume asks nothing twice; the
-//! priority order; exact device counts.
+//! tenant's raw installations and CVEs; it makes exactly the planned calls, at the planned
+//! concurrency; faults do not change it; a vanished software or a refused device listing makes it
+//! partial and the rest finishes; a sign-in failure, at planning or mid-run, is one error; resume
+//! asks nothing twice; the priority order; exact device counts; progress as it goes; and, on a
+//! hand-written answer, rows in order.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use defender_tvm::{Client, RateLimit, Report, ReportEvent, ReportOptions, RetryPolicy, Selection};
+use defender_tvm::{
+    Client, Error, RateLimit, Report, ReportEvent, ReportOptions, RetryPolicy, Selection,
+    SoftwareField, SoftwareFilter,
+};
 use defender_tvm_demo::DemoTenant;
 
 fn quick() -> RetryPolicy {
@@ -33,44 +38,87 @@ async fn small_tenant() -> DemoTenant {
         .unwrap()
 }
 
-/// The rollup the truth implies for the vulnerable software: (KB, devices, CVEs, exploit,
-/// software ids), by KB id.
-fn truth_rollup(tenant: &DemoTenant) -> BTreeMap<String, (i64, i64, bool, Vec<String>)> {
+/// A KB as the report should roll it up.
+#[derive(Debug, PartialEq, Default)]
+struct Expected {
+    name: Option<String>,
+    url: Option<String>,
+    products: Vec<String>,
+    software_ids: Vec<String>,
+    cves: i64,
+    devices: i64,
+    public_exploit: bool,
+}
+
+/// The rollup the tenant's raw tables imply, computed without the summaries and answers the
+/// server derives from them: a software is asked about when one of its installations is exposed
+/// to a CVE (it has weaknesses); it has a public exploit when one of those CVEs has; each KB an
+/// installation misses counts that device once for that software.
+fn truth_rollup(tenant: &DemoTenant) -> BTreeMap<String, Expected> {
     let truth = tenant.truth();
-    let mut rollup: BTreeMap<String, (i64, i64, bool, Vec<String>)> = BTreeMap::new();
-    for (s, summary) in truth.summaries().iter().enumerate() {
-        if summary.weaknesses == 0 {
+    let mut open: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); truth.software.len()];
+    for installation in &truth.installations {
+        open[installation.software].extend(installation.exposed.iter().copied());
+    }
+    let mut rollup: BTreeMap<String, Expected> = BTreeMap::new();
+    for installation in &truth.installations {
+        let cves = &open[installation.software];
+        if cves.is_empty() {
             continue;
         }
-        for kb in truth.missing_kbs(s) {
+        let software = &truth.software[installation.software];
+        for &k in &installation.missing_kbs {
+            let kb = &truth.kbs[k];
             let entry = rollup.entry(kb.id.clone()).or_default();
-            entry.0 += kb.machine_missed_on;
-            entry.1 = entry.1.max(kb.cve_addressed);
-            entry.2 |= summary.public_exploit;
-            entry.3.push(summary.id.clone());
+            entry.name = Some(kb.name.clone());
+            entry.url = Some(kb.url.clone());
+            entry.products = kb
+                .products
+                .iter()
+                .map(|&p| truth.software[p].name.clone())
+                .collect();
+            entry.products.sort();
+            if !entry.software_ids.contains(&software.id) {
+                entry.software_ids.push(software.id.clone());
+                entry.software_ids.sort();
+            }
+            entry.cves = kb.cves.len() as i64;
+            entry.devices += 1;
+            entry.public_exploit |= cves.iter().any(|&c| truth.cves[c].public_exploit);
         }
-    }
-    for entry in rollup.values_mut() {
-        entry.3.sort();
     }
     rollup
 }
 
-fn rollup_of(report: &Report) -> BTreeMap<String, (i64, i64, bool, Vec<String>)> {
+fn rollup_of(report: &Report) -> BTreeMap<String, Expected> {
     report
         .kbs
         .iter()
         .map(|kb| {
             (
                 kb.id.clone(),
-                (
-                    kb.devices,
-                    kb.cves_addressed,
-                    kb.public_exploit,
-                    kb.software_ids.clone(),
-                ),
+                Expected {
+                    name: kb.name.clone(),
+                    url: kb.url.clone(),
+                    products: kb.products.clone(),
+                    software_ids: kb.software_ids.clone(),
+                    cves: kb.cves_addressed,
+                    devices: kb.devices,
+                    public_exploit: kb.public_exploit,
+                },
             )
         })
+        .collect()
+}
+
+/// The software the raw tables say are vulnerable (an installation exposed to a CVE).
+fn vulnerable(tenant: &DemoTenant) -> BTreeSet<String> {
+    let truth = tenant.truth();
+    truth
+        .installations
+        .iter()
+        .filter(|i| !i.exposed.is_empty())
+        .map(|i| truth.software[i.software].id.clone())
         .collect()
 }
 
@@ -100,13 +148,12 @@ async fn the_rollup_equals_the_truth_and_the_calls_equal_the_plan() {
         .plan_missing_kbs_report(ReportOptions::new())
         .await
         .unwrap();
-    let vulnerable = tenant
-        .truth()
-        .summaries()
-        .iter()
-        .filter(|s| s.weaknesses > 0)
-        .count();
-    assert_eq!(plan.calls(), vulnerable);
+    let vulnerable = vulnerable(&tenant);
+    assert_eq!(plan.listed(), 60, "the whole inventory was listed");
+    assert!(!plan.lists_devices());
+    assert_eq!(plan.calls(), vulnerable.len());
+    let selected: BTreeSet<String> = plan.software().iter().map(|s| s.id.clone()).collect();
+    assert_eq!(selected, vulnerable);
     assert_eq!(
         tenant.calls("get_missing_kbs_by_software_id"),
         0,
@@ -117,28 +164,50 @@ async fn the_rollup_equals_the_truth_and_the_calls_equal_the_plan() {
         .run(|event| {
             if let ReportEvent::SoftwareDone { progress, .. } = event {
                 done += 1;
-                assert_eq!(progress.software_total, vulnerable);
+                assert_eq!(progress.software_total, vulnerable.len());
             }
         })
         .await
         .unwrap();
 
-    assert_eq!(done, vulnerable);
+    assert_eq!(done, vulnerable.len());
     assert_eq!(
         tenant.calls("get_missing_kbs_by_software_id") as usize,
-        vulnerable
+        vulnerable.len()
     );
     assert!(!report.partial);
-    assert_eq!(rollup_of(&report), truth_rollup(&tenant));
-    let rows: usize = report.rows.len();
-    let truth_rows: usize = tenant
-        .truth()
-        .summaries()
+    assert_eq!(report.software_count, vulnerable.len());
+    let expected = truth_rollup(&tenant);
+    assert!(
+        expected.values().any(|kb| kb.public_exploit)
+            && expected.values().any(|kb| !kb.public_exploit),
+        "the estate has KBs with and without a public exploit"
+    );
+    assert!(expected.values().any(|kb| kb.products.len() > 1));
+    assert_eq!(rollup_of(&report), expected);
+    assert!(
+        report
+            .kbs
+            .iter()
+            .all(|kb| !kb.devices_exact && kb.device_ids.is_none()),
+        "without the devices option, counts are sums and no device is listed"
+    );
+    assert_eq!(report.devices(), None);
+    assert_eq!(
+        report.cves_addressed(),
+        expected.values().map(|kb| kb.cves).sum::<i64>()
+    );
+    // One row per (software, KB), in that order.
+    let rows: Vec<(String, String)> = report
+        .rows
         .iter()
-        .enumerate()
-        .filter(|(_, s)| s.weaknesses > 0)
-        .map(|(i, _)| tenant.truth().missing_kbs(i).len())
-        .sum();
+        .map(|r| (r.software.id.clone(), r.kb_id.clone()))
+        .collect();
+    let mut truth_rows: Vec<(String, String)> = expected
+        .iter()
+        .flat_map(|(kb, e)| e.software_ids.iter().map(|s| (s.clone(), kb.clone())))
+        .collect();
+    truth_rows.sort();
     assert_eq!(rows, truth_rows);
 
     // Serializable: a JSON round trip gives the same report.
@@ -164,8 +233,9 @@ async fn kbs_come_in_priority_order_and_the_order_can_be_replaced() {
             a.id,
             b.id
         );
-        assert_eq!(a.rank + 1, b.rank);
     }
+    let ranks: Vec<usize> = report.kbs.iter().map(|kb| kb.rank).collect();
+    assert_eq!(ranks, (1..=report.kbs.len()).collect::<Vec<_>>());
 
     let by_id = report_of(
         &client,
@@ -208,24 +278,43 @@ async fn injected_503s_and_429s_do_not_change_the_report() {
 }
 
 #[tokio::test]
-async fn a_vanished_software_makes_a_partial_report_with_exactly_that_failure() {
+async fn a_vanished_software_makes_a_partial_report_and_every_other_software_finishes() {
     let tenant = small_tenant().await;
     let client = client_for(&tenant, RateLimit::disabled());
+    let clean = report_of(&client, ReportOptions::new()).await;
+    // One call at a time: the first software fails, and all the others still come after it.
     let plan = client
-        .plan_missing_kbs_report(ReportOptions::new())
+        .plan_missing_kbs_report(ReportOptions::new().concurrency(1))
         .await
         .unwrap();
     let gone = plan.software()[0].id.clone();
+    let calls = plan.calls() as u64;
+    let asked_before = tenant.calls("get_missing_kbs_by_software_id");
     tenant.faults().vanish(&gone);
 
     let report = plan.finish().await.unwrap();
 
     assert!(report.partial);
     assert_eq!(report.failures.len(), 1);
-    assert_eq!(report.failures[0].id, gone);
-    assert_eq!(report.failures[0].status, Some(404));
-    assert_eq!(report.failures[0].code.as_deref(), Some("ResourceNotFound"));
-    assert!(report.rows.iter().all(|row| row.software.id != gone));
+    let failure = &report.failures[0];
+    assert_eq!(failure.id, gone);
+    assert_eq!(failure.operation, "get_missing_kbs_by_software_id");
+    assert_eq!(failure.status, Some(404));
+    assert_eq!(failure.code.as_deref(), Some("ResourceNotFound"));
+    assert!(failure.error.contains("404"), "{}", failure.error);
+    assert_eq!(
+        tenant.calls("get_missing_kbs_by_software_id") - asked_before,
+        calls,
+        "every software was asked"
+    );
+    let others: Vec<_> = clean
+        .rows
+        .iter()
+        .filter(|row| row.software.id != gone)
+        .cloned()
+        .collect();
+    assert!(!others.is_empty());
+    assert_eq!(report.rows, others, "every other software's rows are there");
 }
 
 #[tokio::test]
@@ -338,6 +427,7 @@ async fn the_devices_option_gives_each_kb_its_exact_devices() {
         .plan_missing_kbs_report(ReportOptions::new().devices(true))
         .await
         .unwrap();
+    assert!(plan.lists_devices());
     let mut planned = None;
     let report = plan
         .run(|event| {
@@ -371,6 +461,8 @@ async fn the_devices_option_gives_each_kb_its_exact_devices() {
         let got: BTreeSet<String> = kb.device_ids.clone().unwrap().into_iter().collect();
         assert_eq!(&got, want, "KB{}", kb.id);
     }
+    let all: BTreeSet<&str> = exact.values().flatten().map(String::as_str).collect();
+    assert_eq!(report.devices(), Some(all));
 }
 
 #[tokio::test]
@@ -436,4 +528,244 @@ async fn progress_says_when_calls_wait_on_the_rate_limit_and_for_how_long() {
         longest > Duration::ZERO && longest <= Duration::from_secs(2),
         "{longest:?}"
     );
+}
+
+#[tokio::test]
+async fn a_sign_in_that_fails_mid_run_stops_the_run_with_that_one_error() {
+    // Tokens live 1 s; the secret expires after the plan, before the run.
+    let tenant = DemoTenant::builder()
+        .devices(120)
+        .software(60)
+        .unlimited()
+        .token_lifetime(Duration::from_secs(1))
+        .start()
+        .await
+        .unwrap();
+    let client = client_for(&tenant, RateLimit::disabled());
+    let plan = client
+        .plan_missing_kbs_report(ReportOptions::new())
+        .await
+        .unwrap();
+    tenant.faults().expire_secret();
+    // The plan's token expires (the time passing is the point, not a synchronisation).
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+
+    let err = plan.finish().await.unwrap_err();
+
+    let Error::Auth(auth) = &err else {
+        panic!("expected the sign-in error, got {err:?}")
+    };
+    assert_eq!(auth.aadsts, Some(7000222));
+    assert_eq!(tenant.tokens_issued(), 1, "the plan's token only");
+    assert_eq!(
+        tenant.calls("get_missing_kbs_by_software_id"),
+        0,
+        "nothing is sent without a valid token"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_device_listing_is_a_failure_and_the_report_is_partial() {
+    let tenant = small_tenant().await;
+    let client = client_for(&tenant, RateLimit::disabled());
+    let without = report_of(&client, ReportOptions::new()).await;
+    tenant.faults().deny("list_machines_vulnerabilities");
+
+    let report = report_of(&client, ReportOptions::new().devices(true)).await;
+
+    assert!(report.partial);
+    let failed: Vec<&str> = report.failures.iter().map(|f| f.id.as_str()).collect();
+    let mut kbs: Vec<&str> = without.kbs.iter().map(|kb| kb.id.as_str()).collect();
+    kbs.sort();
+    assert_eq!(failed, kbs, "one failure per KB, by KB id");
+    for failure in &report.failures {
+        assert_eq!(failure.operation, "list_machines_vulnerabilities");
+        assert_eq!(failure.status, Some(403));
+        assert_eq!(failure.code.as_deref(), Some("Forbidden"));
+    }
+    // The KBs themselves are all there, with the estimate instead of the exact count.
+    let mut kbs_only = comparable(report);
+    kbs_only.partial = false;
+    kbs_only.failures.clear();
+    assert_eq!(kbs_only, comparable(without));
+}
+
+#[tokio::test]
+async fn the_run_keeps_the_planned_number_of_calls_in_flight() {
+    for (concurrency, options) in [
+        (8, ReportOptions::new().devices(true)),
+        (3, ReportOptions::new().devices(true).concurrency(3)),
+    ] {
+        let tenant = small_tenant().await;
+        // Each answer takes 150 ms: the next call of a slot starts only when one finishes.
+        tenant.faults().slow(Duration::from_millis(150));
+        let client = client_for(&tenant, RateLimit::disabled());
+
+        let report = report_of(&client, options).await;
+
+        assert!(report.kbs.len() > 8 && report.software_count > 8);
+        assert_eq!(
+            tenant.peak_in_flight("get_missing_kbs_by_software_id"),
+            concurrency
+        );
+        assert_eq!(
+            tenant.peak_in_flight("list_machines_vulnerabilities"),
+            concurrency
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_filter_selects_the_software_the_service_lists_for_it() {
+    let tenant = small_tenant().await;
+    let client = client_for(&tenant, RateLimit::disabled());
+    let filter = SoftwareFilter::eq(SoftwareField::Vendor, "microsoft");
+
+    let plan = client
+        .plan_missing_kbs_report(ReportOptions::new().selection(Selection::Filter(filter)))
+        .await
+        .unwrap();
+
+    let microsoft: Vec<&str> = tenant
+        .truth()
+        .software
+        .iter()
+        .filter(|s| s.vendor == "microsoft")
+        .map(|s| s.id.as_str())
+        .collect();
+    let selected: Vec<&str> = plan.software().iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(
+        selected, microsoft,
+        "every software the filter lists, weak or not"
+    );
+    assert_eq!(plan.listed(), microsoft.len());
+}
+
+#[tokio::test]
+async fn progress_counts_each_software_call_failure_and_listing() {
+    let tenant = small_tenant().await;
+    let client = client_for(&tenant, RateLimit::disabled());
+    let plan = client
+        .plan_missing_kbs_report(ReportOptions::new().concurrency(1).devices(true))
+        .await
+        .unwrap();
+    let total = plan.calls();
+    let (first, second) = (plan.software()[0].id.clone(), plan.software()[1].id.clone());
+    tenant.faults().vanish(&first);
+    tenant.faults().vanish(&second);
+    let mut seen = Vec::new();
+
+    let report = plan
+        .run(|event| match event {
+            ReportEvent::SoftwareDone { progress, .. } | ReportEvent::Failed { progress, .. } => {
+                seen.push(("software", progress));
+            }
+            ReportEvent::DevicesDone { progress, .. } => seen.push(("devices", progress)),
+            _ => {}
+        })
+        .await
+        .unwrap();
+
+    let software: Vec<_> = seen
+        .iter()
+        .filter(|(what, _)| *what == "software")
+        .collect();
+    assert_eq!(software.len(), total);
+    for (n, (_, progress)) in software.iter().enumerate() {
+        assert_eq!(progress.software_done, n + 1);
+        assert_eq!(progress.software_total, total);
+        assert_eq!(progress.calls, n as u64 + 1);
+        // The two vanished software come first (one call at a time, in the plan's order).
+        assert_eq!(progress.failures, (n + 1).min(2));
+    }
+    let devices: Vec<_> = seen.iter().filter(|(what, _)| *what == "devices").collect();
+    assert_eq!(devices.len(), report.kbs.len());
+    for (n, (_, progress)) in devices.iter().enumerate() {
+        assert_eq!(progress.devices_done, n + 1);
+        assert_eq!(progress.devices_total, report.kbs.len());
+        assert_eq!(progress.calls, (total + n + 1) as u64);
+    }
+}
+
+/// A hand-written estate on a test server: two software whose missing KBs come in no particular
+/// order, one KB shared, one answer without a name or link.
+#[tokio::test]
+async fn rows_come_by_software_then_kb_whatever_order_the_service_answers_in() {
+    let server = httpmock::MockServer::start_async().await;
+    let json = |body: serde_json::Value| body.to_string();
+    server.mock(|when, then| {
+        when.path("/api/Software").query_param("$skip", "0");
+        then.status(200).body(json(serde_json::json!({"value": [
+            {"id": "zeta-_-viewer", "weaknesses": 1, "publicExploit": false},
+            {"id": "alpha-_-agent", "weaknesses": 4, "publicExploit": true},
+            {"id": "beta-_-sync", "weaknesses": 0, "publicExploit": true},
+        ]})));
+    });
+    server.mock(|when, then| {
+        when.path("/api/Software");
+        then.status(200).body(r#"{"value": []}"#);
+    });
+    let kb = |id: &str, name: Option<&str>, products: &[&str], devices: i64, cves: i64| {
+        serde_json::json!({
+            "id": id,
+            "name": name,
+            "url": name.map(|_| format!("https://catalog.example/KB{id}")),
+            "productsNames": products,
+            "machineMissedOn": devices,
+            "cveAddressed": cves,
+        })
+    };
+    server.mock(|when, then| {
+        when.path("/api/Software/zeta-_-viewer/getmissingkbs");
+        then.status(200).body(json(serde_json::json!({"value": [
+            kb("5003", None, &["viewer"], 2, 1),
+            kb("5001", Some("Update 5001"), &["viewer"], 1, 9),
+        ]})));
+    });
+    server.mock(|when, then| {
+        when.path("/api/Software/alpha-_-agent/getmissingkbs");
+        then.status(200).body(json(serde_json::json!({"value": [
+            kb("5003", Some("Update 5003"), &["agent"], 5, 3),
+            kb("5002", Some("Update 5002"), &["agent"], 1, 1),
+        ]})));
+    });
+    let client = crate::common::client(&server);
+
+    let report = report_of(&client, ReportOptions::new()).await;
+
+    let rows: Vec<(&str, &str)> = report
+        .rows
+        .iter()
+        .map(|r| (r.software.id.as_str(), r.kb_id.as_str()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("alpha-_-agent", "5002"),
+            ("alpha-_-agent", "5003"),
+            ("zeta-_-viewer", "5001"),
+            ("zeta-_-viewer", "5003"),
+        ]
+    );
+    assert_eq!(report.software_count, 2, "beta has no weakness");
+    // KB5003: both software's rows; the name and link of the row that has them; devices summed;
+    // the larger CVE count; alpha's public exploit. The KBs of alpha (public exploit) go first,
+    // 5003 (3 CVEs on 7 devices) before 5002 (1 on 1), then zeta's 5001 (9 on 1, no exploit).
+    let ids: Vec<&str> = report.kbs.iter().map(|kb| kb.id.as_str()).collect();
+    assert_eq!(ids, ["5003", "5002", "5001"]);
+    let shared = &report.kbs[0];
+    assert_eq!(shared.rank, 1);
+    assert_eq!(shared.name.as_deref(), Some("Update 5003"));
+    assert_eq!(
+        shared.url.as_deref(),
+        Some("https://catalog.example/KB5003")
+    );
+    assert_eq!(shared.products, ["agent", "viewer"]);
+    assert_eq!(shared.software_ids, ["alpha-_-agent", "zeta-_-viewer"]);
+    assert_eq!((shared.devices, shared.cves_addressed), (7, 3));
+    assert!(shared.public_exploit);
+    assert!(report.kbs[1].public_exploit && !report.kbs[2].public_exploit);
+    let ranks: Vec<usize> = report.kbs.iter().map(|kb| kb.rank).collect();
+    assert_eq!(ranks, [1, 2, 3]);
+    assert_eq!(report.cves_addressed(), 3 + 9 + 1);
 }

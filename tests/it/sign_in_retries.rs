@@ -234,3 +234,61 @@ async fn a_failed_renewal_ahead_of_expiry_keeps_using_the_still_valid_token() {
         "the first token, then one renewal of 2 attempts"
     );
 }
+
+#[tokio::test]
+async fn every_transient_status_of_the_token_endpoint_is_retried() {
+    for status in [429, 500, 502, 503, 504] {
+        let login = Flaky::start(vec![
+            Act::Answer(status, r#"{"error":"temporarily_unavailable"}"#.into()),
+            token("t-1", 3599),
+        ])
+        .await;
+        let api = MockServer::start_async().await;
+        let calls = api_accepting(&api, "t-1");
+
+        client(&login, &api, quick(4))
+            .missing_kbs(ID)
+            .await
+            .unwrap_or_else(|e| panic!("{status}: {e}"));
+
+        assert_eq!(
+            login.requests(),
+            2,
+            "{status}: one failed and one retried request"
+        );
+        calls.assert_calls(1);
+    }
+}
+
+#[tokio::test]
+async fn a_sign_in_retry_after_beyond_the_cap_is_not_waited_for() {
+    let login = Flaky::start(vec![
+        Act::AnswerWith(
+            429,
+            vec![("retry-after".into(), "3600".into())],
+            r#"{"error":"temporarily_unavailable"}"#.into(),
+        ),
+        token("t-1", 3599),
+    ])
+    .await;
+    let api = MockServer::start_async().await;
+    let calls = api_accepting(&api, "t-1");
+
+    // The standard policy waits at most 120 s: an hour is not waited for (the guard only stops
+    // the test from hanging for an hour if it were).
+    let err = tokio::time::timeout(
+        Duration::from_secs(30),
+        client(&login, &api, RetryPolicy::standard()).missing_kbs(ID),
+    )
+    .await
+    .expect("the client gives up instead of waiting an hour")
+    .unwrap_err();
+
+    let Error::Auth(auth) = &err else {
+        panic!("expected Error::Auth, got {err:?}")
+    };
+    assert_eq!(auth.status.map(|s| s.as_u16()), Some(429));
+    assert!(auth.transient);
+    assert_eq!(login.requests(), 1);
+    calls.assert_calls(0);
+}

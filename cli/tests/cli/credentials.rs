@@ -145,3 +145,22 @@ async fn verbose_adds_the_cause_chain_and_tracing_without_colour_codes_in_a_redi
         "colour codes in a redirect: {stderr:?}"
     );
 }
+
+#[tokio::test]
+async fn one_v_is_info_and_two_are_debug() {
+    let tenant = DemoTenant::start().await.unwrap();
+    tenant.faults().fail_next(1);
+    let info = run(
+        &mut with_token(tenant.base_url(), &tenant.issue_token()),
+        &["-v", "software", "get", "google-_-chrome"],
+    )
+    .await;
+    assert!(info.status.success(), "{}", text(&info.stderr));
+    let stderr = text(&info.stderr);
+    // The retried 503 is a warning: shown; debug events are not.
+    assert!(
+        stderr.contains("WARN") && stderr.contains("retrying"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("DEBUG"), "{stderr}");
+}

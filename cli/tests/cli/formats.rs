@@ -214,6 +214,32 @@ async fn report_ndjson_holds_one_record_a_line_for_each_kb_and_row() {
 }
 
 #[tokio::test]
+async fn ndjson_of_every_other_command_is_its_json_items_one_a_line() {
+    for args in [
+        vec!["software", "list"],
+        vec!["missing-kbs", "microsoft-_-office"],
+        vec!["software", "vulnerabilities", "google-_-chrome"],
+    ] {
+        let as_format = |format: &'static str| {
+            let mut all = vec!["--demo", "-q", "--format", format];
+            all.extend(&args);
+            all
+        };
+        let json = run(&mut command(), &as_format("json")).await;
+        let nd = run(&mut command(), &as_format("ndjson")).await;
+        assert!(json.status.success() && nd.status.success(), "{args:?}");
+
+        let items = array(&serde_json::from_slice(&json.stdout).unwrap());
+        let lines: Vec<Value> = text(&nd.stdout)
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("one JSON record a line"))
+            .collect();
+        assert!(!items.is_empty(), "{args:?}");
+        assert_eq!(lines, items, "{args:?}");
+    }
+}
+
+#[tokio::test]
 async fn software_list_filters_by_vendor_and_name_and_takes_top() {
     let estate = Estate::generate(DEFAULT_SEED, Size::default());
     let list = async |flags: &[&str]| -> Vec<Value> {
@@ -287,7 +313,61 @@ async fn report_html_is_one_page_with_a_summary_a_chart_and_no_script() {
         "no external assets"
     );
     for kb in &report.kbs {
-        assert!(html.contains(&format!("KB{}", kb.id)), "KB{}", kb.id);
+        // Numbers are right-aligned cells, text is not, the link is the catalog's.
+        let row = format!(
+            "<tr><td class=\"n\">{}</td><td>KB{}</td><td>{}</td><td class=\"n\">{}</td>\
+             <td>false</td><td class=\"n\">{}</td><td>{}</td>",
+            kb.rank,
+            kb.id,
+            kb.name.as_deref().unwrap(),
+            kb.devices,
+            kb.cves_addressed,
+            kb.public_exploit
+        );
+        assert!(html.contains(&row), "{row} in\n{html}");
+        assert!(
+            html.contains(&format!(
+                "<td><a href=\"{}\">catalog</a></td>",
+                kb.url.as_deref().unwrap()
+            )),
+            "KB{}",
+            kb.id
+        );
+    }
+    chart_bars_are_proportional_to_devices(&html, &report);
+}
+
+/// The chart: the 15 KBs missing on the most devices, one 22 px row each from the top (16 px
+/// bars from y = 10), each bar as long as its devices make it against the longest (520 px), in
+/// a 710 px wide picture (110 px of labels, 80 px for the counts).
+fn chart_bars_are_proportional_to_devices(html: &str, report: &Report) {
+    let mut top: Vec<&defender_tvm::KbRollup> = report.kbs.iter().collect();
+    top.sort_by(|a, b| b.devices.cmp(&a.devices).then_with(|| a.id.cmp(&b.id)));
+    top.truncate(15);
+    let max = top[0].devices as f64;
+    let attribute = |tag: &str, name: &str| -> f64 {
+        let start = tag.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+        let end = start + tag[start..].find('"').unwrap();
+        tag[start..end].parse().unwrap()
+    };
+    let svg_start = html.find("<svg").unwrap();
+    let svg = &html[svg_start..svg_start + html[svg_start..].find('>').unwrap()];
+    assert_eq!(attribute(svg, "width"), 710.0);
+    assert_eq!(attribute(svg, "height"), 22.0 * top.len() as f64 + 30.0);
+    let rects: Vec<&str> = html.split("<rect").skip(1).collect();
+    assert_eq!(rects.len(), top.len());
+    for (i, (rect, kb)) in rects.iter().zip(&top).enumerate() {
+        assert_eq!(attribute(rect, "x"), 110.0);
+        assert_eq!(attribute(rect, "y"), 10.0 + 22.0 * i as f64, "bar {i}");
+        assert_eq!(attribute(rect, "height"), 16.0);
+        let want = kb.devices as f64 / max * 520.0;
+        assert!(
+            (attribute(rect, "width") - want).abs() < 0.06,
+            "bar {i} (KB{}, {} devices)",
+            kb.id,
+            kb.devices
+        );
+        assert!(rect.contains(&format!("<title>{}</title>", kb.name.as_deref().unwrap())));
     }
 }
 
@@ -329,6 +409,12 @@ async fn html_escapes_every_value_a_server_sends() {
                 "url": "https://catalog.example/?q=\"><script>alert(1)</script>",
                 "machineMissedOn": 7,
                 "cveAddressed": 2,
+            }, {
+                "id": "5002",
+                "name": "a link that is not a web page",
+                "url": "javascript:alert(1)",
+                "machineMissedOn": 1,
+                "cveAddressed": 1,
             }]}));
     });
     for args in [
@@ -353,5 +439,7 @@ async fn html_escapes_every_value_a_server_sends() {
             html.contains("&lt;img src=x onerror=&quot;alert(&#39;x&#39;)&quot;&gt; &amp; co"),
             "{args:?}: {html}"
         );
+        // Only https links become links.
+        assert!(!html.contains("href=\"javascript:"), "{args:?}: {html}");
     }
 }

@@ -174,3 +174,115 @@ async fn a_checkpoint_whose_last_line_was_cut_is_repaired_and_that_software_aske
     assert!(third.status.success(), "{}", text(&third.stderr));
     assert_eq!(tenant.calls(MISSING_KBS) as usize, results.len() - 3);
 }
+
+/// The JSON lines of the first `n` software results of the default demo estate.
+async fn first_results(n: usize) -> Vec<String> {
+    let source = DemoTenant::start().await.unwrap();
+    let mut results = Vec::new();
+    library_client(&source)
+        .plan_missing_kbs_report(ReportOptions::new())
+        .await
+        .unwrap()
+        .run(|event| {
+            if let ReportEvent::SoftwareDone { result, .. } = event
+                && results.len() < n
+            {
+                results.push(serde_json::to_string(result).unwrap());
+            }
+        })
+        .await
+        .unwrap();
+    results
+}
+
+#[tokio::test]
+async fn a_last_record_without_its_line_end_is_kept_and_ended() {
+    let lines = first_results(3).await;
+    let dir = tempdir();
+    let checkpoint = dir.join("checkpoint.jsonl");
+    std::fs::write(&checkpoint, lines.join("\n")).unwrap();
+    let tenant = DemoTenant::start().await.unwrap();
+
+    let output = run(
+        &mut against(&tenant, tenant.client_secret()),
+        &["report", "-q", "--checkpoint", checkpoint.to_str().unwrap()],
+    )
+    .await;
+
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let asked = tenant.calls(MISSING_KBS) as usize;
+    let written = std::fs::read_to_string(&checkpoint).unwrap();
+    let records: Vec<&str> = written.lines().collect();
+    assert_eq!(
+        records.len(),
+        3 + asked,
+        "3 kept, then one per software asked"
+    );
+    assert_eq!(
+        records[..3],
+        lines.iter().map(String::as_str).collect::<Vec<_>>()[..]
+    );
+    for line in &records {
+        serde_json::from_str::<SoftwareResult>(line).expect("every line is a whole record");
+    }
+}
+
+#[tokio::test]
+async fn a_checkpoint_with_a_line_that_is_not_a_record_is_refused_naming_the_line() {
+    let lines = first_results(2).await;
+    let dir = tempdir();
+    let checkpoint = dir.join("not-a-checkpoint.jsonl");
+    let text_of_file = format!("{}\nhello\n{}\n", lines[0], lines[1]);
+    std::fs::write(&checkpoint, &text_of_file).unwrap();
+
+    let output = run(
+        &mut crate::command(),
+        &[
+            "report",
+            "--demo",
+            "-q",
+            "--checkpoint",
+            checkpoint.to_str().unwrap(),
+        ],
+    )
+    .await;
+
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.starts_with(&format!(
+            "error: {} line 2 is not a checkpoint record",
+            checkpoint.display()
+        )),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&checkpoint).unwrap(),
+        text_of_file,
+        "a file that is not a checkpoint is left as it was"
+    );
+}
+
+#[tokio::test]
+async fn a_checkpoint_that_cannot_be_read_is_an_error_saying_so() {
+    let dir = tempdir();
+
+    let output = run(
+        &mut crate::command(),
+        &[
+            "report",
+            "--demo",
+            "-q",
+            "--checkpoint",
+            dir.to_str().unwrap(),
+        ],
+    )
+    .await;
+
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.starts_with(&format!("error: cannot read {}", dir.display())),
+        "{stderr}"
+    );
+}

@@ -5,7 +5,9 @@
 mod credentials;
 mod formats;
 mod interrupt;
+mod output;
 mod report;
+mod terminal;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -15,22 +17,26 @@ use defender_tvm::{Client, Report, ReportOptions};
 use defender_tvm_demo::DemoTenant;
 use tokio::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_defender-tvm");
+pub const BIN: &str = env!("CARGO_BIN_EXE_defender-tvm");
+
+/// The variables the binary reads for credentials, colour and logs: removed from every run's
+/// environment, then set as a test needs.
+pub const READ: [&str; 9] = [
+    "AZURE_TENANT_ID",
+    "AZURE_CLIENT_ID",
+    "AZURE_CLIENT_SECRET",
+    "AZURE_AUTHORITY_HOST",
+    "DEFENDER_TVM_CLOUD",
+    "DEFENDER_TVM_BASE_URL",
+    "DEFENDER_TVM_BEARER_TOKEN",
+    "RUST_LOG",
+    "NO_COLOR",
+];
 
 /// The binary with no credentials (and no colour or log settings) in its environment.
 pub fn command() -> Command {
     let mut command = Command::new(BIN);
-    for name in [
-        "AZURE_TENANT_ID",
-        "AZURE_CLIENT_ID",
-        "AZURE_CLIENT_SECRET",
-        "AZURE_AUTHORITY_HOST",
-        "DEFENDER_TVM_CLOUD",
-        "DEFENDER_TVM_BASE_URL",
-        "DEFENDER_TVM_BEARER_TOKEN",
-        "RUST_LOG",
-        "NO_COLOR",
-    ] {
+    for name in READ {
         command.env_remove(name);
     }
     command.kill_on_drop(true);

@@ -299,3 +299,46 @@ async fn a_wrong_secret_exits_1_with_the_aadsts_code_and_without_the_secret() {
     );
     assert_eq!(tenant.calls("get_missing_kbs_by_software_id"), 0);
 }
+
+#[tokio::test]
+async fn fail_on_missing_exits_0_when_nothing_is_missing() {
+    // Chrome's updates are not KBs: nothing is missing.
+    let output = run(
+        &mut command(),
+        &[
+            "report",
+            "--demo",
+            "-q",
+            "--software",
+            "google-_-chrome",
+            "--fail-on-missing",
+        ],
+    )
+    .await;
+
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("0 missing KBs across 1 software"));
+}
+
+#[tokio::test]
+async fn the_plan_says_what_will_be_called_and_quiet_says_nothing() {
+    let output = run(&mut command(), &["report", "--demo", "--format", "json"]).await;
+    let stderr = text(&output.stderr);
+    assert_eq!(
+        stderr.lines().nth(1),
+        Some(
+            "plan: 150 software listed, 63 selected, 0 resumed from the checkpoint; 63 \
+             getmissingkbs calls, at least 0 s under the rate limit"
+        ),
+        "{stderr}"
+    );
+
+    let quiet = run(
+        &mut command(),
+        &["report", "--demo", "-q", "--format", "json"],
+    )
+    .await;
+    assert!(quiet.status.success());
+    assert!(quiet.stderr.is_empty(), "{}", text(&quiet.stderr));
+    assert!(!quiet.stdout.is_empty());
+}

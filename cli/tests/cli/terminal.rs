@@ -1,0 +1,79 @@
+//! On a terminal (a pseudo-terminal from `script`, part of util-linux): the progress bar is drawn
+//! on standard error unless `--no-progress` or `-q`; tracing is coloured unless `NO_COLOR`; the
+//! table fits the terminal's width and has borders.
+
+use std::process::Stdio;
+
+use crate::{BIN, READ};
+
+/// What a terminal 100 columns wide shows while the binary runs with `args` (standard output and
+/// error together, as on a screen), with `env` set.
+async fn on_a_terminal(args: &[&str], env: &[(&str, &str)]) -> String {
+    let line = std::iter::once(BIN)
+        .chain(args.iter().copied())
+        .map(|word| format!("'{word}'"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut script = tokio::process::Command::new("script");
+    script
+        .args([
+            "-qec",
+            &format!("stty cols 100 rows 40; exec {line}"),
+            "/dev/null",
+        ])
+        .stdin(Stdio::null());
+    for name in READ {
+        script.env_remove(name);
+    }
+    for (name, value) in env {
+        script.env(name, value);
+    }
+    let output = script.output().await.expect("script (util-linux) runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn the_progress_bar_is_drawn_on_a_terminal_unless_no_progress_or_quiet() {
+    let screen = on_a_terminal(&["report", "--demo"], &[]).await;
+    assert!(screen.contains("/63 software ["), "{screen}");
+    assert!(screen.contains("plan: 150 software listed"), "{screen}");
+
+    for flag in ["--no-progress", "-q"] {
+        let screen = on_a_terminal(&["report", "--demo", flag], &[]).await;
+        assert!(!screen.contains("software ["), "{flag}: {screen}");
+        assert!(screen.contains("KB"), "{flag}: the table is still there");
+    }
+}
+
+#[tokio::test]
+async fn the_table_on_a_terminal_has_borders_and_fits_its_width() {
+    let screen = on_a_terminal(&["report", "--demo", "-q"], &[]).await;
+
+    assert!(screen.contains('│') && screen.contains('┌'), "{screen}");
+    for line in screen.lines() {
+        assert!(
+            line.trim_end_matches('\r').chars().count() <= 100,
+            "wider than the terminal: {line}"
+        );
+    }
+    // Cells wrap inside their column: every KB number stays whole.
+    assert!(screen.contains("KB5056016"), "{screen}");
+}
+
+#[tokio::test]
+async fn tracing_is_coloured_on_a_terminal_unless_no_color() {
+    let args = ["-vv", "software", "get", "google-_-chrome", "--demo"];
+    let coloured = on_a_terminal(&args, &[]).await;
+    assert!(coloured.contains("\u{1b}["), "{coloured:?}");
+    assert!(coloured.contains("DEBUG"), "{coloured}");
+
+    let plain = on_a_terminal(&args, &[("NO_COLOR", "1")]).await;
+    assert!(plain.contains("DEBUG"), "{plain}");
+    // No colour (the table's borders are not colour codes either).
+    assert!(!plain.contains("\u{1b}["), "{plain:?}");
+}
