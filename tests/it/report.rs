@@ -381,10 +381,80 @@ async fn resuming_after_k_of_n_equals_the_uninterrupted_report_and_asks_only_n_m
         .unwrap();
     assert_eq!(resumed.resumed(), 7);
     assert_eq!(resumed.calls() as u64, n - 7);
-    let report = resumed.finish().await.unwrap();
+    let mut done = Vec::new();
+    let report = resumed
+        .run(|event| {
+            if let ReportEvent::SoftwareDone { progress, .. } = event {
+                done.push(progress.software_done);
+            }
+        })
+        .await
+        .unwrap();
 
     assert_eq!(tenant.calls("get_missing_kbs_by_software_id"), n + (n - 7));
     assert_eq!(comparable(report), comparable(full));
+    // Progress counts the resumed software as done from the start.
+    assert_eq!(done, (8..=n as usize).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn ids_are_asked_once_each_even_when_the_inventory_does_not_list_them() {
+    let tenant = small_tenant().await;
+    let client = client_for(&tenant, RateLimit::disabled());
+    let ids = [
+        "microsoft-_-windows_11",
+        "nobody-_-nothing",
+        "microsoft-_-windows_11",
+    ];
+
+    let plan = client
+        .plan_missing_kbs_report(
+            ReportOptions::new().selection(Selection::Ids(ids.map(str::to_owned).to_vec())),
+        )
+        .await
+        .unwrap();
+
+    let selected: Vec<&str> = plan.software().iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(selected, ["microsoft-_-windows_11", "nobody-_-nothing"]);
+    let listed = &plan.software()[0];
+    assert_eq!(listed.vendor.as_deref(), Some("microsoft"));
+    assert!(listed.weaknesses.is_some());
+    let unlisted = &plan.software()[1];
+    assert_eq!(
+        (&unlisted.name, &unlisted.vendor, unlisted.weaknesses),
+        (&None, &None, None),
+        "what the inventory does not list is not made up"
+    );
+    let report = plan.finish().await.unwrap();
+    assert_eq!(tenant.calls("get_missing_kbs_by_software_id"), 2);
+    assert_eq!(report.failures.len(), 1);
+    assert_eq!(report.failures[0].id, "nobody-_-nothing");
+}
+
+#[tokio::test]
+async fn a_report_says_when_it_was_made_and_options_show_what_they_hold() {
+    let tenant = small_tenant().await;
+    let client = client_for(&tenant, RateLimit::disabled());
+    let before = std::time::SystemTime::now();
+
+    let report = report_of(&client, ReportOptions::new()).await;
+
+    let made = chrono::DateTime::parse_from_rfc3339(&report.generated_at)
+        .unwrap_or_else(|e| panic!("{:?}: {e}", report.generated_at));
+    let made = std::time::SystemTime::from(made);
+    // RFC 3339 to the second: within a second of the run.
+    assert!(made + Duration::from_secs(1) >= before, "{}", report.generated_at);
+    assert!(made <= std::time::SystemTime::now(), "{}", report.generated_at);
+    assert!(report.generated_at.ends_with('Z'));
+
+    let options = ReportOptions::new()
+        .selection(Selection::All)
+        .concurrency(3)
+        .devices(true);
+    assert_eq!(
+        format!("{options:?}"),
+        "ReportOptions { selection: All, concurrency: 3, devices: true, resume: 0, .. }"
+    );
 }
 
 #[tokio::test]
