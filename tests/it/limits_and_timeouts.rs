@@ -153,10 +153,13 @@ async fn a_body_that_stalls_ends_with_the_request_timeout_not_retried() {
     assert_eq!(server.requests(), 1, "a request timeout is not retried");
 }
 
-#[tokio::test]
-async fn a_connection_that_cannot_be_made_in_time_is_a_connect_timeout() {
-    // A listener whose accept queue is full: the kernel drops further connection attempts, so
-    // connecting hangs until the client's connect limit.
+/// An address where connecting hangs until the client's connect limit, every time: a listener
+/// whose accept queue is full, so the kernel drops further connection attempts. Keep the second
+/// value (the listener and the connections that fill its queue) alive meanwhile.
+async fn hanging_address() -> (
+    std::net::SocketAddr,
+    (tokio::net::TcpListener, Vec<tokio::net::TcpStream>),
+) {
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
     socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let address = socket.local_addr().unwrap();
@@ -173,6 +176,12 @@ async fn a_connection_that_cannot_be_made_in_time_is_a_connect_timeout() {
             _ => break,
         }
     }
+    (address, (listener, fillers))
+}
+
+#[tokio::test]
+async fn a_connection_that_cannot_be_made_in_time_is_a_connect_timeout() {
+    let (address, _full) = hanging_address().await;
     let client = Client::builder()
         .base_url(format!("http://{address}"))
         .bearer_token(TOKEN)
@@ -189,28 +198,11 @@ async fn a_connection_that_cannot_be_made_in_time_is_a_connect_timeout() {
     assert_eq!(timeout.kind, TimeoutKind::Connect);
     assert_eq!(timeout.limit, Some(Duration::from_millis(200)));
     assert!(err.to_string().contains("connect_timeout"), "{err}");
-    drop((listener, fillers));
 }
 
 #[tokio::test]
 async fn a_connect_timeout_is_retried_as_a_failed_connection_is() {
-    // As above: connecting hangs until the client's connect limit, every time.
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-    let address = socket.local_addr().unwrap();
-    let listener = socket.listen(0).unwrap();
-    let mut fillers = Vec::new();
-    for _ in 0..4 {
-        match tokio::time::timeout(
-            Duration::from_millis(200),
-            tokio::net::TcpStream::connect(address),
-        )
-        .await
-        {
-            Ok(Ok(stream)) => fillers.push(stream),
-            _ => break,
-        }
-    }
+    let (address, _full) = hanging_address().await;
     let client = Client::builder()
         .base_url(format!("http://{address}"))
         .bearer_token(TOKEN)
@@ -232,5 +224,4 @@ async fn a_connect_timeout_is_retried_as_a_failed_connection_is() {
     assert_eq!(timeout.kind, TimeoutKind::Connect);
     assert_eq!(timeout.attempts, 4, "a connect timeout is retried");
     assert!(err.to_string().contains("4 attempts"), "{err}");
-    drop((listener, fillers));
 }

@@ -443,8 +443,16 @@ async fn a_report_says_when_it_was_made_and_options_show_what_they_hold() {
         .unwrap_or_else(|e| panic!("{:?}: {e}", report.generated_at));
     let made = std::time::SystemTime::from(made);
     // RFC 3339 to the second: within a second of the run.
-    assert!(made + Duration::from_secs(1) >= before, "{}", report.generated_at);
-    assert!(made <= std::time::SystemTime::now(), "{}", report.generated_at);
+    assert!(
+        made + Duration::from_secs(1) >= before,
+        "{}",
+        report.generated_at
+    );
+    assert!(
+        made <= std::time::SystemTime::now(),
+        "{}",
+        report.generated_at
+    );
     assert!(report.generated_at.ends_with('Z'));
 
     let options = ReportOptions::new()
