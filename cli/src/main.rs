@@ -239,6 +239,7 @@ async fn report(
                     "plan: {listings} device listings, at least {} under the rate limit",
                     duration(*estimate)
                 ));
+                bar.set_prefix("device listings");
                 bar.set_length(*listings as u64);
                 bar.set_position(0);
                 None
@@ -299,11 +300,12 @@ fn progress_bar(global: &Global, plan: &defender_tvm::ReportPlan) -> ProgressBar
     );
     bar.set_style(
         ProgressStyle::with_template(
-            "{spinner} {pos}/{len} software [{bar:30}] {elapsed_precise} ETA {eta} {msg}",
+            "{spinner} {pos}/{len} {prefix} [{bar:30}] {elapsed_precise} ETA {eta} {msg}",
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> "),
     );
+    bar.set_prefix("software");
     bar.set_position(plan.resumed() as u64);
     bar
 }

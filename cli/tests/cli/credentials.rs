@@ -149,6 +149,16 @@ async fn verbose_adds_the_cause_chain_and_tracing_without_colour_codes_in_a_redi
 #[tokio::test]
 async fn one_v_is_info_and_two_are_debug() {
     let tenant = DemoTenant::start().await.unwrap();
+    // Without -v: no tracing output, even for a retried 503.
+    tenant.faults().fail_next(1);
+    let quiet = run(
+        &mut with_token(tenant.base_url(), &tenant.issue_token()),
+        &["software", "get", "google-_-chrome"],
+    )
+    .await;
+    assert!(quiet.status.success(), "{}", text(&quiet.stderr));
+    assert!(quiet.stderr.is_empty(), "{}", text(&quiet.stderr));
+
     tenant.faults().fail_next(1);
     let info = run(
         &mut with_token(tenant.base_url(), &tenant.issue_token()),

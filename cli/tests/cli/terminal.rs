@@ -28,12 +28,8 @@ async fn on_a_terminal(args: &[&str], env: &[(&str, &str)]) -> String {
     for (name, value) in env {
         script.env(name, value);
     }
+    // `script` exits as the binary did; what a test checks is the screen.
     let output = script.output().await.expect("script (util-linux) runs");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
@@ -48,6 +44,61 @@ async fn the_progress_bar_is_drawn_on_a_terminal_unless_no_progress_or_quiet() {
         assert!(!screen.contains("software ["), "{flag}: {screen}");
         assert!(screen.contains("KB"), "{flag}: the table is still there");
     }
+}
+
+/// A demo tenant whose every answer takes 30 ms (so the bar, drawn at most 20 times a second,
+/// is drawn during each phase), and the variables that point the binary at it.
+async fn slow_tenant() -> (defender_tvm_demo::DemoTenant, Vec<(&'static str, String)>) {
+    let tenant = defender_tvm_demo::DemoTenant::builder()
+        .unlimited()
+        .start()
+        .await
+        .unwrap();
+    tenant.faults().slow(std::time::Duration::from_millis(30));
+    let env = vec![
+        ("DEFENDER_TVM_BEARER_TOKEN", tenant.issue_token()),
+        ("DEFENDER_TVM_BASE_URL", tenant.base_url().to_owned()),
+    ];
+    (tenant, env)
+}
+
+/// The positions the bar was drawn at for `what` (`software`, `device listings`).
+fn drawn(screen: &str, what: &str) -> Vec<u64> {
+    let marker = format!(" {what} [");
+    screen
+        .split(marker.as_str())
+        .filter_map(|before| before.rsplit(' ').next()?.split('/').next()?.parse().ok())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_progress_bar_counts_software_then_device_listings() {
+    let (_tenant, env) = slow_tenant().await;
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+
+    let screen = on_a_terminal(&["report", "--devices"], &env).await;
+
+    let software = drawn(&screen, "software");
+    let listings = drawn(&screen, "device listings");
+    assert!(screen.contains(" 63/63 software ["), "{screen}");
+    assert!(
+        listings.iter().any(|&n| n > 0),
+        "the bar moves while devices are listed: {listings:?} (software {software:?})"
+    );
+    assert!(screen.contains("/25 device listings ["), "{screen}");
+    assert!(!screen.contains(" failed"), "nothing failed: {screen}");
+}
+
+#[tokio::test]
+async fn the_progress_bar_says_how_many_failed() {
+    let (tenant, env) = slow_tenant().await;
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    tenant.faults().vanish("microsoft-_-windows_11");
+
+    let screen = on_a_terminal(&["report"], &env).await;
+
+    // After the failure the bar's message counts it (the warning line is apart).
+    assert!(screen.contains("s 1 failed"), "{screen}");
 }
 
 #[tokio::test]
