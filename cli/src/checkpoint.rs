@@ -31,21 +31,16 @@ impl Checkpoint {
         // The length of the file's whole records: what a cut last line leaves out.
         let mut whole = text.len();
         let mut start = 0;
-        let mut number = 0;
-        while start < text.len() {
-            let end = text[start..]
-                .iter()
-                .position(|&b| b == b'\n')
-                .map_or(text.len(), |i| start + i);
-            let line = &text[start..end];
-            number += 1;
+        for (index, line) in text.split(|&b| b == b'\n').enumerate() {
+            let end = start + line.len();
             if !line.iter().all(u8::is_ascii_whitespace) {
                 match serde_json::from_slice::<SoftwareResult>(line) {
                     Ok(result) => done.push(result),
                     Err(_) if end == text.len() => whole = start,
                     Err(e) => {
                         return Err(Failure::Usage(format!(
-                            "{shown} line {number} is not a checkpoint record ({e}); use another file"
+                            "{shown} line {} is not a checkpoint record ({e}); use another file",
+                            index + 1
                         )));
                     }
                 }
