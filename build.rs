@@ -1,8 +1,10 @@
 //! Generates the API client from the hand-maintained OpenAPI contract.
 //!
 //! `openapi/defender-tvm.yaml` is the source of truth. On every build where it changed, this
-//! script runs progenitor and writes two files into `OUT_DIR`:
-//! - `client.rs`: the builder-style client and its types (included by `src/generated.rs`);
+//! script runs progenitor and writes three files into `OUT_DIR`:
+//! - `types.rs`: the spec's types (included by `src/types/spec.rs`), apart from the client so
+//!   that the value types sit below everything that sends requests;
+//! - `client.rs`: the builder-style client, which uses them (included by `src/generated.rs`);
 //! - `mock.rs`: progenitor's typed httpmock helpers (included by `src/mock.rs`, feature `mock`).
 //!
 //! Nothing generated is committed. A spec that cannot be read or generated from fails the build
@@ -37,6 +39,8 @@ fn generate() -> Result<(), String> {
     let client = Generator::new(&settings)
         .generate_tokens(&spec)
         .map_err(|e| format!("progenitor cannot generate the client: {e}"))?;
+    let (client, types) = split_types(client)?;
+    write_formatted(&out_dir.join("types.rs"), types)?;
     write_formatted(&out_dir.join("client.rs"), client)?;
 
     // A second generator: `httpmock` registers the spec's types again.
@@ -64,16 +68,46 @@ fn settings() -> Result<GenerationSettings, String> {
         // A forward-compatible enum: an unknown severity must not fail a whole page.
         .with_replacement(
             "VulnerabilitySeverity",
-            "crate::Severity",
+            "crate::types::severity::Severity",
             [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
         )
         // A string collection the service also sends as one string: always a list.
         .with_replacement(
             "StringOrStrings",
-            "crate::StringList",
+            "crate::types::string_list::StringList",
             [TypeImpl::Default].into_iter(),
         );
     Ok(settings)
+}
+
+/// Takes the generated `pub mod types { … }` out of the client: its items become their own file,
+/// and the client names them through `crate::types` instead.
+fn split_types(client: TokenStream) -> Result<(TokenStream, TokenStream), String> {
+    let mut file: syn::File = syn::parse2(client)
+        .map_err(|e| format!("progenitor produced code that does not parse: {e}"))?;
+    let position = file
+        .items
+        .iter()
+        .position(|item| matches!(item, syn::Item::Mod(m) if m.ident == "types"))
+        .ok_or("progenitor's client has no `types` module")?;
+    let syn::Item::Mod(types) = &file.items[position] else {
+        return Err("progenitor's `types` is not a module".into());
+    };
+    let items = types
+        .content
+        .as_ref()
+        .map(|(_, items)| items.clone())
+        .ok_or("progenitor's `types` module is empty")?;
+    file.items[position] = syn::parse_quote! {
+        /// The spec's types (`crate::types`), which the client's requests and responses use.
+        pub use crate::types;
+    };
+    let types = syn::File {
+        shebang: None,
+        attrs: Vec::new(),
+        items,
+    };
+    Ok((quote::quote!(#file), quote::quote!(#types)))
 }
 
 fn write_formatted(path: &Path, tokens: TokenStream) -> Result<(), String> {

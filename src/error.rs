@@ -120,6 +120,9 @@ pub struct AuthError {
     pub transient: bool,
     /// How many token requests were made (retries included; 1 when not retried).
     pub attempts: u32,
+    /// Why retrying stopped before the policy's attempts ran out, when it did (the token
+    /// endpoint asked to wait longer than the policy's `max_retry_after`).
+    pub gave_up: Option<String>,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
@@ -342,6 +345,7 @@ impl AuthError {
             correlation_id: None,
             transient: false,
             attempts: 1,
+            gave_up: None,
             source: None,
         }
     }
@@ -391,12 +395,18 @@ impl fmt::Display for AuthError {
         if let Some(status) = self.status {
             write!(f, " [token endpoint answered {status}]")?;
         }
-        if self.transient {
-            write!(
+        match (&self.gave_up, self.transient) {
+            (Some(why), _) => write!(
+                f,
+                " (a transient failure, after {} attempts; {why})",
+                self.attempts
+            )?,
+            (None, true) => write!(
                 f,
                 " (a transient failure; gave up after {} attempts)",
                 self.attempts
-            )?;
+            )?,
+            (None, false) => {}
         }
         if let Some(advice) = self.advice() {
             write!(f, ": {advice}")?;

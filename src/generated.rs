@@ -1,9 +1,10 @@
-//! The client progenitor generates from `openapi/defender-tvm.yaml` at build time.
+//! The client progenitor generates from `openapi/defender-tvm.yaml` at build time: one builder
+//! per operation. Its types are [`crate::types`] (also reachable as `generated::types`).
 //!
 //! Nothing here is written by hand: `build.rs` writes it into `OUT_DIR` on every build where the
 //! spec changed. It stays public for power users who want the raw builders (see
 //! [`crate::Client::generated`]); every request it sends still goes through the facade's one
-//! sending path (`transport/hooks.rs`). Its inner value is the client's transport, which users
+//! sending path (`client/hooks.rs`). Its inner value is the client's transport, which users
 //! cannot build: a generated client comes only from a configured [`crate::Client`].
 #![allow(
     missing_docs,

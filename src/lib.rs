@@ -50,19 +50,15 @@ mod client;
 mod cloud;
 mod error;
 pub mod generated;
-mod http;
 #[cfg(feature = "mock")]
 pub mod mock;
 mod paging;
 mod report;
 mod transport;
+pub mod types;
+mod wire;
 
-pub use api::filter::{
-    MachineVulnerabilityField, MachineVulnerabilityFilter, SoftwareField, SoftwareFilter,
-};
-pub use api::severity::Severity;
 pub use api::software::SoftwareQuery;
-pub use api::string_list::StringList;
 pub use api::vulnerabilities::MachineVulnerabilityQuery;
 pub use auth::{AccessToken, Credential, Secret};
 pub use client::Client;
@@ -72,9 +68,6 @@ pub use error::{
     ApiError, AuthError, DecodeError, Error, InvalidInputError, PagingError, Permission,
     TimeoutError, TimeoutKind, TransportError,
 };
-pub use generated::types;
-pub use generated::types::PublicProductFixDto;
-pub use http::retry::RetryPolicy;
 pub use paging::{Page, Pager};
 pub use report::{
     Failure, KbRollup, Priority, Progress, Report, ReportEvent, ReportOptions, ReportPlan, Row,
@@ -83,6 +76,11 @@ pub use report::{
 /// HTTP status codes, as [`Error::status`] returns them (the `http` crate's type).
 pub use reqwest::StatusCode;
 pub use transport::rate_limit::RateLimit;
+pub use types::{
+    MachineVulnerabilityField, MachineVulnerabilityFilter, PublicProductFixDto, Severity,
+    SoftwareField, SoftwareFilter, StringList,
+};
+pub use wire::retry::RetryPolicy;
 
 // The README's examples compile as doctests.
 #[doc = include_str!("../README.md")]

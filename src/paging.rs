@@ -21,9 +21,9 @@ use reqwest::header::{ACCEPT, HeaderValue};
 use serde::de::DeserializeOwned;
 
 use crate::Error;
-use crate::generated::types;
 use crate::transport::response::decode;
 use crate::transport::{Operation, Transport};
+use crate::types;
 
 /// One page of an OData collection, as the generated types model it.
 pub(crate) trait ODataPage: DeserializeOwned + Send + 'static {

@@ -4,22 +4,15 @@
 //! - [`software`]: the Software family and its missing KBs; [`SoftwareQuery`];
 //! - [`machines`]: the device-level missing KBs;
 //! - [`vulnerabilities`]: vulnerabilities by machine and software ([`MachineVulnerabilityQuery`](crate::MachineVulnerabilityQuery));
-//! - [`filter`]: typed OData `$filter`s; [`severity`]: a forward-compatible severity;
-//!   [`string_list`]: a list the service may send as one string;
-//! - [`operations`]: each operation's id and permissions; [`path_segment`]: ids that must stay
-//!   one path segment.
+//! - [`operations`]: each operation's id and permissions, the one table of them.
 //!
 //! Each method builds its request with the generated builder, sends it through the one sending
 //! path and decodes the body ([`call`]); every collection operation returns a
 //! [`Pager`](crate::Pager).
 
-pub(crate) mod filter;
 pub(crate) mod machines;
 pub(crate) mod operations;
-pub(crate) mod path_segment;
-pub(crate) mod severity;
 pub(crate) mod software;
-pub(crate) mod string_list;
 pub(crate) mod vulnerabilities;
 
 use std::future::Future;
@@ -27,10 +20,11 @@ use std::future::Future;
 use futures::future::BoxFuture;
 use serde::de::DeserializeOwned;
 
+use crate::client::hooks::capture;
 use crate::paging::{ODataPage, Pager};
 use crate::transport::Operation;
-use crate::transport::hooks::capture;
 use crate::transport::response::decode;
+use crate::wire::path_segment;
 use crate::{Client, Error};
 
 /// One request: `build` is a generated builder's `send()`, used only to build the request; it

@@ -10,11 +10,12 @@ use super::operations::{
     GET_MISSING_KBS_BY_SOFTWARE_ID, GET_SOFTWARE_BY_ID, LIST_MACHINES_BY_SOFTWARE, LIST_SOFTWARE,
     LIST_SOFTWARE_VERSION_DISTRIBUTION, LIST_VULNERABILITIES_BY_SOFTWARE,
 };
-use super::{call, listing, path_segment};
+use super::{call, listing};
 use crate::paging::Pager;
 use crate::types::{
     MachineReference, PublicProductFixDto, Software, SoftwareVersionDistribution, Vulnerability,
 };
+use crate::wire::path_segment;
 use crate::{Client, Error, SoftwareFilter};
 
 /// What [`Client::software`] lists: a filter, and either everything (paged) or one `$top` page.

@@ -4,11 +4,11 @@
 use std::sync::Arc;
 
 use super::call;
-use super::filter::MachineVulnerabilityFilter;
 use super::operations::LIST_MACHINES_VULNERABILITIES;
 use super::software::check_top_and_skip;
 use crate::paging::Pager;
 use crate::types::PublicAssetVulnerabilityDto;
+use crate::types::filter::MachineVulnerabilityFilter;
 use crate::{Client, Error};
 
 /// What [`Client::machines_vulnerabilities`] lists: a filter, and either everything (following

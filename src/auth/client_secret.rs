@@ -8,8 +8,8 @@ use reqwest::Url;
 use serde::Deserialize;
 
 use super::credential::{AccessToken, Credential};
-use crate::http::body::{read_limited, retry_after};
-use crate::http::retry::{Decision, RetryPolicy, innermost_cause, is_transient};
+use crate::wire::body::{read_limited, retry_after};
+use crate::wire::retry::{Attempt, RetryPolicy, innermost_cause, is_transient};
 use crate::{AuthError, Error, Secret};
 
 /// How much of a token endpoint's reply is read at most (a real reply is about 2 KiB).
@@ -98,45 +98,38 @@ impl ClientSecretCredential {
         })
     }
 
-    /// Requests a token, retrying transient failures (429, 500, 502, 503, 504, a connection that
-    /// fails or closes before the reply, a reply cut short) within the sign-in retry policy.
-    /// Other failures (a wrong or expired secret, an unknown tenant or application, missing
-    /// consent, any other 4xx) are returned at once. The caller (the token cache) holds its lock
-    /// meanwhile, so concurrent calls still share this one request.
+    /// Requests a token, retrying transient failures (the statuses [`RetryPolicy::is_retryable`]
+    /// lists, a connection that fails or closes before the reply, a reply cut short) in the one
+    /// retry loop, within the sign-in retry policy. Other failures (a wrong or expired secret, an
+    /// unknown tenant or application, missing consent, any other 4xx) are returned at once. The
+    /// caller (the token cache) holds its lock meanwhile, so concurrent calls still share this one
+    /// request.
     async fn request_token(&self, scope: &str) -> Result<AccessToken, Error> {
-        let mut attempt = 1;
-        loop {
-            let failure = match self.request_once(scope).await {
-                Ok(token) => return Ok(token),
-                Err(failure) => failure,
-            };
-            let FailedRequest {
-                mut error,
-                transient,
-                retry_after,
-                cause,
-            } = failure;
-            if !transient {
-                return Err(Error::Auth(error));
-            }
-            let wait = match self.retry.decide(attempt, retry_after) {
-                Decision::RetryAfter(wait) => wait,
-                Decision::Stop | Decision::WaitTooLong { .. } => {
-                    error.transient = true;
-                    error.attempts = attempt;
-                    return Err(Error::Auth(error));
+        let ran = self
+            .retry
+            .run("token_request", (), |()| async {
+                match self.request_once(scope).await {
+                    Ok(token) => Attempt::Done(Ok(token)),
+                    Err(failed) if failed.transient => Attempt::Transient {
+                        status: failed.error.status,
+                        cause: failed.cause.clone(),
+                        retry_after: failed.retry_after,
+                        outcome: Err(failed),
+                        again: (),
+                    },
+                    Err(failed) => Attempt::Done(Err(failed)),
                 }
-            };
-            tracing::warn!(
-                attempt,
-                status = error.status.map(|s| s.as_u16()),
-                cause = cause.as_deref(),
-                wait_ms = wait.as_millis() as u64,
-                "retrying the token request after a transient failure"
-            );
-            tokio::time::sleep(wait).await;
-            attempt += 1;
-        }
+            })
+            .await;
+        ran.outcome.map_err(|failed| {
+            let mut error = failed.error;
+            if failed.transient {
+                error.transient = true;
+                error.attempts = ran.attempts;
+                error.gave_up = ran.gave_up;
+            }
+            Error::Auth(error)
+        })
     }
 
     /// One token request.
@@ -179,7 +172,7 @@ impl ClientSecretCredential {
         }
         Err(FailedRequest {
             error: Box::new(self.error_from(&body).with_status(status)),
-            transient: matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504),
+            transient: RetryPolicy::is_retryable(status),
             retry_after,
             cause: None,
         })
@@ -228,7 +221,7 @@ impl ClientSecretCredential {
             Err(_) => AuthError::new("token_endpoint_error").with_description(format!(
                 "the token endpoint's reply is not an Entra error: {:?}",
                 self.client_secret
-                    .redact_from(&crate::http::body::excerpt(body))
+                    .redact_from(&crate::wire::body::excerpt(body))
             )),
         }
     }

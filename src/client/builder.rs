@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use reqwest::Url;
 
-use crate::api::path_segment;
 use crate::auth::client_secret::ClientSecretCredential;
 use crate::auth::credential::StaticToken;
 use crate::auth::token_cache::{TokenCache, bearer_header};
 use crate::transport::rate_limit::Limiter;
 use crate::transport::{Timeouts, Transport};
+use crate::wire::path_segment;
 use crate::{Client, Cloud, Credential, Error, RateLimit, RetryPolicy, Secret};
 
 /// The user agent of every request: this crate's name and version.

@@ -8,15 +8,15 @@
 //!    token is the refused one, as a static token always is);
 //! 4. after a retryable status or a transient transport failure (a connection failed, closed or
 //!    reset before the response, a body cut short), a wait as the [`RetryPolicy`] says, and
-//!    another attempt; each retry is a tracing event (operation, status or cause, attempt, wait);
-//!    a failure that exhausts the attempts says how many were made and what the last one was;
+//!    another attempt, in the one retry loop ([`RetryPolicy::run`], which the token request uses
+//!    too); a failure that exhausts the attempts says how many were made and what the last one
+//!    was;
 //! 5. the final response: a 2xx is returned with its body; any other status becomes
 //!    [`Error::Api`] (`response.rs`), whatever its body.
 //!
-//! [`hooks`] connects the generated client to this path; [`response`] turns bodies into values
-//! or errors; [`rate_limit`] is the client-side limiter.
+//! [`response`] turns bodies into values or errors; [`rate_limit`] is the client-side limiter.
+//! (How the generated client enters this path: `client/hooks.rs`.)
 
-pub(crate) mod hooks;
 pub(crate) mod rate_limit;
 pub(crate) mod response;
 
@@ -29,8 +29,8 @@ use reqwest::header::HeaderMap;
 use crate::Error;
 use crate::auth::token_cache::TokenCache;
 use crate::error::{Permission, TimeoutKind};
-use crate::http::body::{read_limited, retry_after};
-use crate::http::retry::{Decision, RetryPolicy, innermost_cause, is_transient};
+use crate::wire::body::{read_limited, retry_after};
+use crate::wire::retry::{Attempt, Ran, RetryPolicy, innermost_cause, is_transient};
 use rate_limit::Limiter;
 
 /// How much of an error body is read to look for the OData error inside.
@@ -136,79 +136,82 @@ impl Transport {
         headers: Headers,
     ) -> Result<Fetched, Error> {
         request.headers_mut().remove("api-version");
-        let mut attempt = 1;
-        let mut refreshed = false;
+        let Ran {
+            outcome,
+            attempts,
+            gave_up,
+        } = self
+            .retry
+            .run(operation.id, (request, false), |(request, refreshed)| {
+                self.attempt(request, refreshed, headers)
+            })
+            .await;
+        match outcome? {
+            Ok(fetched) => Ok(fetched.after(attempts, gave_up)),
+            Err(e) => Err(self.transport_error(e, operation, attempts)),
+        }
+    }
+
+    /// One attempt: the token, a place in the rate limit, the exchange; after a 401, one fresh
+    /// token and one more exchange within the attempt (outside the retry budget, once per call:
+    /// `refreshed` says whether it happened). A transient failure hands back the request to
+    /// send again.
+    async fn attempt(
+        &self,
+        mut request: reqwest::Request,
+        mut refreshed: bool,
+        headers: Headers,
+    ) -> Attempt<(reqwest::Request, bool), Result<Result<Fetched, reqwest::Error>, Error>> {
         loop {
-            let token = self.tokens.authorize(&mut request).await?;
+            let token = match self.tokens.authorize(&mut request).await {
+                Ok(token) => token,
+                Err(e) => return Attempt::Done(Err(e)),
+            };
             // A request whose body cannot be replayed is sent once (none of this API's).
             let replay = request.try_clone();
             let permit = self.limiter.acquire().await;
-            let outcome = self.attempt(request, headers).await;
+            let outcome = self.exchange_once(request, headers).await;
             // The response has arrived: the call counts as completed now.
             drop(permit);
-            // The outcome as the call's result, with how many attempts it took.
-            let finish = |outcome: Result<Fetched, reqwest::Error>, gave_up: Option<String>| {
-                outcome
-                    .map(|fetched| fetched.after(attempt, gave_up))
-                    .map_err(|e| self.transport_error(e, operation, attempt))
+            let Some(replay) = replay else {
+                return Attempt::Done(Ok(outcome));
             };
-            let Some(next) = replay else {
-                return finish(outcome, None);
-            };
-            let (failure, wait_asked) = match outcome {
+            return match outcome {
                 Ok(fetched) if fetched.status == StatusCode::UNAUTHORIZED && !refreshed => {
                     refreshed = true;
-                    match token {
-                        Some(used) if self.tokens.refresh_after_unauthorized(used).await? => {
-                            request = next;
+                    let Some(used) = token else {
+                        return Attempt::Done(Ok(Ok(fetched)));
+                    };
+                    match self.tokens.refresh_after_unauthorized(used).await {
+                        Ok(true) => {
+                            request = replay;
                             continue;
                         }
-                        _ => return finish(Ok(fetched), None),
+                        Ok(false) => Attempt::Done(Ok(Ok(fetched))),
+                        Err(e) => Attempt::Done(Err(e)),
                     }
                 }
-                Ok(fetched) if RetryPolicy::is_retryable(fetched.status) => {
-                    let asked = retry_after(&fetched.headers);
-                    (Ok(fetched), asked)
-                }
-                Err(e) if is_transient(&e) => (Err(e), None),
-                other => return finish(other, None),
+                Ok(fetched) if RetryPolicy::is_retryable(fetched.status) => Attempt::Transient {
+                    status: Some(fetched.status),
+                    cause: None,
+                    retry_after: retry_after(&fetched.headers),
+                    outcome: Ok(Ok(fetched)),
+                    again: (replay, refreshed),
+                },
+                Err(e) if is_transient(&e) => Attempt::Transient {
+                    status: None,
+                    cause: Some(innermost_cause(&e)),
+                    retry_after: None,
+                    outcome: Ok(Err(e)),
+                    again: (replay, refreshed),
+                },
+                other => Attempt::Done(Ok(other)),
             };
-            match self.retry.decide(attempt, wait_asked) {
-                Decision::Stop => return finish(failure, None),
-                Decision::WaitTooLong { asked, cap } => {
-                    let why = format!(
-                        "the service asked to wait {} s, more than the retry policy's \
-                         max_retry_after of {} s; gave up",
-                        asked.as_secs(),
-                        cap.as_secs()
-                    );
-                    return finish(failure, Some(why));
-                }
-                Decision::RetryAfter(wait) => {
-                    let status = failure.as_ref().ok().map(|f| f.status.as_u16());
-                    let cause = match &failure {
-                        Ok(_) => None,
-                        Err(e) => Some(innermost_cause(e)),
-                    };
-                    tracing::warn!(
-                        operation = operation.id,
-                        status,
-                        cause,
-                        attempt,
-                        wait_ms = wait.as_millis() as u64,
-                        "retrying after a transient failure"
-                    );
-                    drop(failure);
-                    tokio::time::sleep(wait).await;
-                    attempt += 1;
-                    request = next;
-                }
-            }
         }
     }
 
     /// One exchange: the response and its whole body (an error body read up to a limit).
-    async fn attempt(
+    async fn exchange_once(
         &self,
         request: reqwest::Request,
         keep: Headers,

@@ -6,8 +6,8 @@ use serde::de::DeserializeOwned;
 use super::{Fetched, Operation};
 use crate::Error;
 use crate::error::ApiError;
-use crate::generated::types::ODataError;
-use crate::http::body::{excerpt, retry_after};
+use crate::types::ODataError;
+use crate::wire::body::{excerpt, retry_after};
 
 /// An error status as [`Error::Api`]: the status, `Retry-After`, how many attempts were made and
 /// why retrying stopped, and the MDE `code`/`message`/`target` when the body is an MDE error

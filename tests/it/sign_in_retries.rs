@@ -67,9 +67,15 @@ async fn a_503_from_the_token_endpoint_is_retried_once_and_the_call_succeeds() {
 
     assert_eq!(login.requests(), 2);
     calls.assert_calls(1);
-    let retries = events(TEST, "retrying the token request");
+    // The one retry loop's event, as for API calls.
+    let retries = events(TEST, "retrying after a transient failure");
     assert_eq!(retries.len(), 1, "{retries:?}");
-    for part in ["attempt=1", "status=503", "wait_ms="] {
+    for part in [
+        "operation=\"token_request\"",
+        "attempt=1",
+        "status=503",
+        "wait_ms=",
+    ] {
         assert!(retries[0].contains(part), "{} lacks {part}", retries[0]);
     }
     assert!(!retries[0].contains(SECRET));
@@ -237,7 +243,8 @@ async fn a_failed_renewal_ahead_of_expiry_keeps_using_the_still_valid_token() {
 
 #[tokio::test]
 async fn every_transient_status_of_the_token_endpoint_is_retried() {
-    for status in [429, 500, 502, 503, 504] {
+    // The one list of retryable statuses, as for API calls.
+    for status in [408, 429, 500, 502, 503, 504] {
         let login = Flaky::start(vec![
             Act::Answer(status, r#"{"error":"temporarily_unavailable"}"#.into()),
             token("t-1", 3599),
@@ -290,5 +297,10 @@ async fn a_sign_in_retry_after_beyond_the_cap_is_not_waited_for() {
     assert_eq!(auth.status.map(|s| s.as_u16()), Some(429));
     assert!(auth.transient);
     assert_eq!(login.requests(), 1);
+    let text = err.to_string();
+    assert!(
+        text.contains("3600 s") && text.contains("max_retry_after of 120 s"),
+        "{text}"
+    );
     calls.assert_calls(0);
 }

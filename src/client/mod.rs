@@ -3,6 +3,7 @@
 
 pub(crate) mod builder;
 pub(crate) mod from_env;
+pub(crate) mod hooks;
 
 use std::sync::Arc;
 

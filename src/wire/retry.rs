@@ -1,4 +1,5 @@
-//! When a failed request is sent again, and after how long.
+//! When a failed request is sent again, after how long, and the one loop that does it
+//! ([`RetryPolicy::run`]), for the API's sending path and the token request alike.
 //!
 //! Retried: 429 (after `Retry-After`, seconds or HTTP date, never beyond [`RetryPolicy::max_retry_after`];
 //! without the header, backoff), 408, 500, 502, 503, 504, and transient transport failures
@@ -9,6 +10,7 @@
 //! retry is always safe; in a paged listing it re-fetches the page that failed, so no item is lost
 //! or repeated.
 
+use std::future::Future;
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -46,6 +48,36 @@ impl Default for RetryPolicy {
             max_retry_after: Duration::from_secs(120),
         }
     }
+}
+
+/// What one attempt came to, as [`RetryPolicy::run`] needs to know it.
+#[derive(Debug)]
+pub(crate) enum Attempt<S, T> {
+    /// The outcome to return: a success, or a failure another attempt cannot mend.
+    Done(T),
+    /// A transient failure (see [`RetryPolicy::is_retryable`] and [`is_transient`]): `outcome`
+    /// is returned if the policy sends no more; `again` is what the next attempt starts from.
+    Transient {
+        /// What this attempt came to.
+        outcome: T,
+        /// What the next attempt starts from (the request to send again).
+        again: S,
+        /// The status, when a response came (for the trace).
+        status: Option<StatusCode>,
+        /// The failure's innermost cause, when no response came (for the trace).
+        cause: Option<String>,
+        /// What the server asked to wait (`Retry-After`).
+        retry_after: Option<Duration>,
+    },
+}
+
+/// The last attempt's outcome, how many attempts were made, and why retrying stopped early when
+/// it did (the server asked to wait longer than the policy allows).
+#[derive(Debug)]
+pub(crate) struct Ran<T> {
+    pub(crate) outcome: T,
+    pub(crate) attempts: u32,
+    pub(crate) gave_up: Option<String>,
 }
 
 /// What to do after a failed attempt.
@@ -103,16 +135,88 @@ impl RetryPolicy {
         self
     }
 
-    /// Whether a response status is worth another attempt.
+    /// Whether a response status is worth another attempt: the one list, for API calls and the
+    /// token request alike.
     ///
     /// See also [`is_transient`] for failures without a status.
     pub(crate) fn is_retryable(status: StatusCode) -> bool {
         matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
     }
 
+    /// The one retry loop: runs `attempt` from `start`, and again from what a transient failure
+    /// hands back, until an attempt is [`Attempt::Done`] or the policy sends no more. Before
+    /// each further attempt it waits (`Retry-After` up to
+    /// [`max_retry_after`](Self::max_retry_after), else the backoff) and traces one event,
+    /// `retrying after a transient failure`, with `operation` (an `operationId`, or
+    /// `token_request`), `status` or `cause`, `attempt` and `wait_ms`; never a token or a URL.
+    pub(crate) async fn run<S, T, F>(
+        &self,
+        operation: &'static str,
+        start: S,
+        mut attempt: impl FnMut(S) -> F,
+    ) -> Ran<T>
+    where
+        F: Future<Output = Attempt<S, T>>,
+    {
+        let mut number = 1;
+        let mut from = start;
+        loop {
+            let (outcome, again, status, cause, retry_after) = match attempt(from).await {
+                Attempt::Done(outcome) => {
+                    return Ran {
+                        outcome,
+                        attempts: number,
+                        gave_up: None,
+                    };
+                }
+                Attempt::Transient {
+                    outcome,
+                    again,
+                    status,
+                    cause,
+                    retry_after,
+                } => (outcome, again, status, cause, retry_after),
+            };
+            let wait = match self.decide(number, retry_after) {
+                Decision::RetryAfter(wait) => wait,
+                Decision::Stop => {
+                    return Ran {
+                        outcome,
+                        attempts: number,
+                        gave_up: None,
+                    };
+                }
+                Decision::WaitTooLong { asked, cap } => {
+                    return Ran {
+                        outcome,
+                        attempts: number,
+                        gave_up: Some(format!(
+                            "the server asked to wait {} s, more than the retry policy's \
+                             max_retry_after of {} s; gave up",
+                            asked.as_secs(),
+                            cap.as_secs()
+                        )),
+                    };
+                }
+            };
+            tracing::warn!(
+                operation,
+                status = status.map(|s| s.as_u16()),
+                cause,
+                attempt = number,
+                wait_ms = wait.as_millis() as u64,
+                "retrying after a transient failure"
+            );
+            drop(outcome);
+            tokio::time::sleep(wait).await;
+            number += 1;
+            from = again;
+        }
+    }
+
     /// After attempt number `attempt` (1-based) failed with a retryable status or a connection
     /// failure: whether and when to send again.
-    pub(crate) fn decide(&self, attempt: u32, retry_after: Option<Duration>) -> Decision {
+    fn decide(&self, attempt: u32, retry_after: Option<Duration>) -> Decision {
         if attempt >= self.max_attempts {
             return Decision::Stop;
         }

@@ -21,9 +21,9 @@ use std::sync::Arc;
 
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 
-use super::{Headers, Operation, Transport};
-use crate::error::Permission;
-use crate::{Error, generated};
+use crate::error::{Error, Permission};
+use crate::generated;
+use crate::transport::{Headers, Operation, Transport};
 
 tokio::task_local! {
     /// The request a facade call's generated builder built (see [`capture`]).

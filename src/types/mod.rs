@@ -1,0 +1,23 @@
+//! The API's value types, in one place: the spec's types, generated from
+//! `openapi/defender-tvm.yaml` ([`PublicProductFixDto`], [`Software`], [`Vulnerability`], …),
+//! and the hand-written ones they use or that build requests.
+//!
+//! - `spec.rs`: the generated types (never edited; `build.rs` writes them);
+//! - `severity.rs`: [`Severity`], a severity that keeps values it does not know;
+//! - `string_list.rs`: [`StringList`], a list the service may send as one string;
+//! - `filter.rs`: typed OData `$filter`s ([`SoftwareFilter`], [`MachineVulnerabilityFilter`]).
+//!
+//! Nothing here sends a request: the generated client and the facade's operations use these
+//! types, never the other way round.
+
+pub(crate) mod filter;
+pub(crate) mod severity;
+mod spec;
+pub(crate) mod string_list;
+
+pub use filter::{
+    MachineVulnerabilityField, MachineVulnerabilityFilter, SoftwareField, SoftwareFilter,
+};
+pub use severity::Severity;
+pub use spec::*;
+pub use string_list::StringList;
