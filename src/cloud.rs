@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::Error;
+use crate::error::Error;
 
 /// A Defender API endpoint: the global one, a nearer data centre, or a US Government cloud.
 ///

@@ -20,7 +20,7 @@ use reqwest::Url;
 use reqwest::header::{ACCEPT, HeaderValue};
 use serde::de::DeserializeOwned;
 
-use crate::Error;
+use crate::error::Error;
 use crate::transport::response::decode;
 use crate::transport::{Operation, Transport};
 use crate::types;

@@ -2,7 +2,7 @@
 
 use super::operations::GET_MISSING_KBS_BY_MACHINE_ID;
 use super::{call, listing};
-use crate::Client;
+use crate::client::Client;
 use crate::paging::Pager;
 use crate::types::PublicProductFixDto;
 

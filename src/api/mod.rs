@@ -20,12 +20,13 @@ use std::future::Future;
 use futures::future::BoxFuture;
 use serde::de::DeserializeOwned;
 
+use crate::client::Client;
 use crate::client::hooks::capture;
+use crate::error::Error;
 use crate::paging::{ODataPage, Pager};
 use crate::transport::Operation;
 use crate::transport::response::decode;
 use crate::wire::path_segment;
-use crate::{Client, Error};
 
 /// One request: `build` is a generated builder's `send()`, used only to build the request; it
 /// is sent through the client's sending path and its body decoded as the builder's type `T`.

@@ -11,12 +11,14 @@ use super::operations::{
     LIST_SOFTWARE_VERSION_DISTRIBUTION, LIST_VULNERABILITIES_BY_SOFTWARE,
 };
 use super::{call, listing};
+use crate::client::Client;
+use crate::error::Error;
 use crate::paging::Pager;
+use crate::types::filter::SoftwareFilter;
 use crate::types::{
     MachineReference, PublicProductFixDto, Software, SoftwareVersionDistribution, Vulnerability,
 };
 use crate::wire::path_segment;
-use crate::{Client, Error, SoftwareFilter};
 
 /// What [`Client::software`] lists: a filter, and either everything (paged) or one `$top` page.
 ///

@@ -6,10 +6,11 @@ use std::sync::Arc;
 use super::call;
 use super::operations::LIST_MACHINES_VULNERABILITIES;
 use super::software::check_top_and_skip;
+use crate::client::Client;
+use crate::error::Error;
 use crate::paging::Pager;
 use crate::types::PublicAssetVulnerabilityDto;
 use crate::types::filter::MachineVulnerabilityFilter;
-use crate::{Client, Error};
 
 /// What [`Client::machines_vulnerabilities`] lists: a filter, and either everything (following
 /// next links) or one `$top` page.

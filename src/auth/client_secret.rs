@@ -8,9 +8,11 @@ use reqwest::Url;
 use serde::Deserialize;
 
 use super::credential::{AccessToken, Credential};
+use crate::auth::secret::Secret;
+use crate::error::AuthError;
+use crate::error::Error;
 use crate::wire::body::{read_limited, retry_after};
 use crate::wire::retry::{Attempt, RetryPolicy, innermost_cause, is_transient};
-use crate::{AuthError, Error, Secret};
 
 /// How much of a token endpoint's reply is read at most (a real reply is about 2 KiB).
 const REPLY_LIMIT: usize = 64 * 1024;

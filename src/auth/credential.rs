@@ -17,7 +17,8 @@ use std::time::SystemTime;
 
 use futures::future::BoxFuture;
 
-use crate::{Error, Secret};
+use crate::auth::secret::Secret;
+use crate::error::Error;
 
 /// An access token and when it expires.
 #[derive(Clone, Debug)]
@@ -62,7 +63,7 @@ pub struct AccessToken {
 pub trait Credential: Send + Sync + fmt::Debug {
     /// A token for `scope` (for example `https://api.securitycenter.microsoft.com/.default`).
     ///
-    /// On failure return [`Error::Auth`], for example built with [`crate::AuthError::new`].
+    /// On failure return [`Error::Auth`], for example built with [`crate::error::AuthError::new`].
     fn get_token<'a>(&'a self, scope: &'a str) -> BoxFuture<'a, Result<AccessToken, Error>>;
 }
 
@@ -95,7 +96,7 @@ impl Credential for AzureCredential {
         Box::pin(async move {
             let token = self.0.get_token(&[scope], None).await.map_err(|e| {
                 Error::Auth(Box::new(
-                    crate::AuthError::new("azure_credential_failed").with_source(e),
+                    crate::error::AuthError::new("azure_credential_failed").with_source(e),
                 ))
             })?;
             let seconds = u64::try_from(token.expires_on.unix_timestamp()).unwrap_or(0);

@@ -21,7 +21,8 @@ use reqwest::header::{AUTHORIZATION, HeaderValue};
 use tokio::sync::Mutex;
 
 use super::credential::{AccessToken, Credential};
-use crate::{Error, Secret};
+use crate::auth::secret::Secret;
+use crate::error::Error;
 
 /// How long before expiry a token is renewed.
 pub(crate) const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);

@@ -7,12 +7,18 @@ use std::time::Duration;
 use reqwest::Url;
 
 use crate::auth::client_secret::ClientSecretCredential;
+use crate::auth::credential::Credential;
 use crate::auth::credential::StaticToken;
+use crate::auth::secret::Secret;
 use crate::auth::token_cache::{TokenCache, bearer_header};
+use crate::client::Client;
+use crate::cloud::Cloud;
+use crate::error::Error;
 use crate::transport::rate_limit::Limiter;
+use crate::transport::rate_limit::RateLimit;
 use crate::transport::{Timeouts, Transport};
 use crate::wire::path_segment;
-use crate::{Client, Cloud, Credential, Error, RateLimit, RetryPolicy, Secret};
+use crate::wire::retry::RetryPolicy;
 
 /// The user agent of every request: this crate's name and version.
 const USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));

@@ -1,6 +1,8 @@
 //! Configuration from the environment, with the variables the Azure SDKs use.
 
-use crate::{ClientBuilder, Cloud, Error};
+use crate::client::builder::ClientBuilder;
+use crate::cloud::Cloud;
+use crate::error::Error;
 
 /// The variables [`ClientBuilder::from_env`] reads.
 const TENANT: &str = "AZURE_TENANT_ID";

@@ -7,8 +7,10 @@ pub(crate) mod hooks;
 
 use std::sync::Arc;
 
+use crate::client::builder::ClientBuilder;
+use crate::error::Error;
+use crate::generated;
 use crate::transport::Transport;
-use crate::{ClientBuilder, Error, generated};
 
 /// A client of the Defender Vulnerability Management API.
 ///
@@ -96,5 +98,15 @@ impl Client {
     /// The one sending path.
     pub(crate) fn transport(&self) -> &Arc<Transport> {
         &self.inner.transport
+    }
+
+    /// How long calls are waiting on the client-side rate limit now, if they are.
+    pub(crate) fn rate_limit_wait(&self) -> Option<std::time::Duration> {
+        self.inner.transport.rate_limit_wait()
+    }
+
+    /// How long `calls` calls take at the least under the client-side rate limit.
+    pub(crate) fn rate_limit_estimate(&self, calls: u64) -> std::time::Duration {
+        self.inner.transport.rate_limit_estimate(calls)
     }
 }

@@ -30,10 +30,12 @@ use futures::{StreamExt, TryStreamExt};
 
 pub use model::{Failure, KbRollup, Report, Row, SoftwareInfo, SoftwareResult, default_priority};
 
-use crate::{
-    Client, Error, MachineVulnerabilityField, MachineVulnerabilityFilter,
-    MachineVulnerabilityQuery, SoftwareFilter, SoftwareQuery,
-};
+use crate::api::operations::{GET_MISSING_KBS_BY_SOFTWARE_ID, LIST_MACHINES_VULNERABILITIES};
+use crate::api::software::SoftwareQuery;
+use crate::api::vulnerabilities::MachineVulnerabilityQuery;
+use crate::client::Client;
+use crate::error::Error;
+use crate::types::filter::{MachineVulnerabilityField, MachineVulnerabilityFilter, SoftwareFilter};
 
 /// Which software a report asks about.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -239,9 +241,7 @@ impl ReportPlan {
     /// How long the client's rate limit makes the `getmissingkbs` calls take at the least (for
     /// example 1,200 calls at 100 a minute: 11 minutes).
     pub fn estimated_duration(&self) -> Duration {
-        self.client
-            .transport()
-            .rate_limit_estimate(self.calls() as u64)
+        self.client.rate_limit_estimate(self.calls() as u64)
     }
 
     /// Runs the plan, calling `on_event` as it goes; see the module documentation.
@@ -259,7 +259,7 @@ impl ReportPlan {
             .cloned()
             .collect();
         let mut phase = Phase {
-            transport: Arc::clone(client.transport()),
+            client: client.clone(),
             ticks: tokio::time::interval(Duration::from_secs(1)),
             progress: Progress {
                 software_done: done.len(),
@@ -293,7 +293,7 @@ impl ReportPlan {
                     });
                     done.insert(result.software.id.clone(), result);
                 }
-                Err(e) => phase.failed(&software.id, "get_missing_kbs_by_software_id", e)?,
+                Err(e) => phase.failed(&software.id, GET_MISSING_KBS_BY_SOFTWARE_ID.id, e)?,
             }
         }
         drop(calls);
@@ -307,7 +307,7 @@ impl ReportPlan {
             phase.progress.devices_total = kb_ids.len();
             (phase.on_event)(ReportEvent::DevicesPlanned {
                 listings: kb_ids.len(),
-                estimate: phase.transport.rate_limit_estimate(kb_ids.len() as u64),
+                estimate: client.rate_limit_estimate(kb_ids.len() as u64),
             });
             let mut listings = futures::stream::iter(kb_ids.into_iter().map(|kb| {
                 let client = client.clone();
@@ -338,7 +338,7 @@ impl ReportPlan {
                         });
                         devices.insert(kb, machines.into_iter().collect());
                     }
-                    Err(e) => phase.failed(&kb, "list_machines_vulnerabilities", e)?,
+                    Err(e) => phase.failed(&kb, LIST_MACHINES_VULNERABILITIES.id, e)?,
                 }
             }
         }
@@ -429,7 +429,8 @@ impl Client {
 /// The state both phases of a run (missing KBs, then devices) share: progress, failures, the
 /// caller's event handler and the one-second ticks.
 struct Phase<F> {
-    transport: Arc<crate::transport::Transport>,
+    /// The client, for how long calls wait on its rate limit.
+    client: Client,
     ticks: tokio::time::Interval,
     progress: Progress,
     failures: Vec<Failure>,
@@ -443,14 +444,14 @@ impl<F: FnMut(ReportEvent<'_>)> Phase<F> {
         loop {
             tokio::select! {
                 next = calls.next() => {
-                    self.progress.rate_limit_wait = self.transport.rate_limit_wait();
+                    self.progress.rate_limit_wait = self.client.rate_limit_wait();
                     if next.is_some() {
                         self.progress.calls += 1;
                     }
                     return next;
                 }
                 _ = self.ticks.tick() => {
-                    self.progress.rate_limit_wait = self.transport.rate_limit_wait();
+                    self.progress.rate_limit_wait = self.client.rate_limit_wait();
                     (self.on_event)(ReportEvent::Tick { progress: self.progress });
                 }
             }

@@ -130,7 +130,7 @@ pub struct Failure {
 }
 
 impl Failure {
-    pub(crate) fn of(id: &str, operation: &str, error: &crate::Error) -> Self {
+    pub(crate) fn of(id: &str, operation: &str, error: &crate::error::Error) -> Self {
         Self {
             id: id.to_owned(),
             operation: operation.to_owned(),

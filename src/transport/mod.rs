@@ -26,8 +26,8 @@ use bytes::Bytes;
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
-use crate::Error;
 use crate::auth::token_cache::TokenCache;
+use crate::error::Error;
 use crate::error::{Permission, TimeoutKind};
 use crate::wire::body::{read_limited, retry_after};
 use crate::wire::retry::{Attempt, Ran, RetryPolicy, innermost_cause, is_transient};

@@ -4,8 +4,8 @@
 use serde::de::DeserializeOwned;
 
 use super::{Fetched, Operation};
-use crate::Error;
 use crate::error::ApiError;
+use crate::error::Error;
 use crate::types::ODataError;
 use crate::wire::body::{excerpt, retry_after};
 

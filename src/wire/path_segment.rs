@@ -8,7 +8,7 @@
 //!   path);
 //! - text containing `\`, which URL parsers treat as `/` for `http` and `https` URLs.
 
-use crate::Error;
+use crate::error::Error;
 
 /// Checks that `value` (named `what` in the error) can be sent as one path segment.
 pub(crate) fn check(what: &str, value: &str) -> Result<(), Error> {
