@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use defender_tvm::{Client, RateLimit, RetryPolicy};
+use defender_tvm::{Client, ClientBuilder, RateLimit, RetryPolicy};
 use futures::{StreamExt, TryStreamExt};
 use http_body_util::Full;
 use hyper::{Request, Response, StatusCode};
@@ -496,14 +496,8 @@ async fn main() {
             .start()
             .await
             .unwrap();
-        let client = Client::builder()
-            .base_url(tenant.base_url())
-            .authority_host(tenant.authority_host())
-            .client_secret(
-                tenant.tenant_id(),
-                tenant.client_id(),
-                tenant.client_secret(),
-            )
+        let client = ClientBuilder::from_vars(|name| tenant.var(name))
+            .unwrap()
             .rate_limit(RateLimit::new(LIMIT_CALLS as u32, LIMIT_WINDOW))
             .retry(RetryPolicy::disabled())
             .build()
@@ -547,14 +541,8 @@ async fn main() {
                 .unwrap();
             let limit =
                 RateLimit::new(100, Duration::from_secs(1)).window(1500, Duration::from_secs(15));
-            let client = Client::builder()
-                .base_url(tenant.base_url())
-                .authority_host(tenant.authority_host())
-                .client_secret(
-                    tenant.tenant_id(),
-                    tenant.client_id(),
-                    tenant.client_secret(),
-                )
+            let client = ClientBuilder::from_vars(|name| tenant.var(name))
+                .unwrap()
                 .rate_limit(limit.clone())
                 .build()
                 .unwrap();

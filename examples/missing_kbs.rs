@@ -4,19 +4,17 @@
 //! cargo run --example missing_kbs [SOFTWARE_ID]
 //! ```
 //!
-//! It calls the real service when credentials are in the environment:
-//! - `AZURE_CLIENT_ID` set: signs in as that Entra ID application with `Client::from_env()`
-//!   (`AZURE_TENANT_ID`, `AZURE_CLIENT_SECRET`, optional `AZURE_AUTHORITY_HOST`);
-//! - otherwise `DEFENDER_TVM_BEARER_TOKEN` set: uses that token as is.
-//!
-//! `DEFENDER_TVM_CLOUD` picks the cloud (default `global`) and `DEFENDER_TVM_BASE_URL` overrides
-//! the API URL. With neither credential, it starts the embedded demo tenant (`defender-tvm-demo`,
-//! a whole offline estate on 127.0.0.1) and says so on its first line, so the job runs on any
-//! machine; given credentials, it never uses demo data.
+//! It calls the real service when credentials are in the environment, as `Client::from_env()`
+//! reads them: `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET` (an Entra ID
+//! application), or `DEFENDER_TVM_BEARER_TOKEN` (a token as is); `DEFENDER_TVM_CLOUD` picks the
+//! cloud and `DEFENDER_TVM_BASE_URL` overrides the API URL. With no credential at all, it starts
+//! the embedded demo tenant (`defender-tvm-demo`, a whole offline estate on 127.0.0.1) and says
+//! so on its first line, so the job runs on any machine; given credentials, it never uses demo
+//! data.
 
 use std::process::ExitCode;
 
-use defender_tvm::{Client, Cloud, PublicProductFixDto};
+use defender_tvm::{Client, ClientBuilder, PublicProductFixDto};
 use defender_tvm_demo::DemoTenant;
 
 #[tokio::main]
@@ -34,30 +32,21 @@ async fn main() -> ExitCode {
 }
 
 async fn run(software_id: &str) -> Result<(), Box<dyn std::error::Error>> {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let credentials = [
+        "AZURE_TENANT_ID",
+        "AZURE_CLIENT_ID",
+        "AZURE_CLIENT_SECRET",
+        "DEFENDER_TVM_BEARER_TOKEN",
+    ];
+    let given = credentials
+        .iter()
+        .any(|name| std::env::var(name).is_ok_and(|v| !v.trim().is_empty()));
     let mut demo = None;
-    let client = if env("AZURE_CLIENT_ID").is_some() {
+    let client = if given {
         Client::from_env()?
-    } else if let Some(token) = env("DEFENDER_TVM_BEARER_TOKEN") {
-        let cloud: Cloud = env("DEFENDER_TVM_CLOUD")
-            .map(|name| name.parse())
-            .unwrap_or(Ok(Cloud::Global))?;
-        let mut builder = Client::builder().cloud(cloud).bearer_token(token);
-        if let Some(url) = env("DEFENDER_TVM_BASE_URL") {
-            builder = builder.base_url(url);
-        }
-        builder.build()?
     } else {
         let tenant = DemoTenant::start().await?;
-        let client = Client::builder()
-            .base_url(tenant.base_url())
-            .authority_host(tenant.authority_host())
-            .client_secret(
-                tenant.tenant_id(),
-                tenant.client_id(),
-                tenant.client_secret(),
-            )
-            .build()?;
+        let client = ClientBuilder::from_vars(|name| tenant.var(name))?.build()?;
         demo = Some(tenant);
         client
     };

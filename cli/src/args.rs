@@ -44,7 +44,8 @@ pub struct Global {
     /// The cloud or region (global, europe, united-states, …, gcc, gcc-high, dod; or a host code
     /// such as eu or swa). Default: DEFENDER_TVM_CLOUD, else global.
     #[arg(long, global = true, value_name = "NAME")]
-    pub cloud: Option<String>,
+    #[arg(value_parser = str::parse::<defender_tvm::Cloud>)]
+    pub cloud: Option<defender_tvm::Cloud>,
     /// Override the API base URL. Default: DEFENDER_TVM_BASE_URL, else the cloud's.
     #[arg(long, global = true, value_name = "URL")]
     pub base_url: Option<String>,

@@ -197,6 +197,33 @@ impl DemoTenant {
         server::CLIENT_SECRET
     }
 
+    /// The value of an environment variable that signs a client in to this tenant, by the names
+    /// the Azure SDKs and `defender_tvm::ClientBuilder::from_vars` read (`AZURE_TENANT_ID`,
+    /// `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`, `AZURE_AUTHORITY_HOST`, `DEFENDER_TVM_BASE_URL`);
+    /// `None` for any other name. One call wires a client to the tenant:
+    ///
+    /// ```ignore
+    /// let client = ClientBuilder::from_vars(|name| tenant.var(name))?.build()?;
+    /// ```
+    pub fn var(&self, name: &str) -> Option<String> {
+        self.vars()
+            .into_iter()
+            .find(|(variable, _)| *variable == name)
+            .map(|(_, value)| value)
+    }
+
+    /// Every variable [`var`](Self::var) answers, with its value (to set them in a child
+    /// process's environment, for example).
+    pub fn vars(&self) -> [(&'static str, String); 5] {
+        [
+            ("AZURE_TENANT_ID", server::TENANT_ID.to_owned()),
+            ("AZURE_CLIENT_ID", server::CLIENT_ID.to_owned()),
+            ("AZURE_CLIENT_SECRET", server::CLIENT_SECRET.to_owned()),
+            ("AZURE_AUTHORITY_HOST", self.base_url.clone()),
+            ("DEFENDER_TVM_BASE_URL", self.base_url.clone()),
+        ]
+    }
+
     /// The estate the tenant serves: the ground truth to compare answers with.
     pub fn truth(&self) -> &Estate {
         &self.state.estate

@@ -1,4 +1,6 @@
-//! Configuration from the environment, with the variables the Azure SDKs use.
+//! Configuration from the environment, with the variables the Azure SDKs use: the one place
+//! credentials are resolved from variables (the command line layers its flags over it, the demo
+//! tenant answers it with `DemoTenant::var`).
 
 use crate::client::builder::ClientBuilder;
 use crate::cloud::Cloud;
@@ -8,6 +10,7 @@ use crate::error::Error;
 const TENANT: &str = "AZURE_TENANT_ID";
 const CLIENT_ID: &str = "AZURE_CLIENT_ID";
 const CLIENT_SECRET: &str = "AZURE_CLIENT_SECRET";
+const BEARER_TOKEN: &str = "DEFENDER_TVM_BEARER_TOKEN";
 const AUTHORITY_HOST: &str = "AZURE_AUTHORITY_HOST";
 const CLOUD: &str = "DEFENDER_TVM_CLOUD";
 const BASE_URL: &str = "DEFENDER_TVM_BASE_URL";
@@ -17,12 +20,14 @@ impl ClientBuilder {
     ///
     /// | variable | meaning |
     /// |---|---|
-    /// | `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET` | required: sign in with a client secret |
+    /// | `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET` | sign in with a client secret (all three) |
+    /// | `DEFENDER_TVM_BEARER_TOKEN` | or send this token (used when no `AZURE_*` credential variable is set; never renewed) |
     /// | `AZURE_AUTHORITY_HOST` | optional: the sign-in host (default by cloud) |
     /// | `DEFENDER_TVM_CLOUD` | optional: the cloud or region name (see [`Cloud`]), default `global` |
     /// | `DEFENDER_TVM_BASE_URL` | optional: overrides the API base URL |
     ///
-    /// Empty variables count as unset. The error names every missing variable.
+    /// Empty variables count as unset. The error names every missing variable; with none of
+    /// them set, it names both ways to sign in.
     pub fn from_env() -> Result<ClientBuilder, Error> {
         Self::from_vars(|name| std::env::var(name).ok())
     }
@@ -50,14 +55,28 @@ impl ClientBuilder {
             .filter(|(_, value)| value.is_none())
             .map(|(name, _)| *name)
             .collect();
-        let [(_, Some(tenant)), (_, Some(client_id)), (_, Some(secret))] = required else {
-            return Err(Error::invalid_input(format!(
-                "{} not set: signing in from the environment needs {TENANT}, {CLIENT_ID} and \
-                 {CLIENT_SECRET}",
-                missing.join(", ")
-            )));
+        let none_set = missing.len() == required.len();
+        let mut builder = match (required, get(BEARER_TOKEN)) {
+            ([(_, Some(tenant)), (_, Some(client_id)), (_, Some(secret))], _) => {
+                ClientBuilder::default().client_secret(tenant, client_id, secret)
+            }
+            // No client-secret variable at all: a bearer token, if there is one.
+            (_, Some(token)) if none_set => ClientBuilder::default().bearer_token(token),
+            _ if none_set => {
+                return Err(Error::invalid_input(format!(
+                    "no credentials: {} not set (an Entra ID application with a client secret), \
+                     nor {BEARER_TOKEN} (a token you already have)",
+                    missing.join(", ")
+                )));
+            }
+            _ => {
+                return Err(Error::invalid_input(format!(
+                    "{} not set: signing in from the environment needs {TENANT}, {CLIENT_ID} and \
+                     {CLIENT_SECRET}",
+                    missing.join(", ")
+                )));
+            }
         };
-        let mut builder = ClientBuilder::default().client_secret(tenant, client_id, secret);
         if let Some(name) = get(CLOUD) {
             let cloud: Cloud = name
                 .parse()

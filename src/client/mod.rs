@@ -58,8 +58,8 @@ impl Client {
         ClientBuilder::default()
     }
 
-    /// A client that signs in with the environment's Entra ID application; see
-    /// [`ClientBuilder::from_env`] for the variables.
+    /// A client that signs in as the environment says (an Entra ID application's client
+    /// secret, or a bearer token); see [`ClientBuilder::from_env`] for the variables.
     pub fn from_env() -> Result<Client, Error> {
         ClientBuilder::from_env()?.build()
     }

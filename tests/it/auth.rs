@@ -658,7 +658,8 @@ fn from_vars_names_each_missing_variable() {
 
     let none = ClientBuilder::from_vars(|_| None).unwrap_err().to_string();
     assert!(
-        none.contains("AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET not set"),
+        none.contains("AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET not set")
+            && none.contains("DEFENDER_TVM_BEARER_TOKEN"),
         "{none}"
     );
 
@@ -678,6 +679,37 @@ fn from_vars_names_each_missing_variable() {
             .to_string()
             .contains("AZURE_CLIENT_SECRET not set")
     );
+}
+
+#[tokio::test]
+async fn from_vars_sends_a_bearer_token_when_no_client_secret_variable_is_set() {
+    let api = MockServer::start_async().await;
+    let calls = api_accepting(&api, "env-bearer-token");
+    let vars = HashMap::from([
+        ("DEFENDER_TVM_BEARER_TOKEN", "env-bearer-token".to_owned()),
+        ("DEFENDER_TVM_BASE_URL", api.base_url()),
+    ]);
+
+    let client = ClientBuilder::from_vars(|name| vars.get(name).cloned())
+        .unwrap()
+        .build()
+        .unwrap();
+    client.missing_kbs(ID).await.unwrap();
+
+    calls.assert_calls(1);
+    // A client-secret variable set means that way was meant: the others are asked for.
+    let mixed = HashMap::from([
+        ("DEFENDER_TVM_BEARER_TOKEN", "env-bearer-token"),
+        ("AZURE_CLIENT_ID", CLIENT_ID),
+    ]);
+    let err = ClientBuilder::from_vars(|name| mixed.get(name).map(|v| v.to_string()))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("AZURE_TENANT_ID, AZURE_CLIENT_SECRET not set"),
+        "{err}"
+    );
+    assert!(!err.contains("env-bearer-token"), "{err}");
 }
 
 #[test]

@@ -135,12 +135,6 @@ pub fn api_accepting<'a>(api: &'a httpmock::MockServer, token: &str) -> httpmock
 
 /// A client builder signed in to a demo tenant with its application's secret.
 pub fn signed_in_to(tenant: &defender_tvm_demo::DemoTenant) -> defender_tvm::ClientBuilder {
-    Client::builder()
-        .base_url(tenant.base_url())
-        .authority_host(tenant.authority_host())
-        .client_secret(
-            tenant.tenant_id(),
-            tenant.client_id(),
-            tenant.client_secret(),
-        )
+    defender_tvm::ClientBuilder::from_vars(|name| tenant.var(name))
+        .expect("the demo tenant gives every variable")
 }

@@ -320,9 +320,7 @@ async fn a_vanished_software_makes_a_partial_report_and_every_other_software_fin
 #[tokio::test]
 async fn a_sign_in_failure_is_one_error_and_no_missing_kbs_call() {
     let tenant = small_tenant().await;
-    let client = Client::builder()
-        .base_url(tenant.base_url())
-        .authority_host(tenant.authority_host())
+    let client = crate::common::signed_in_to(&tenant)
         .client_secret(tenant.tenant_id(), tenant.client_id(), "wrong-secret")
         .build()
         .unwrap();

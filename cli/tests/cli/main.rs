@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
-use defender_tvm::{Client, Report, ReportOptions};
+use defender_tvm::{Client, ClientBuilder, Report, ReportOptions};
 use defender_tvm_demo::DemoTenant;
 use tokio::process::Command;
 
@@ -47,11 +47,8 @@ pub fn command() -> Command {
 pub fn against(tenant: &DemoTenant, secret: &str) -> Command {
     let mut command = command();
     command
-        .env("AZURE_TENANT_ID", tenant.tenant_id())
-        .env("AZURE_CLIENT_ID", tenant.client_id())
-        .env("AZURE_CLIENT_SECRET", secret)
-        .env("AZURE_AUTHORITY_HOST", tenant.authority_host())
-        .env("DEFENDER_TVM_BASE_URL", tenant.base_url());
+        .envs(tenant.vars())
+        .env("AZURE_CLIENT_SECRET", secret);
     command
 }
 
@@ -79,14 +76,8 @@ pub fn without_time(mut report: Report) -> Report {
 
 /// A client of the library signed in to `tenant`.
 pub fn library_client(tenant: &DemoTenant) -> Client {
-    Client::builder()
-        .base_url(tenant.base_url())
-        .authority_host(tenant.authority_host())
-        .client_secret(
-            tenant.tenant_id(),
-            tenant.client_id(),
-            tenant.client_secret(),
-        )
+    ClientBuilder::from_vars(|name| tenant.var(name))
+        .unwrap()
         .build()
         .unwrap()
 }
