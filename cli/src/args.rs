@@ -4,26 +4,23 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// Credentials and exit codes, as `--help` and the README document them.
-pub const EXIT_CODES: &str = "\
+/// The credentials, as `--help` and the README document them.
+const CREDENTIALS: &str = "\
 Credentials (or --demo for the embedded demo tenant):
   AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET  an Entra ID application's client secret
-  AZURE_AUTHORITY_HOST   the sign-in host (default by cloud)
-  DEFENDER_TVM_CLOUD     the cloud or region; DEFENDER_TVM_BASE_URL overrides the API URL
   DEFENDER_TVM_BEARER_TOKEN  a token you already have (used when no AZURE_* variable is set)
+  AZURE_AUTHORITY_HOST   the sign-in host (default by cloud)
+  DEFENDER_TVM_CLOUD     the cloud or region; DEFENDER_TVM_BASE_URL overrides the API URL";
 
-Exit codes:
-  0  done
-  1  failed (API, sign-in, transport)
-  2  usage or configuration error
-  3  --fail-on-missing and at least one missing KB
-  4  the report is partial (some software failed); wins over 3
-  130  interrupted (Ctrl-C); a --checkpoint file keeps what finished";
+/// What `--help` prints after the options: the credentials and the exit codes.
+fn after_help() -> String {
+    format!("{CREDENTIALS}\n\n{}", crate::exit::Exit::help())
+}
 
 /// Microsoft Defender Vulnerability Management from a terminal: which security updates are
 /// missing, where, what they fix, and which to deploy first.
 #[derive(Debug, Parser)]
-#[command(name = "defender-tvm", version, after_help = EXIT_CODES)]
+#[command(name = "defender-tvm", version, after_help = after_help())]
 #[command(
     about = "Missing security updates (KBs) across a Microsoft Defender tenant, and every Software call"
 )]

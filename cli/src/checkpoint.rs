@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use defender_tvm::SoftwareResult;
 
-use crate::failure::Failure;
+use crate::error::CliError;
 
 /// An open checkpoint file.
 pub struct Checkpoint {
@@ -20,12 +20,12 @@ impl Checkpoint {
     /// was killed while writing it) is dropped and cut from the file, so that software is asked
     /// again and the file holds only whole records; any other line that is not a record is an
     /// error (the file is not a checkpoint).
-    pub fn open(path: &Path) -> Result<(Checkpoint, Vec<SoftwareResult>), Failure> {
+    pub fn open(path: &Path) -> Result<(Checkpoint, Vec<SoftwareResult>), CliError> {
         let shown = path.display();
         let text = match std::fs::read(path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(Failure::Io(format!("cannot read {shown}: {e}"))),
+            Err(e) => return Err(CliError::Io(format!("cannot read {shown}: {e}"))),
         };
         let mut done = Vec::new();
         // The length of the file's whole records: what a cut last line leaves out.
@@ -38,7 +38,7 @@ impl Checkpoint {
                     Ok(result) => done.push(result),
                     Err(_) if end == text.len() => whole = start,
                     Err(e) => {
-                        return Err(Failure::Usage(format!(
+                        return Err(CliError::Usage(format!(
                             "{shown} line {} is not a checkpoint record ({e}); use another file",
                             index + 1
                         )));
@@ -51,7 +51,7 @@ impl Checkpoint {
             .create(true)
             .append(true)
             .open(path)
-            .map_err(|e| Failure::Io(format!("cannot write {shown}: {e}")))?;
+            .map_err(|e| CliError::Io(format!("cannot write {shown}: {e}")))?;
         let repaired = if whole < text.len() {
             file.set_len(whole as u64)
         } else if text.last().is_some_and(|&b| b != b'\n') {
@@ -60,7 +60,7 @@ impl Checkpoint {
         } else {
             Ok(())
         };
-        repaired.map_err(|e| Failure::Io(format!("cannot repair {shown}: {e}")))?;
+        repaired.map_err(|e| CliError::Io(format!("cannot repair {shown}: {e}")))?;
         Ok((
             Checkpoint {
                 path: path.to_owned(),
@@ -71,13 +71,13 @@ impl Checkpoint {
     }
 
     /// Appends one finished software, whole, in one write.
-    pub fn append(&mut self, result: &SoftwareResult) -> Result<(), Failure> {
+    pub fn append(&mut self, result: &SoftwareResult) -> Result<(), CliError> {
         let mut line = serde_json::to_vec(result)
-            .map_err(|e| Failure::Io(format!("cannot encode a checkpoint record: {e}")))?;
+            .map_err(|e| CliError::Io(format!("cannot encode a checkpoint record: {e}")))?;
         line.push(b'\n');
         self.file
             .write_all(&line)
             .and_then(|()| self.file.flush())
-            .map_err(|e| Failure::Io(format!("cannot write {}: {e}", self.path.display())))
+            .map_err(|e| CliError::Io(format!("cannot write {}: {e}", self.path.display())))
     }
 }

@@ -5,7 +5,7 @@ use defender_tvm::{Client, ClientBuilder};
 use defender_tvm_demo::DemoTenant;
 
 use crate::args::Global;
-use crate::failure::Failure;
+use crate::error::CliError;
 
 /// A client, and the demo tenant it talks to when `--demo` was given (kept alive with it).
 pub struct Connection {
@@ -17,11 +17,11 @@ pub struct Connection {
 pub async fn connect(
     global: &Global,
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Connection, Failure> {
+) -> Result<Connection, CliError> {
     if global.demo {
         let tenant = DemoTenant::start()
             .await
-            .map_err(|e| Failure::Io(format!("cannot start the demo tenant: {e}")))?;
+            .map_err(|e| CliError::Io(format!("cannot start the demo tenant: {e}")))?;
         let client = ClientBuilder::from_vars(|name| tenant.var(name))?.build()?;
         return Ok(Connection {
             client,
@@ -39,7 +39,7 @@ pub async fn connect(
         _ => env(name),
     };
     let builder = ClientBuilder::from_vars(lookup).map_err(|e| {
-        Failure::Usage(format!(
+        CliError::Usage(format!(
             "{e}; or run with --demo to use the embedded demo tenant"
         ))
     })?;

@@ -1,12 +1,30 @@
-//! The library's results as [`Dataset`]s: the columns each command shows (stable, documented in
-//! the README) and the JSON the library serializes.
+//! The library's results as [`Dataset`]s, defined here where they are built: the columns each
+//! command shows (stable, documented in the README) and the JSON the library serializes.
 
 use defender_tvm::types::{MachineReference, Software, SoftwareVersionDistribution, Vulnerability};
 use defender_tvm::{PublicProductFixDto, Report};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::render::Dataset;
+/// What a command produced, in every shape a format needs.
+pub struct Dataset {
+    /// For titles (HTML).
+    pub title: String,
+    /// Column names of the table, CSV and HTML forms.
+    pub columns: Vec<&'static str>,
+    /// Rows of strings, one per item.
+    pub rows: Vec<Vec<String>>,
+    /// The JSON document (the library's own serialization).
+    pub document: Value,
+    /// One JSON record per line (NDJSON).
+    pub records: Vec<Value>,
+    /// The report, for the HTML summary and chart.
+    pub report: Option<Report>,
+    /// A closing line under a table (counts), if any.
+    pub footer: Option<String>,
+    /// The columns (indexes) a table shows, when not all (the others are in CSV and JSON).
+    pub table_columns: Option<Vec<usize>>,
+}
 
 fn opt<T: ToString>(value: &Option<T>) -> String {
     value.as_ref().map(ToString::to_string).unwrap_or_default()

@@ -1,32 +1,12 @@
-//! Output: every command's result as a [`Dataset`], written as a table, JSON, NDJSON, CSV or HTML.
+//! The formats: a [`Dataset`] written as a table, JSON, NDJSON, CSV or HTML.
 
 use std::io::{self, Write};
 
 use comfy_table::{ContentArrangement, Table, presets};
 use defender_tvm::Report;
-use serde_json::Value;
 
 use crate::args::Format;
-
-/// What a command produced, in every shape a format needs.
-pub struct Dataset {
-    /// For titles (HTML).
-    pub title: String,
-    /// Column names of the table, CSV and HTML forms.
-    pub columns: Vec<&'static str>,
-    /// Rows of strings, one per item.
-    pub rows: Vec<Vec<String>>,
-    /// The JSON document (the library's own serialization).
-    pub document: Value,
-    /// One JSON record per line (NDJSON).
-    pub records: Vec<Value>,
-    /// The report, for the HTML summary and chart.
-    pub report: Option<Report>,
-    /// A closing line under a table (counts), if any.
-    pub footer: Option<String>,
-    /// The columns (indexes) a table shows, when not all (the others are in CSV and JSON).
-    pub table_columns: Option<Vec<usize>>,
-}
+use crate::datasets::Dataset;
 
 /// Writes `data` as `format`; `width` is the terminal's when writing to one.
 pub fn write(

@@ -1,0 +1,42 @@
+//! Where the data goes: `--output FILE`, or standard output (a table fitted to the terminal when
+//! it is one; a closed pipe, as with `| head`, is not a failure).
+
+use std::io::{IsTerminal, Write};
+
+use crate::args::{Format, Global};
+use crate::datasets::Dataset;
+use crate::error::CliError;
+use crate::render;
+
+/// Writes `data` in `--format` to `--output` or standard output.
+pub fn emit(data: &Dataset, global: &Global) -> Result<(), CliError> {
+    match &global.output {
+        Some(path) => {
+            let mut file = std::fs::File::create(path)
+                .map_err(|e| CliError::Io(format!("cannot write {}: {e}", path.display())))?;
+            render::write(data, global.format, &mut file, None)
+                .and_then(|()| file.flush())
+                .map_err(|e| CliError::Io(format!("cannot write {}: {e}", path.display())))
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let width = if global.format == Format::Table && stdout.is_terminal() {
+                Some(terminal_width())
+            } else {
+                None
+            };
+            let mut out = stdout.lock();
+            match render::write(data, global.format, &mut out, width).and_then(|()| out.flush()) {
+                Ok(()) => Ok(()),
+                // A closed pipe (`| head`) is not a failure.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                Err(e) => Err(CliError::Io(format!("cannot write the output: {e}"))),
+            }
+        }
+    }
+}
+
+/// The terminal's width in columns (120 when it cannot be read).
+fn terminal_width() -> u16 {
+    comfy_table::Table::new().width().unwrap_or(120)
+}
