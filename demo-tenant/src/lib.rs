@@ -202,7 +202,7 @@ impl DemoTenant {
     /// `AZURE_CLIENT_ID`, `AZURE_CLIENT_SECRET`, `AZURE_AUTHORITY_HOST`, `DEFENDER_TVM_BASE_URL`);
     /// `None` for any other name. One call wires a client to the tenant:
     ///
-    /// ```ignore
+    /// ```text
     /// let client = ClientBuilder::from_vars(|name| tenant.var(name))?.build()?;
     /// ```
     pub fn var(&self, name: &str) -> Option<String> {
@@ -257,7 +257,7 @@ impl DemoTenant {
     /// A token the API accepts, as if the token endpoint had issued it to the tenant's
     /// application (valid for the tenant's token lifetime): for clients given a bearer token.
     pub fn issue_token(&self) -> String {
-        self.state.issue_token()
+        self.state.tokens.issue()
     }
 
     /// How many API calls were answered 429 because a budget was spent.
@@ -267,12 +267,12 @@ impl DemoTenant {
 
     /// How many token requests the token endpoint answered (successful or not).
     pub fn token_requests(&self) -> u64 {
-        self.state.token_requests.load(Ordering::SeqCst)
+        self.state.tokens.requests.load(Ordering::SeqCst)
     }
 
     /// How many tokens it issued.
     pub fn tokens_issued(&self) -> u64 {
-        self.state.issued.load(Ordering::SeqCst)
+        self.state.tokens.issued.load(Ordering::SeqCst)
     }
 }
 

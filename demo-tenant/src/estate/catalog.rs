@@ -1,0 +1,219 @@
+//! The catalogue the estate is generated from: real-looking products with their versions and
+//! install rates, device groups, the vendors and products of generated software, the months
+//! updates come out in, and the titles Microsoft gives its updates. Data only; the rules that
+//! use it are in `generate.rs`.
+
+/// The catalog: real-looking products. `(vendor, product, versions, Microsoft, install rate)`;
+/// the OS products come first and are installed by platform, not by rate.
+pub(super) const CATALOG: &[(&str, &str, &[&str], bool, f64)] = &[
+    (
+        "microsoft",
+        "windows_10",
+        &["10.0.19045.4780", "10.0.19045.5011"],
+        true,
+        0.0,
+    ),
+    (
+        "microsoft",
+        "windows_11",
+        &["10.0.22631.4169", "10.0.26100.2033"],
+        true,
+        0.0,
+    ),
+    (
+        "microsoft",
+        "windows_server_2019",
+        &["10.0.17763.6293", "10.0.17763.6414"],
+        true,
+        0.0,
+    ),
+    (
+        "microsoft",
+        "windows_server_2022",
+        &["10.0.20348.2700", "10.0.20348.2762"],
+        true,
+        0.0,
+    ),
+    (
+        "microsoft",
+        "office",
+        &["16.0.17928.20156", "16.0.18025.20104"],
+        true,
+        0.7,
+    ),
+    (
+        "microsoft",
+        ".net_framework",
+        &["4.8.9256", "4.8.9261"],
+        true,
+        0.9,
+    ),
+    (
+        "microsoft",
+        "edge_chromium-based",
+        &["129.0.2792.89", "130.0.2849.56"],
+        true,
+        0.95,
+    ),
+    (
+        "microsoft",
+        "sql_server_2019",
+        &["15.0.4385.2", "15.0.4390.2"],
+        true,
+        0.08,
+    ),
+    (
+        "microsoft",
+        "teams",
+        &["24243.1309.3132.617", "24257.205.3165.2029"],
+        true,
+        0.6,
+    ),
+    (
+        "microsoft",
+        "visual_studio_2022",
+        &["17.10.5", "17.11.5"],
+        true,
+        0.12,
+    ),
+    (
+        "google",
+        "chrome",
+        &["129.0.6668.101", "130.0.6723.70"],
+        false,
+        0.6,
+    ),
+    ("mozilla", "firefox", &["130.0.1", "131.0.3"], false, 0.3),
+    (
+        "adobe",
+        "acrobat_reader",
+        &["24.002.21005", "24.003.20112"],
+        false,
+        0.5,
+    ),
+    ("oracle", "jre", &["8.0.411", "8.0.421"], false, 0.3),
+    ("7-zip", "7-zip", &["23.01", "24.08"], false, 0.4),
+    (
+        "notepad_plus_plus",
+        "notepad++",
+        &["8.6.7", "8.6.9"],
+        false,
+        0.35,
+    ),
+    ("zoom", "zoom", &["6.1.11", "6.2.5"], false, 0.4),
+    (
+        "videolan",
+        "vlc_media_player",
+        &["3.0.20", "3.0.21"],
+        false,
+        0.2,
+    ),
+    ("simon_tatham", "putty", &["0.80", "0.81"], false, 0.1),
+    ("python", "python", &["3.11.9", "3.12.4"], false, 0.15),
+    ("git-scm", "git", &["2.45.2", "2.46.0"], false, 0.15),
+    ("wireshark", "wireshark", &["4.2.5", "4.2.6"], false, 0.05),
+    (
+        "citrix",
+        "workspace",
+        &["2405.0.0.41", "2409.0.0.49"],
+        false,
+        0.2,
+    ),
+    ("vmware", "tools", &["12.3.5", "12.4.5"], false, 0.1),
+    ("winscp", "winscp", &["6.3.3", "6.3.5"], false, 0.08),
+    (
+        "filezilla-project",
+        "filezilla",
+        &["3.67.0", "3.67.1"],
+        false,
+        0.06,
+    ),
+    ("keepass", "keepass", &["2.56", "2.57"], false, 0.1),
+    ("greenshot", "greenshot", &["1.2.10.6"], false, 0.1),
+    ("slack", "slack", &["4.39.95", "4.40.126"], false, 0.25),
+    (
+        "dropbox",
+        "dropbox",
+        &["205.4.6059", "207.4.5821"],
+        false,
+        0.08,
+    ),
+];
+
+/// Device groups: (name, DNS prefix, share of devices, servers).
+pub(super) const GROUPS: &[(&str, &str, f64, bool)] = &[
+    ("Finance", "ws-fin", 0.15, false),
+    ("Engineering", "ws-eng", 0.3, false),
+    ("Sales", "ws-sal", 0.2, false),
+    ("HR", "ws-hr", 0.07, false),
+    ("Branch Offices", "ws-br", 0.13, false),
+    ("Datacenter", "srv-dc", 0.15, true),
+];
+
+/// Generated vendors and products for the software beyond the catalog.
+pub(super) const VENDORS: &[&str] = &[
+    "contoso",
+    "fabrikam",
+    "northwind",
+    "tailspin",
+    "woodgrove",
+    "litware",
+];
+pub(super) const PRODUCTS: &[&str] = &[
+    "agent", "sync", "viewer", "toolkit", "client", "monitor", "updater",
+];
+
+/// The months updates come out in, oldest first.
+pub(super) const MONTHS: [&str; 5] = ["2025-06", "2025-07", "2025-08", "2025-09", "2025-10"];
+
+/// The title Microsoft gives a security update of `product` (a catalog product id such as
+/// `windows_11`), released in `month` (`2025-10`), the `nth` of its product in the estate.
+/// Titles read as the Microsoft Update Catalog writes them; product ids never appear in them.
+pub(super) fn kb_title(product: &str, month: &str, nth: usize, id: &str) -> String {
+    match product {
+        "windows_10" => format!(
+            "{month} Cumulative Update for Windows 10 Version 22H2 for x64-based Systems (KB{id})"
+        ),
+        "windows_11" => format!(
+            "{month} Cumulative Update for Windows 11 Version 24H2 for x64-based Systems (KB{id})"
+        ),
+        "windows_server_2019" => format!(
+            "{month} Cumulative Update for Windows Server 2019 for x64-based Systems (KB{id})"
+        ),
+        "windows_server_2022" => format!(
+            "{month} Cumulative Update for Microsoft server operating system version 21H2 for x64-based Systems (KB{id})"
+        ),
+        "office" => format!("{month} Security Update for Microsoft 365 Apps (KB{id})"),
+        ".net_framework" => {
+            format!("{month} Cumulative Update for .NET Framework 3.5 and 4.8.1 (KB{id})")
+        }
+        "edge_chromium-based" => format!("{month} Security Update for Microsoft Edge (KB{id})"),
+        "sql_server_2019" => format!(
+            "Security Update for SQL Server 2019 CU{} (KB{id})",
+            25 + nth
+        ),
+        "visual_studio_2022" => format!(
+            "{month} Security Update for Microsoft Visual Studio 2022 version 17.{} (KB{id})",
+            8 + nth
+        ),
+        // A product added to the catalog without a title of its own: its words, capitalised,
+        // never the raw id.
+        other => {
+            let words: Vec<String> = other
+                .split(['_', '-'])
+                .filter(|w| !w.is_empty())
+                .map(|w| {
+                    let mut chars = w.chars();
+                    chars
+                        .next()
+                        .map(|c| c.to_uppercase().chain(chars).collect())
+                        .unwrap_or_default()
+                })
+                .collect();
+            format!(
+                "{month} Security Update for Microsoft {} (KB{id})",
+                words.join(" ")
+            )
+        }
+    }
+}
