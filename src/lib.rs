@@ -17,22 +17,27 @@
 //!
 //! ## Crate organization
 //!
-//! `openapi/defender-tvm.yaml` is the contract; `build.rs` generates a client from it on every
-//! build. The hand-written facade around it is organised by concern, each layer using only the
-//! ones below it (`report` → `api` → `client`, `paging` → `transport` → `auth` → `http` → `error`):
+//! `openapi/defender-tvm.yaml` is the contract; `build.rs` generates the spec's types and a
+//! client from it on every build. The hand-written facade around them is organised by concern,
+//! in layers, each using only the ones below it (generated code included):
+//!
+//! `report` → `api` → `client` and `paging` → `generated` → `transport` → `auth` → `wire` →
+//! `types`, `cloud`, `error`.
 //!
 //! | where | what |
 //! |---|---|
-//! | `api/` | the operations, as [`Client`] methods: `software.rs` (the Software family and [`Client::missing_kbs`], [`SoftwareQuery`]), `machines.rs` (device missing KBs), `vulnerabilities.rs` (vulnerabilities by machine and software, [`MachineVulnerabilityQuery`]), `filter.rs` ([`SoftwareFilter`]), `severity.rs` ([`Severity`]), `string_list.rs` ([`StringList`]), `operations.rs` (each operation's permissions), `path_segment.rs` (ids that must stay one path segment) |
-//! | `client.rs`, `client/` | [`Client`]; `builder.rs` ([`ClientBuilder`]: cloud, credential, timeouts, retries, rate limit); `from_env.rs` (the Azure SDK variables) |
 //! | `report/` | the estate report: [`Client::plan_missing_kbs_report`], [`ReportPlan`], [`Report`] (`model.rs`: rows, KB rollups, failures, resumable [`SoftwareResult`]s) |
-//! | `paging.rs` | [`Pager`]: one lazy stream for every collection; next links (same origin only, no loops), caps |
-//! | `transport/` | the **one sending path** (`mod.rs`): token, rate limit, 401 refresh, retries, body read, response → [`Error`] (`response.rs`); `hooks.rs` (how generated calls enter it); `rate_limit.rs` ([`RateLimit`]) |
+//! | `api/` | the operations, as [`Client`] methods: `software.rs` (the Software family and [`Client::missing_kbs`], [`SoftwareQuery`]), `machines.rs` (device missing KBs), `vulnerabilities.rs` (vulnerabilities by machine and software, [`MachineVulnerabilityQuery`]), `operations.rs` (each operation's id and permissions: the one table of them) |
+//! | `client/` | [`Client`] (`mod.rs`); `builder.rs` ([`ClientBuilder`]: cloud, credential, timeouts, retries, rate limit); `from_env.rs` (the one resolution of credentials from variables); `hooks.rs` (how generated calls enter the sending path) |
+//! | `paging.rs` | [`Pager`]: one lazy stream for every collection; next links (same origin only, no loops), caps; a listing of one page collected without a stream |
+//! | `generated.rs` | the generated client ([`generated`]), one builder per operation |
+//! | `transport/` | the **one sending path** (`mod.rs`): token, rate limit, 401 refresh, retries, body read, response → [`Error`] (`response.rs`); `rate_limit.rs` ([`RateLimit`]) |
 //! | `auth/` | `credential.rs` ([`Credential`], [`AccessToken`]), `client_secret.rs` (Entra ID client credentials), `token_cache.rs` (reuse, renewal, single flight), `secret.rs` ([`Secret`]) |
-//! | `http/` | `retry.rs` ([`RetryPolicy`]), `body.rs` (bounded bodies, excerpts, `Retry-After`) |
-//! | `error.rs` | [`Error`] and the payload of each variant |
+//! | `wire/` | `retry.rs` ([`RetryPolicy`] and the one retry loop, for API calls and the token request), `body.rs` (bounded bodies, excerpts, `Retry-After`), `path_segment.rs` (ids that must stay one path segment) |
+//! | `types/` | the value types ([`types`]): the spec's (`spec.rs`, generated), [`Severity`], [`StringList`], the filters ([`SoftwareFilter`], [`MachineVulnerabilityFilter`]) |
 //! | `cloud.rs` | [`Cloud`]: the spec's `servers` by name |
-//! | `generated.rs`, `mock.rs` | the generated client and types ([`generated`], [`types`]) and, with feature `mock`, typed httpmock helpers ([`mock`]) |
+//! | `error.rs` | [`Error`] and the payload of each variant |
+//! | `mock.rs` | with feature `mock`, typed httpmock helpers ([`mock`]) |
 //!
 //! ## Features
 //!
@@ -68,7 +73,7 @@ pub use error::{
     ApiError, AuthError, DecodeError, Error, InvalidInputError, PagingError, Permission,
     TimeoutError, TimeoutKind, TransportError,
 };
-pub use paging::{Page, Pager};
+pub use paging::{CollectItems, Page, Pager};
 pub use report::{
     Failure, KbRollup, Priority, Progress, Report, ReportEvent, ReportOptions, ReportPlan, Row,
     Selection, SoftwareInfo, SoftwareResult, default_priority,

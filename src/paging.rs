@@ -9,7 +9,8 @@
 //! fetched again whole: no item is lost or repeated.
 
 use std::collections::HashSet;
-use std::future::IntoFuture;
+use std::future::{Future, IntoFuture};
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -22,7 +23,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::Error;
 use crate::transport::response::decode;
-use crate::transport::{Operation, Transport};
+use crate::transport::{Fetched, Operation, Transport};
 use crate::types;
 
 /// One page of an OData collection, as the generated types model it.
@@ -52,6 +53,25 @@ odata_pages! {
     VulnerabilityCollection => Vulnerability,
     MachineReferenceCollection => MachineReference,
     PublicAssetVulnerabilityDtoCollection => PublicAssetVulnerabilityDto,
+}
+
+/// A page's items and its next link.
+type Parts<T> = (Vec<T>, Option<String>);
+
+/// The first page of a listing of pages of type `P`, being fetched: its items and next link.
+/// (`P` says how the listing's next pages decode.)
+pub(crate) struct First<P: ODataPage> {
+    page: BoxFuture<'static, Result<Parts<P::Item>, Error>>,
+    decode: PhantomData<fn() -> P>,
+}
+
+impl<P: ODataPage> First<P> {
+    pub(crate) fn new(page: BoxFuture<'static, Result<Parts<P::Item>, Error>>) -> Self {
+        Self {
+            page,
+            decode: PhantomData,
+        }
+    }
 }
 
 /// One page of a listing.
@@ -92,7 +112,79 @@ pub struct Page<T> {
 /// [`max_items`](Pager::max_items) guard against listings larger than expected.
 #[must_use = "a pager fetches nothing until it is polled"]
 pub struct Pager<T> {
-    pages: BoxStream<'static, Result<Page<T>, Error>>,
+    pages: Pages<T>,
+}
+
+/// A listing not yet polled, or its stream of pages.
+enum Pages<T> {
+    /// The first page is still to come; collecting a listing of one page (most are) needs no
+    /// stream at all.
+    Start(Start<T>),
+    /// The pages, as a stream.
+    Stream(BoxStream<'static, Result<Page<T>, Error>>),
+}
+
+/// The first page of a next-link listing and what it takes to follow its next links.
+struct Start<T> {
+    first: BoxFuture<'static, Result<Parts<T>, Error>>,
+    transport: Arc<Transport>,
+    operation: &'static Operation,
+    /// Decodes a next page as the listing's page type.
+    decode: fn(&Fetched, &Operation) -> Result<Parts<T>, Error>,
+}
+
+impl<T: Send + 'static> Start<T> {
+    /// The whole listing as a stream of pages.
+    fn into_stream(self) -> BoxStream<'static, Result<Page<T>, Error>> {
+        let Start {
+            first,
+            transport,
+            operation,
+            decode,
+        } = self;
+        stream::once(first)
+            .map_ok(move |(items, next_link)| {
+                let rest = match &next_link {
+                    Some(link) => follow(Arc::clone(&transport), operation, decode, link.clone()),
+                    None => stream::empty().boxed(),
+                };
+                stream::once(futures::future::ready(Ok(Page { items, next_link }))).chain(rest)
+            })
+            .try_flatten()
+            .boxed()
+    }
+}
+
+/// The pages after the first, from `link` on, each next link checked before it is followed.
+fn follow<T: Send + 'static>(
+    transport: Arc<Transport>,
+    operation: &'static Operation,
+    decode: fn(&Fetched, &Operation) -> Result<Parts<T>, Error>,
+    link: String,
+) -> BoxStream<'static, Result<Page<T>, Error>> {
+    let start = (Some(link), HashSet::new());
+    stream::try_unfold(start, move |(next, mut seen)| {
+        let transport = Arc::clone(&transport);
+        async move {
+            let Some(link) = next else {
+                return Ok(None);
+            };
+            let url = check_next_link(&transport, &link, &mut seen)?;
+            let fetched = fetch(&transport, url, operation).await?;
+            let (items, next_link) = decode(&fetched, operation)?;
+            let next = next_link.clone();
+            Ok(Some((Page { items, next_link }, (next, seen))))
+        }
+    })
+    .boxed()
+}
+
+/// A next page decoded as page type `P`, as its parts.
+fn decode_parts<P: ODataPage>(
+    fetched: &Fetched,
+    operation: &Operation,
+) -> Result<Parts<P::Item>, Error> {
+    decode::<P>(fetched, operation).map(ODataPage::into_parts)
 }
 
 impl<T: Send + 'static> Pager<T> {
@@ -100,38 +192,26 @@ impl<T: Send + 'static> Pager<T> {
     pub(crate) fn new<P>(
         transport: Arc<Transport>,
         operation: &'static Operation,
-        first: BoxFuture<'static, Result<P, Error>>,
+        first: First<P>,
     ) -> Self
     where
         P: ODataPage<Item = T>,
     {
-        enum Next<P> {
-            First(BoxFuture<'static, Result<P, Error>>),
-            Link(String),
-            Done,
-        }
-        let start = (Next::First(first), HashSet::new());
-        let pages = stream::try_unfold(start, move |(next, mut seen)| {
-            let transport = Arc::clone(&transport);
-            async move {
-                let page: P = match next {
-                    Next::Done => return Ok(None),
-                    Next::First(first) => first.await?,
-                    Next::Link(link) => {
-                        let url = check_next_link(&transport, &link, &mut seen)?;
-                        fetch(&transport, url, operation).await?
-                    }
-                };
-                let (items, next_link) = page.into_parts();
-                let next = match &next_link {
-                    Some(link) => Next::Link(link.clone()),
-                    None => Next::Done,
-                };
-                Ok(Some((Page { items, next_link }, (next, seen))))
-            }
-        });
         Self {
-            pages: pages.boxed(),
+            pages: Pages::Start(Start {
+                first: first.page,
+                transport,
+                operation,
+                decode: decode_parts::<P>,
+            }),
+        }
+    }
+
+    /// The pages as a stream, started if not yet.
+    fn into_stream(self) -> BoxStream<'static, Result<Page<T>, Error>> {
+        match self.pages {
+            Pages::Start(start) => start.into_stream(),
+            Pages::Stream(pages) => pages,
         }
     }
 
@@ -161,32 +241,36 @@ impl<T: Send + 'static> Pager<T> {
             }
         });
         Self {
-            pages: pages.boxed(),
+            pages: Pages::Stream(pages.boxed()),
         }
     }
 
     /// A listing that fails at once (refused input), sending nothing.
     pub(crate) fn failed(error: Error) -> Self {
         Self {
-            pages: stream::once(async move { Err(error) }).boxed(),
+            pages: Pages::Stream(stream::once(async move { Err(error) }).boxed()),
         }
     }
 
     /// The listing's items, one by one (pages are still fetched lazily, one at a time).
     pub fn items(self) -> impl Stream<Item = Result<T, Error>> + Send + 'static {
-        self.pages
+        self.into_stream()
             .map_ok(|page| stream::iter(page.items.into_iter().map(Ok)))
             .try_flatten()
     }
 
-    /// Every item of the listing, in order.
-    pub async fn collect_items(self) -> Result<Vec<T>, Error> {
-        let mut pages = self.pages;
-        let mut items = Vec::new();
-        while let Some(page) = pages.try_next().await? {
-            items.extend(page.items);
+    /// Every item of the listing, in order (what `.await` on the pager gives). A listing of one
+    /// page (most are) is its first page's items, with no stream set up.
+    pub fn collect_items(self) -> CollectItems<T> {
+        CollectItems {
+            state: match self.pages {
+                Pages::Start(start) => Collecting::First(start),
+                Pages::Stream(pages) => Collecting::Rest {
+                    items: Vec::new(),
+                    pages,
+                },
+            },
         }
-        Ok(items)
     }
 
     /// Ends the listing with [`Error::Paging`] instead of fetching more than `cap` pages.
@@ -219,7 +303,7 @@ impl<T: Send + 'static> Pager<T> {
             more: bool,
         }
         let start = State {
-            pages: self.pages,
+            pages: self.into_stream(),
             counts: (0, 0),
             more: true,
         };
@@ -249,7 +333,7 @@ impl<T: Send + 'static> Pager<T> {
             }
         });
         Self {
-            pages: pages.boxed(),
+            pages: Pages::Stream(pages.boxed()),
         }
     }
 }
@@ -257,18 +341,109 @@ impl<T: Send + 'static> Pager<T> {
 /// `.await` on a pager collects every item ([`Pager::collect_items`]).
 impl<T: Send + 'static> IntoFuture for Pager<T> {
     type Output = Result<Vec<T>, Error>;
-    type IntoFuture = BoxFuture<'static, Result<Vec<T>, Error>>;
+    type IntoFuture = CollectItems<T>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.collect_items())
+        self.collect_items()
     }
 }
 
-impl<T> Stream for Pager<T> {
+/// Every item of a listing, in order: the future of `.await` on a [`Pager`] (or of
+/// [`Pager::collect_items`]).
+#[must_use = "a future does nothing unless awaited"]
+pub struct CollectItems<T> {
+    state: Collecting<T>,
+}
+
+enum Collecting<T> {
+    /// The first page is coming.
+    First(Start<T>),
+    /// Pages after the first are coming.
+    Rest {
+        items: Vec<T>,
+        pages: BoxStream<'static, Result<Page<T>, Error>>,
+    },
+    /// The result was given.
+    Done,
+}
+
+impl<T: Send + 'static> Future for CollectItems<T> {
+    type Output = Result<Vec<T>, Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        loop {
+            match &mut self.state {
+                Collecting::First(start) => {
+                    let (items, next_link) = match start.first.as_mut().poll(cx) {
+                        Poll::Pending => return Poll::Pending,
+                        Poll::Ready(Err(e)) => {
+                            self.state = Collecting::Done;
+                            return Poll::Ready(Err(e));
+                        }
+                        Poll::Ready(Ok(parts)) => parts,
+                    };
+                    let Some(link) = next_link else {
+                        // One page: its items are the listing's.
+                        self.state = Collecting::Done;
+                        return Poll::Ready(Ok(items));
+                    };
+                    let pages = follow(
+                        Arc::clone(&start.transport),
+                        start.operation,
+                        start.decode,
+                        link,
+                    );
+                    self.state = Collecting::Rest { items, pages };
+                }
+                Collecting::Rest { items, pages } => match pages.as_mut().poll_next(cx) {
+                    Poll::Pending => return Poll::Pending,
+                    Poll::Ready(Some(Ok(page))) => items.extend(page.items),
+                    Poll::Ready(Some(Err(e))) => {
+                        self.state = Collecting::Done;
+                        return Poll::Ready(Err(e));
+                    }
+                    Poll::Ready(None) => {
+                        let items = std::mem::take(items);
+                        self.state = Collecting::Done;
+                        return Poll::Ready(Ok(items));
+                    }
+                },
+                Collecting::Done => {
+                    return Poll::Ready(Err(Error::paging(
+                        "the listing was already collected (polled after it finished)",
+                    )));
+                }
+            }
+        }
+    }
+}
+
+// Nothing in it is pinned in place: the futures and streams it polls are boxed.
+impl<T> Unpin for CollectItems<T> {}
+
+impl<T> std::fmt::Debug for CollectItems<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CollectItems")
+    }
+}
+
+impl<T: Send + 'static> Stream for Pager<T> {
     type Item = Result<Page<T>, Error>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.pages.poll_next_unpin(cx)
+        loop {
+            match &mut self.pages {
+                Pages::Stream(pages) => return pages.poll_next_unpin(cx),
+                Pages::Start(_) => {
+                    let placeholder = Pages::Stream(stream::empty().boxed());
+                    let Pages::Start(start) = std::mem::replace(&mut self.pages, placeholder)
+                    else {
+                        continue;
+                    };
+                    self.pages = Pages::Stream(start.into_stream());
+                }
+            }
+        }
     }
 }
 
@@ -304,16 +479,15 @@ fn check_next_link(
     Ok(url)
 }
 
-/// GETs one page by URL, through the one sending path, decoded like a generated call's page.
-async fn fetch<P: DeserializeOwned>(
+/// GETs one page by URL, through the one sending path.
+async fn fetch(
     transport: &Transport,
     url: Url,
     operation: &'static Operation,
-) -> Result<P, Error> {
+) -> Result<Fetched, Error> {
     let mut request = reqwest::Request::new(reqwest::Method::GET, url);
     request
         .headers_mut()
         .insert(ACCEPT, HeaderValue::from_static("application/json"));
-    let fetched = transport.send(request, operation).await?;
-    decode(&fetched, operation)
+    transport.send(request, operation).await
 }

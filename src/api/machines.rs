@@ -1,7 +1,7 @@
 //! Device-level operations: the missing KBs of one device.
 
 use super::operations::GET_MISSING_KBS_BY_MACHINE_ID;
-use super::{call, listing};
+use super::{listing, page};
 use crate::client::Client;
 use crate::paging::Pager;
 use crate::types::PublicProductFixDto;
@@ -13,7 +13,7 @@ impl Client {
     pub fn machine_missing_kbs(&self, machine_id: &str) -> Pager<PublicProductFixDto> {
         let op = &GET_MISSING_KBS_BY_MACHINE_ID;
         listing(self, "machine id", machine_id, op, |id| {
-            call(
+            page(
                 self,
                 op,
                 self.builders()

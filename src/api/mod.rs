@@ -23,13 +23,14 @@ use serde::de::DeserializeOwned;
 use crate::client::Client;
 use crate::client::hooks::capture;
 use crate::error::Error;
-use crate::paging::{ODataPage, Pager};
+use crate::paging::{First, ODataPage, Pager};
 use crate::transport::Operation;
 use crate::transport::response::decode;
 use crate::wire::path_segment;
 
 /// One request: `build` is a generated builder's `send()`, used only to build the request; it
 /// is sent through the client's sending path and its body decoded as the builder's type `T`.
+#[inline(always)]
 pub(crate) fn call<T, E, F>(
     client: &Client,
     operation: &'static Operation,
@@ -49,14 +50,31 @@ where
     })
 }
 
+/// The first page of a listing: like [`call`], as the page's items and next link.
+#[inline(always)]
+pub(crate) fn page<P, E, F>(client: &Client, operation: &'static Operation, build: F) -> First<P>
+where
+    P: ODataPage,
+    E: std::fmt::Debug,
+    F: Future<Output = Result<progenitor_client::ResponseValue<P>, progenitor_client::Error<E>>>,
+{
+    let request = capture(build);
+    let transport = std::sync::Arc::clone(client.transport());
+    First::new(Box::pin(async move {
+        let fetched = transport.send(request?, operation).await?;
+        decode::<P>(&fetched, operation).map(ODataPage::into_parts)
+    }))
+}
+
 /// A listing addressed by an id that must be one path segment (`what` names it in errors);
 /// `first` makes its first page from the checked id.
+#[inline(always)]
 pub(crate) fn listing<P: ODataPage>(
     client: &Client,
     what: &str,
     id: &str,
     operation: &'static Operation,
-    first: impl FnOnce(&str) -> BoxFuture<'static, Result<P, Error>>,
+    first: impl FnOnce(&str) -> First<P>,
 ) -> Pager<P::Item> {
     match path_segment::check(what, id) {
         Ok(()) => Pager::new(

@@ -10,7 +10,7 @@ use super::operations::{
     GET_MISSING_KBS_BY_SOFTWARE_ID, GET_SOFTWARE_BY_ID, LIST_MACHINES_BY_SOFTWARE, LIST_SOFTWARE,
     LIST_SOFTWARE_VERSION_DISTRIBUTION, LIST_VULNERABILITIES_BY_SOFTWARE,
 };
-use super::{call, listing};
+use super::{call, listing, page};
 use crate::client::Client;
 use crate::error::Error;
 use crate::paging::Pager;
@@ -122,7 +122,7 @@ impl Client {
     pub fn missing_kbs(&self, software_id: &str) -> Pager<PublicProductFixDto> {
         let op = &GET_MISSING_KBS_BY_SOFTWARE_ID;
         listing(self, "software id", software_id, op, |id| {
-            call(
+            page(
                 self,
                 op,
                 self.builders()
@@ -177,8 +177,8 @@ impl Client {
             request = request.skip(skip as i64);
         }
         let first = match filter {
-            Some(filter) => call(self, op, request.filter(filter).send()),
-            None => call(self, op, request.send()),
+            Some(filter) => page(self, op, request.filter(filter).send()),
+            None => page(self, op, request.send()),
         };
         Pager::new(Arc::clone(self.transport()), op, first)
     }
@@ -197,7 +197,7 @@ impl Client {
     pub fn software_distributions(&self, software_id: &str) -> Pager<SoftwareVersionDistribution> {
         let op = &LIST_SOFTWARE_VERSION_DISTRIBUTION;
         listing(self, "software id", software_id, op, |id| {
-            call(
+            page(
                 self,
                 op,
                 self.builders()
@@ -213,7 +213,7 @@ impl Client {
     pub fn software_vulnerabilities(&self, software_id: &str) -> Pager<Vulnerability> {
         let op = &LIST_VULNERABILITIES_BY_SOFTWARE;
         listing(self, "software id", software_id, op, |id| {
-            call(
+            page(
                 self,
                 op,
                 self.builders()
@@ -229,7 +229,7 @@ impl Client {
     pub fn software_machines(&self, software_id: &str) -> Pager<MachineReference> {
         let op = &LIST_MACHINES_BY_SOFTWARE;
         listing(self, "software id", software_id, op, |id| {
-            call(
+            page(
                 self,
                 op,
                 self.builders().list_machines_by_software().id(id).send(),

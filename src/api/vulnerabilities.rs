@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use super::call;
 use super::operations::LIST_MACHINES_VULNERABILITIES;
+use super::page;
 use super::software::check_top_and_skip;
 use crate::client::Client;
 use crate::error::Error;
@@ -94,8 +94,8 @@ impl Client {
             request = request.skip(skip as i64);
         }
         let first = match query.filter {
-            Some(filter) => call(self, op, request.filter(filter.as_str().to_owned()).send()),
-            None => call(self, op, request.send()),
+            Some(filter) => page(self, op, request.filter(filter.as_str().to_owned()).send()),
+            None => page(self, op, request.send()),
         };
         Pager::new(Arc::clone(self.transport()), op, first)
     }

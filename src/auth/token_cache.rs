@@ -72,6 +72,21 @@ impl Cached {
     }
 }
 
+/// Whether `url` is of `origin` (scheme, host and port, as `Url::origin` compares them), without
+/// building the URL's origin (a copy of its host) on every request.
+fn same_origin(url: &url::Url, origin: &url::Origin) -> bool {
+    let url::Origin::Tuple(scheme, host, port) = origin else {
+        return false;
+    };
+    let same_host = match (url.host(), host) {
+        (Some(url::Host::Domain(a)), url::Host::Domain(b)) => a == b,
+        (Some(url::Host::Ipv4(a)), url::Host::Ipv4(b)) => a == *b,
+        (Some(url::Host::Ipv6(a)), url::Host::Ipv6(b)) => a == *b,
+        _ => false,
+    };
+    same_host && url.scheme() == scheme && url.port_or_known_default() == Some(*port)
+}
+
 /// When a token that expires at `expires_on` (seen at `now`) should be renewed.
 fn renew_at(now: Instant, now_wall: SystemTime, expires_on: Option<SystemTime>) -> Option<Instant> {
     let lifetime = expires_on?
@@ -102,7 +117,7 @@ impl TokenCache {
         &self,
         request: &mut reqwest::Request,
     ) -> Result<Option<Generation>, Error> {
-        if request.url().origin() != self.api_origin {
+        if !same_origin(request.url(), &self.api_origin) {
             request.headers_mut().remove(AUTHORIZATION);
             return Ok(None);
         }
@@ -335,6 +350,37 @@ mod tests {
         tokio::time::advance(Duration::from_secs(2)).await;
         call().await;
         assert_eq!(asked(), 3, "31 s after it");
+    }
+
+    #[test]
+    fn origins_compare_as_url_origin_compares_them() {
+        let api = url::Url::parse("https://api.security.microsoft.com").unwrap();
+        for other in [
+            "https://api.security.microsoft.com/api/Software?x=1",
+            "https://api.security.microsoft.com:443/a",
+            "https://API.security.microsoft.com/a",
+            "http://api.security.microsoft.com/a",
+            "https://api.security.microsoft.com:8443/a",
+            "https://evil.example/a",
+            "https://127.0.0.1/a",
+            "https://[::1]/a",
+            "data:text/plain,x",
+        ] {
+            let url = url::Url::parse(other).unwrap();
+            assert_eq!(
+                same_origin(&url, &api.origin()),
+                url.origin() == api.origin(),
+                "{other}"
+            );
+        }
+        let loopback = url::Url::parse("http://127.0.0.1:8080").unwrap();
+        let same = url::Url::parse("http://127.0.0.1:8080/x").unwrap();
+        assert!(same_origin(&same, &loopback.origin()));
+        let v6 = url::Url::parse("http://[::1]:8080").unwrap();
+        assert!(same_origin(
+            &url::Url::parse("http://[::1]:8080/y").unwrap(),
+            &v6.origin()
+        ));
     }
 
     #[test]

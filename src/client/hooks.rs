@@ -4,9 +4,10 @@
 //! it: concurrent calls on one generated client never see each other's outcome.
 //!
 //! - **Facade calls** use the generated builders only to build the request (path encoding,
-//!   query parameters): [`capture`] runs the builder's `send()` with a per-call slot, the `pre`
-//!   hook moves the built request into it and stops the generated code there, and the facade
-//!   sends the request through [`Transport::send`] and decodes the body itself.
+//!   query parameters): [`capture`] runs the builder's `send()` with a slot for its request (a
+//!   thread-local one: building is synchronous, so nothing else runs on the thread meanwhile),
+//!   the `pre` hook moves the built request into it and stops the generated code there, and the
+//!   facade sends the request through [`Transport::send`] and decodes the body itself.
 //! - **Raw calls** (`Client::generated()` used directly) are sent by the `exec` hook through
 //!   [`Transport::exchange`] and handed back to the generated code as a response rebuilt from
 //!   the body already read. A failure that is not a `reqwest` error (a sign-in failure) travels
@@ -25,22 +26,47 @@ use crate::error::{Error, Permission};
 use crate::generated;
 use crate::transport::{Headers, Operation, Transport};
 
-tokio::task_local! {
-    /// The request a facade call's generated builder built (see [`capture`]).
-    static CAPTURED: RefCell<Option<reqwest::Request>>;
+thread_local! {
+    /// While [`capture`] runs a facade call's generated builder on this thread: the slot for the
+    /// request it builds. `None` at any other time, so a raw call's `pre` hook sees no slot.
+    static CAPTURED: RefCell<Option<Option<reqwest::Request>>> = const { RefCell::new(None) };
+}
+
+/// A capture in progress on this thread; ends it however the builder ends (a panic included).
+struct Capturing;
+
+impl Capturing {
+    fn start() -> Self {
+        CAPTURED.with(|slot| *slot.borrow_mut() = Some(None));
+        Capturing
+    }
+
+    /// The request the builder handed over, if it did.
+    fn take(&self) -> Option<reqwest::Request> {
+        CAPTURED.with(|slot| slot.borrow_mut().as_mut().and_then(Option::take))
+    }
+}
+
+impl Drop for Capturing {
+    fn drop(&mut self) {
+        CAPTURED.with(|slot| *slot.borrow_mut() = None);
+    }
 }
 
 /// Runs a generated call's `send()` only up to the request it would send, and returns that
 /// request. Building is synchronous (the `pre` hook completes at once), so one poll suffices and
 /// the request is ready when this returns. A builder that cannot build one (a missing or invalid
 /// parameter) is [`Error::InvalidInput`].
+#[inline(always)]
 pub(crate) fn capture<T, E: std::fmt::Debug>(
     send: impl Future<Output = Result<T, progenitor_client::Error<E>>>,
 ) -> Result<reqwest::Request, Error> {
-    let captured = CAPTURED.sync_scope(RefCell::new(None), || {
-        let outcome = std::pin::pin!(send).now_or_never();
-        (CAPTURED.with(|slot| slot.borrow_mut().take()), outcome)
-    });
+    // Pinned where it stands: the generated future is large, and moving it costs.
+    let mut send = std::pin::pin!(send);
+    let capturing = Capturing::start();
+    let outcome = send.as_mut().now_or_never();
+    let captured = (capturing.take(), outcome);
+    drop(capturing);
     match captured {
         (Some(request), _) => Ok(request),
         (None, Some(Err(progenitor_client::Error::InvalidRequest(message)))) => {
@@ -68,14 +94,20 @@ impl ClientHooks<Arc<Transport>> for generated::Client {
         request: &mut reqwest::Request,
         _info: &OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
-        let captured = CAPTURED.try_with(|slot| {
-            let placeholder = reqwest::Request::new(reqwest::Method::GET, request.url().clone());
-            *slot.borrow_mut() = Some(std::mem::replace(request, placeholder));
+        let captured = CAPTURED.with(|slot| match slot.borrow_mut().as_mut() {
+            Some(place) => {
+                let placeholder =
+                    reqwest::Request::new(reqwest::Method::GET, request.url().clone());
+                *place = Some(std::mem::replace(request, placeholder));
+                true
+            }
+            None => false,
         });
-        match captured {
+        if captured {
             // A facade call: the request is taken, the generated code stops here.
-            Ok(()) => Err(progenitor_client::Error::Custom(String::new())),
-            Err(_) => Ok(()),
+            Err(progenitor_client::Error::Custom(String::new()))
+        } else {
+            Ok(())
         }
     }
 

@@ -33,6 +33,10 @@ use crate::wire::body::{read_limited, retry_after};
 use crate::wire::retry::{Attempt, Ran, RetryPolicy, innermost_cause, is_transient};
 use rate_limit::Limiter;
 
+/// The header progenitor adds to every generated request (a Dropshot convention, not this API's).
+const API_VERSION: reqwest::header::HeaderName =
+    reqwest::header::HeaderName::from_static("api-version");
+
 /// How much of an error body is read to look for the OData error inside.
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
@@ -65,6 +69,8 @@ pub(crate) struct Transport {
 /// The final response of a request, its body read whole.
 #[derive(Debug)]
 pub(crate) struct Fetched {
+    /// Where an error response came from (to send the request again, if need be).
+    pub(crate) url: Option<reqwest::Url>,
     pub(crate) status: StatusCode,
     pub(crate) headers: HeaderMap,
     pub(crate) body: Bytes,
@@ -135,7 +141,7 @@ impl Transport {
         operation: &Operation,
         headers: Headers,
     ) -> Result<Fetched, Error> {
-        request.headers_mut().remove("api-version");
+        request.headers_mut().remove(API_VERSION);
         let Ran {
             outcome,
             attempts,
@@ -167,13 +173,28 @@ impl Transport {
                 Ok(token) => token,
                 Err(e) => return Attempt::Done(Err(e)),
             };
-            // A request whose body cannot be replayed is sent once (none of this API's).
-            let replay = request.try_clone();
+            // What it takes to send it again, if need be (none of this API's requests has a body
+            // that cannot be replayed).
+            let replay = Replay::of(&request);
             let permit = self.limiter.acquire().await;
-            let outcome = self.exchange_once(request, headers).await;
+            let outcome = match self.http.execute(request).await {
+                Ok(response) => Self::read(response, headers).await,
+                Err(e) => Err(e),
+            };
             // The response has arrived: the call counts as completed now.
             drop(permit);
-            let Some(replay) = replay else {
+            // Only a 401 (the first), a retryable status or a transient failure is sent again.
+            let again_to = match &outcome {
+                Ok(fetched)
+                    if (fetched.status == StatusCode::UNAUTHORIZED && !refreshed)
+                        || RetryPolicy::is_retryable(fetched.status) =>
+                {
+                    fetched.url.as_ref()
+                }
+                Err(e) if is_transient(e) => e.url(),
+                _ => None,
+            };
+            let Some(again) = again_to.and_then(|url| replay.request(url)) else {
                 return Attempt::Done(Ok(outcome));
             };
             return match outcome {
@@ -184,50 +205,51 @@ impl Transport {
                     };
                     match self.tokens.refresh_after_unauthorized(used).await {
                         Ok(true) => {
-                            request = replay;
+                            request = again;
                             continue;
                         }
                         Ok(false) => Attempt::Done(Ok(Ok(fetched))),
                         Err(e) => Attempt::Done(Err(e)),
                     }
                 }
-                Ok(fetched) if RetryPolicy::is_retryable(fetched.status) => Attempt::Transient {
+                Ok(fetched) => Attempt::Transient {
                     status: Some(fetched.status),
                     cause: None,
                     retry_after: retry_after(&fetched.headers),
                     outcome: Ok(Ok(fetched)),
-                    again: (replay, refreshed),
+                    again: (again, refreshed),
                 },
-                Err(e) if is_transient(&e) => Attempt::Transient {
+                Err(e) => Attempt::Transient {
                     status: None,
                     cause: Some(innermost_cause(&e)),
                     retry_after: None,
                     outcome: Ok(Err(e)),
-                    again: (replay, refreshed),
+                    again: (again, refreshed),
                 },
-                other => Attempt::Done(Ok(other)),
             };
         }
     }
 
-    /// One exchange: the response and its whole body (an error body read up to a limit).
-    async fn exchange_once(
-        &self,
-        request: reqwest::Request,
-        keep: Headers,
-    ) -> Result<Fetched, reqwest::Error> {
-        let response = self.http.execute(request).await?;
+    /// A response with its whole body (an error body read up to a limit).
+    async fn read(response: reqwest::Response, keep: Headers) -> Result<Fetched, reqwest::Error> {
         let status = response.status();
         let headers = match keep {
             Headers::WhenNotSuccess if status.is_success() => HeaderMap::new(),
             _ => response.headers().clone(),
         };
-        let body = if status.is_success() {
-            response.bytes().await?
+        let (url, body) = if status.is_success() {
+            // A body cut short names its URL (to be sent again).
+            (None, response.bytes().await?)
         } else {
-            Bytes::from(read_limited(response, ERROR_BODY_LIMIT).await?)
+            // A response that may be sent again keeps its URL.
+            let url = response.url().clone();
+            let body = read_limited(response, ERROR_BODY_LIMIT)
+                .await
+                .map_err(|e| e.with_url(url.clone()))?;
+            (Some(url), Bytes::from(body))
         };
         Ok(Fetched {
+            url,
             status,
             headers,
             body,
@@ -247,6 +269,53 @@ impl Transport {
             (TimeoutKind::Request, self.timeouts.request)
         };
         Error::timeout(operation.id, kind, limit, attempts, e)
+    }
+}
+
+/// What it takes to send a request again. A request of this crate (a GET with `Accept`, and
+/// `Authorization`, which each attempt sets anew) is rebuilt from its URL only when it must be
+/// sent again, so a call that succeeds copies nothing; any other request is copied before it is
+/// sent. (After a redirect the URL is the one the response came from.)
+enum Replay {
+    Rebuild {
+        method: reqwest::Method,
+        accept: Option<reqwest::header::HeaderValue>,
+    },
+    Copy(Option<reqwest::Request>),
+}
+
+impl Replay {
+    fn of(request: &reqwest::Request) -> Replay {
+        let headers = request.headers();
+        let plain = request.body().is_none()
+            && headers.len() <= 2
+            && headers.keys().all(|name| {
+                name == reqwest::header::ACCEPT || name == reqwest::header::AUTHORIZATION
+            });
+        if plain {
+            Replay::Rebuild {
+                method: request.method().clone(),
+                accept: headers.get(reqwest::header::ACCEPT).cloned(),
+            }
+        } else {
+            Replay::Copy(request.try_clone())
+        }
+    }
+
+    /// The request to send again, if it can be.
+    fn request(self, url: &reqwest::Url) -> Option<reqwest::Request> {
+        match self {
+            Replay::Rebuild { method, accept } => {
+                let mut request = reqwest::Request::new(method, url.clone());
+                if let Some(accept) = accept {
+                    request
+                        .headers_mut()
+                        .insert(reqwest::header::ACCEPT, accept);
+                }
+                Some(request)
+            }
+            Replay::Copy(request) => request,
+        }
     }
 }
 

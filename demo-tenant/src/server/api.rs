@@ -6,6 +6,7 @@ use hyper::StatusCode;
 use serde_json::{Value, json};
 
 use super::{Answer, State};
+use crate::estate::{Cve, MissingKb, SoftwareSummary};
 use crate::odata::{self, Query};
 
 /// The `operationId` a path addresses (fixed segments compare without case, as the service's).
@@ -227,7 +228,7 @@ fn collection(
     super::json(&body)
 }
 
-fn software_json(s: &crate::SoftwareSummary) -> Value {
+fn software_json(s: &SoftwareSummary) -> Value {
     json!({
         "id": s.id,
         "name": s.name,
@@ -241,7 +242,7 @@ fn software_json(s: &crate::SoftwareSummary) -> Value {
     })
 }
 
-fn missing_kb_json(kb: &crate::MissingKb) -> Value {
+fn missing_kb_json(kb: &MissingKb) -> Value {
     let mut body = json!({
         "id": kb.id,
         "name": kb.name,
@@ -256,7 +257,7 @@ fn missing_kb_json(kb: &crate::MissingKb) -> Value {
     body
 }
 
-fn cve_json(cve: &crate::Cve, exposed: i64) -> Value {
+fn cve_json(cve: &Cve, exposed: i64) -> Value {
     json!({
         "id": cve.id,
         "name": cve.id,
