@@ -324,3 +324,43 @@ async fn a_request_timeout_is_an_error_that_says_which_timeout_fired() {
     );
     slow.assert_calls(1);
 }
+
+#[tokio::test]
+async fn a_request_sent_again_is_the_same_request_with_its_query_and_headers() {
+    // A filtered listing answers 503 once: the retry carries the same path, query, `Accept` and
+    // token (the request is rebuilt from the failure, not copied before it is sent).
+    let server = MockServer::start_async().await;
+    let filter = "vendor eq 'microsoft'";
+    let failing = server.mock(|when, then| {
+        when.method("GET")
+            .path("/api/Software")
+            .query_param("$filter", filter)
+            .query_param("$top", "10")
+            .header("accept", "application/json")
+            .header("authorization", format!("Bearer {TOKEN}"));
+        then.status(503).up_to_n_times(1).body("{}");
+    });
+    let ok = server.mock(|when, then| {
+        when.method("GET")
+            .path("/api/Software")
+            .query_param("$filter", filter)
+            .query_param("$top", "10")
+            .header("accept", "application/json")
+            .header("authorization", format!("Bearer {TOKEN}"))
+            .header_missing("api-version");
+        then.status(200)
+            .body(r#"{"value":[{"id":"microsoft-_-edge"}]}"#);
+    });
+    let query = defender_tvm::SoftwareQuery::new()
+        .filter(defender_tvm::SoftwareFilter::eq(
+            defender_tvm::SoftwareField::Vendor,
+            "microsoft",
+        ))
+        .top(10);
+
+    let items = client(&server, quick(3)).software(query).await.unwrap();
+
+    assert_eq!(items.len(), 1);
+    failing.assert_calls(1);
+    ok.assert_calls(1);
+}
