@@ -71,6 +71,44 @@ fn settings() -> Result<GenerationSettings, String> {
             "crate::types::severity::Severity",
             [TypeImpl::Display, TypeImpl::FromStr].into_iter(),
         )
+        // Export rows: one hand-written type reads both casings the service sends (camelCase
+        // pages, PascalCase files), its timestamp text and unknown exploitability levels.
+        .with_replacement(
+            "SoftwareVulnerability",
+            "crate::types::export::SoftwareVulnerability",
+            std::iter::empty(),
+        )
+        .with_replacement(
+            "SoftwareVulnerabilityChange",
+            "crate::types::export::SoftwareVulnerabilityChange",
+            std::iter::empty(),
+        )
+        .with_replacement(
+            "SoftwareInventory",
+            "crate::types::export::SoftwareInventory",
+            std::iter::empty(),
+        )
+        .with_replacement(
+            "ExportTimestamp",
+            "crate::types::export::ExportTimestamp",
+            std::iter::empty(),
+        )
+        .with_replacement(
+            "ExploitabilityLevel",
+            "crate::types::export::ExploitabilityLevel",
+            std::iter::empty(),
+        )
+        .with_replacement(
+            "ChangeStatus",
+            "crate::types::export::ChangeStatus",
+            std::iter::empty(),
+        )
+        // The export's file links are secrets: a type whose `Debug` hides them.
+        .with_replacement(
+            "ExportFiles",
+            "crate::types::export::ExportFiles",
+            std::iter::empty(),
+        )
         // A string collection the service also sends as one string: always a list.
         .with_replacement(
             "StringOrStrings",

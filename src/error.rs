@@ -51,6 +51,42 @@ pub enum Error {
     Paging(PagingError),
     /// The caller's input (or configuration) was refused before anything was sent.
     InvalidInput(InvalidInputError),
+    /// A via-files export could not be read: a file could not be downloaded whole after retries
+    /// and fresh links, its GZIP stream is truncated, a line is not a row, or the snapshot changed
+    /// while it was read. Names the file and the line, never the file's link.
+    Export(Box<ExportError>),
+}
+
+/// What went wrong reading a via-files export ([`Error::Export`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ExportErrorKind {
+    /// The file could not be downloaded whole, after the retries and fresh links allowed.
+    Download,
+    /// The file's GZIP stream ends before its end.
+    Truncated,
+    /// A line of the file is not a row.
+    MalformedLine,
+    /// The service made a new snapshot while this one was read: its files are gone.
+    SnapshotChanged,
+}
+
+/// A via-files export that could not be read ([`Error::Export`]).
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ExportError {
+    /// What went wrong.
+    pub kind: ExportErrorKind,
+    /// The file's name (the last segment of its link's path, never the link, which is a
+    /// secret), for example `part-00003.json.gz`.
+    pub file: String,
+    /// The line at fault (from 1), when one is.
+    pub line: Option<u64>,
+    /// How many times the file was downloaded.
+    pub attempts: u32,
+    /// What was found, in words.
+    pub message: String,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
 /// The permissions an operation needs, as Microsoft's documentation names them.
@@ -295,7 +331,8 @@ impl Error {
             | Error::Transport(_)
             | Error::Timeout(_)
             | Error::Paging(_)
-            | Error::InvalidInput(_) => None,
+            | Error::InvalidInput(_)
+            | Error::Export(_) => None,
         }
     }
 
@@ -330,6 +367,50 @@ impl Error {
             Error::Timeout(e) => Ok(e.source),
             other => Err(other),
         }
+    }
+}
+
+impl ExportError {
+    pub(crate) fn new(
+        kind: ExportErrorKind,
+        file: &str,
+        line: Option<u64>,
+        attempts: u32,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            kind,
+            file: file.to_owned(),
+            line,
+            attempts,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    pub(crate) fn with_source(
+        mut self,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+}
+
+impl fmt::Display for ExportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "export file {}", self.file)?;
+        if let Some(line) = self.line {
+            write!(f, " line {line}")?;
+        }
+        write!(f, ": {}", self.message)?;
+        if self.attempts > 1 {
+            write!(f, " (after {} downloads)", self.attempts)?;
+        }
+        if let Some(source) = &self.source {
+            write!(f, ": {source}")?;
+        }
+        Ok(())
     }
 }
 
@@ -550,6 +631,7 @@ impl fmt::Display for Error {
             Error::Timeout(timeout) => timeout.fmt(f),
             Error::Paging(paging) => write!(f, "cannot follow the listing: {}", paging.message),
             Error::InvalidInput(input) => write!(f, "invalid input: {}", input.message),
+            Error::Export(export) => export.fmt(f),
         }
     }
 }
@@ -561,6 +643,7 @@ impl std::error::Error for Error {
             Error::Transport(transport) => Some(&transport.source),
             Error::Timeout(timeout) => Some(&timeout.source),
             Error::Auth(auth) => auth.source.as_deref().map(|e| e as _),
+            Error::Export(export) => export.source.as_deref().map(|e| e as _),
             Error::Api(_) | Error::Paging(_) | Error::InvalidInput(_) => None,
         }
     }

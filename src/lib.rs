@@ -57,12 +57,15 @@ mod error;
 pub mod generated;
 #[cfg(feature = "mock")]
 pub mod mock;
+mod operations;
 mod paging;
 mod report;
 mod transport;
 pub mod types;
 mod wire;
 
+pub use api::export_files::{ExportProgress, ExportRows, ExportRowsOptions};
+pub use api::exports::{ExportPages, MAX_CHANGES_AGE, SasValidHours};
 pub use api::software::SoftwareQuery;
 pub use api::vulnerabilities::MachineVulnerabilityQuery;
 pub use auth::{AccessToken, Credential, Secret};
@@ -70,13 +73,13 @@ pub use client::Client;
 pub use client::builder::ClientBuilder;
 pub use cloud::Cloud;
 pub use error::{
-    ApiError, AuthError, DecodeError, Error, InvalidInputError, PagingError, Permission,
-    TimeoutError, TimeoutKind, TransportError,
+    ApiError, AuthError, DecodeError, Error, ExportError, ExportErrorKind, InvalidInputError,
+    PagingError, Permission, TimeoutError, TimeoutKind, TransportError,
 };
 pub use paging::{CollectItems, Page, Pager};
 pub use report::{
-    Failure, KbRollup, Priority, Progress, Report, ReportEvent, ReportOptions, ReportPlan, Row,
-    Selection, SoftwareInfo, SoftwareResult, default_priority,
+    DeviceKbs, Failure, KbRollup, Priority, Progress, Report, ReportEvent, ReportOptions,
+    ReportPlan, Row, Selection, SoftwareInfo, SoftwareResult, Source, default_priority,
 };
 /// HTTP status codes, as [`Error::status`] returns them (the `http` crate's type).
 pub use reqwest::StatusCode;

@@ -22,8 +22,9 @@ use reqwest::header::{ACCEPT, HeaderValue};
 use serde::de::DeserializeOwned;
 
 use crate::error::Error;
+use crate::operations::Operation;
 use crate::transport::response::decode;
-use crate::transport::{Fetched, Operation, Transport};
+use crate::transport::{Fetched, Transport};
 use crate::types;
 
 /// One page of an OData collection, as the generated types model it.
@@ -53,6 +54,9 @@ odata_pages! {
     VulnerabilityCollection => Vulnerability,
     MachineReferenceCollection => MachineReference,
     PublicAssetVulnerabilityDtoCollection => PublicAssetVulnerabilityDto,
+    SoftwareVulnerabilityCollection => SoftwareVulnerability,
+    SoftwareVulnerabilityChangeCollection => SoftwareVulnerabilityChange,
+    SoftwareInventoryCollection => SoftwareInventory,
 }
 
 /// A page's items and its next link.

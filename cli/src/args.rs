@@ -31,6 +31,13 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Global {
+    /// The output format: `--format`, else `default`.
+    pub fn format_or(&self, default: Format) -> Format {
+        self.format.unwrap_or(default)
+    }
+}
+
 /// Options of every command.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Global options")]
@@ -46,9 +53,9 @@ pub struct Global {
     /// Override the API base URL. Default: DEFENDER_TVM_BASE_URL, else the cloud's.
     #[arg(long, global = true, value_name = "URL")]
     pub base_url: Option<String>,
-    /// Output format.
-    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// Output format (default: table; for `export`, ndjson).
+    #[arg(long, global = true, value_enum)]
+    pub format: Option<Format>,
     /// Write the output to FILE instead of standard output.
     #[arg(long, short = 'o', global = true, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -97,6 +104,57 @@ pub enum Command {
     /// The software inventory and one software's details.
     #[command(subcommand)]
     Software(SoftwareCommand),
+    /// Every row of an export snapshot (software vulnerabilities by default), as NDJSON, CSV or
+    /// JSON, streamed.
+    Export(ExportArgs),
+}
+
+/// Where a report's data comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SourceArg {
+    /// One getmissingkbs call per software (and a device listing per KB with --devices).
+    Calls,
+    /// One snapshot of the via-files export: exact devices, CVEs, exploitability and age for
+    /// every KB (needs Vulnerability.Read.All).
+    Export,
+    /// The export when the calls would take longer or with --devices, else the calls; the
+    /// calls when the export is refused.
+    Auto,
+}
+
+/// How an export is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Via {
+    /// GZIP files on blob storage (any estate size).
+    Files,
+    /// JSON pages (estates under about 100,000 devices).
+    Json,
+}
+
+/// `export` options.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// How to read the export.
+    #[arg(long, value_enum, default_value_t = Via::Files)]
+    pub via: Via,
+    /// The software inventory instead of the software vulnerabilities.
+    #[arg(long)]
+    pub inventory: bool,
+    /// Only what changed since TIME (RFC 3339, at most 14 days back); the delta export has JSON
+    /// pages only.
+    #[arg(long, value_name = "TIME", conflicts_with = "inventory")]
+    #[arg(value_parser = parse_time)]
+    pub changes_since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Files read at once (--via files).
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32))]
+    pub concurrency: u16,
+}
+
+/// An RFC 3339 time, for `--changes-since`.
+fn parse_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| format!("not an RFC 3339 time such as 2026-11-23T00:00:00Z ({e})"))
 }
 
 /// `report` options.
@@ -123,6 +181,9 @@ pub struct ReportArgs {
     /// Exit with 3 when at least one KB is missing.
     #[arg(long)]
     pub fail_on_missing: bool,
+    /// Where the data comes from.
+    #[arg(long, value_enum, default_value_t = SourceArg::Auto)]
+    pub source: SourceArg,
 }
 
 /// `software` subcommands.

@@ -51,6 +51,14 @@ pub fn report(report: Report) -> Dataset {
                 kb.products.join(";"),
                 kb.software_ids.join(";"),
                 kb.url.clone().unwrap_or_default(),
+                kb.cve_ids.join(";"),
+                kb.severity
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+                opt(&kb.cvss),
+                opt(&kb.exploitability),
+                kb.first_seen.clone().unwrap_or_default(),
             ]
         })
         .collect();
@@ -71,9 +79,13 @@ pub fn report(report: Report) -> Dataset {
         records.push(record);
     }
     let footer = format!(
-        "{} missing KBs across {} software{}",
+        "{} missing KBs across {} software{}{}",
         report.kbs.len(),
         report.software_count,
+        match &report.data_as_of {
+            Some(when) => format!(" (export snapshot of {when})"),
+            None => String::new(),
+        },
         if report.partial {
             format!(
                 "; PARTIAL: {} failed ({})",
@@ -102,6 +114,11 @@ pub fn report(report: Report) -> Dataset {
             "products",
             "software_ids",
             "url",
+            "cve_ids",
+            "severity",
+            "cvss",
+            "exploitability",
+            "first_seen",
         ],
         rows,
         document: json!(report),

@@ -9,6 +9,7 @@
 //! - `connect.rs`: credentials (the library's resolution) or `--demo`;
 //! - `report.rs`: the estate report, its progress and its lines for a person;
 //!   `checkpoint.rs`: resumable reports;
+//! - `export.rs`: an export snapshot's rows, streamed out;
 //! - `calls.rs`: every other command, one library call each;
 //! - `datasets.rs`: results as datasets (columns, rows, JSON); `render.rs`: table, JSON, NDJSON,
 //!   CSV, HTML; `output.rs`: where the data goes.
@@ -23,6 +24,7 @@ mod connect;
 mod datasets;
 mod error;
 mod exit;
+mod export;
 mod output;
 mod render;
 mod report;
@@ -110,6 +112,7 @@ async fn run(cli: Cli) -> Result<Exit, CliError> {
     let client = &connection.client;
     let data = match &cli.command {
         Command::Report(args) => return report::run(client, global, args).await,
+        Command::Export(args) => return export::run(client, global, args).await,
         Command::MissingKbs { software_id } => calls::missing_kbs(client, software_id).await?,
         Command::MachineMissingKbs { machine_id } => {
             calls::machine_missing_kbs(client, machine_id).await?

@@ -14,19 +14,20 @@ pub fn emit(data: &Dataset, global: &Global) -> Result<(), CliError> {
         Some(path) => {
             let mut file = std::fs::File::create(path)
                 .map_err(|e| CliError::Io(format!("cannot write {}: {e}", path.display())))?;
-            render::write(data, global.format, &mut file, None)
+            render::write(data, global.format_or(Format::Table), &mut file, None)
                 .and_then(|()| file.flush())
                 .map_err(|e| CliError::Io(format!("cannot write {}: {e}", path.display())))
         }
         None => {
             let stdout = std::io::stdout();
-            let width = if global.format == Format::Table && stdout.is_terminal() {
+            let format = global.format_or(Format::Table);
+            let width = if format == Format::Table && stdout.is_terminal() {
                 Some(terminal_width())
             } else {
                 None
             };
             let mut out = stdout.lock();
-            match render::write(data, global.format, &mut out, width).and_then(|()| out.flush()) {
+            match render::write(data, format, &mut out, width).and_then(|()| out.flush()) {
                 Ok(()) => Ok(()),
                 // A closed pipe (`| head`) is not a failure.
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
@@ -34,6 +35,29 @@ pub fn emit(data: &Dataset, global: &Global) -> Result<(), CliError> {
             }
         }
     }
+}
+
+/// Where streamed data goes (`--output FILE`, or standard output), buffered.
+pub fn writer(global: &Global) -> Result<Box<dyn Write>, CliError> {
+    Ok(match &global.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .map_err(|e| CliError::Io(format!("cannot write {}: {e}", path.display())))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+    })
+}
+
+/// A write that failed, as the command line reports it: a closed pipe (`| head`) is not a
+/// failure (`None`).
+pub fn write_failure(global: &Global, e: &std::io::Error) -> Option<CliError> {
+    if global.output.is_none() && e.kind() == std::io::ErrorKind::BrokenPipe {
+        return None;
+    }
+    Some(CliError::Io(match &global.output {
+        Some(path) => format!("cannot write {}: {e}", path.display()),
+        None => format!("cannot write the output: {e}"),
+    }))
 }
 
 /// The terminal's width in columns (120 when it cannot be read).

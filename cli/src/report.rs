@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use defender_tvm::{
     Client, Report, ReportEvent, ReportOptions, ReportPlan, Selection, SoftwareField,
-    SoftwareFilter,
+    SoftwareFilter, Source,
 };
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::args::{Global, ReportArgs};
+use crate::args::{Global, ReportArgs, SourceArg};
 use crate::checkpoint::Checkpoint;
 use crate::datasets;
 use crate::error::CliError;
@@ -27,6 +27,11 @@ pub async fn run(client: &Client, global: &Global, args: &ReportArgs) -> Result<
         None => (None, Vec::new()),
     };
     let options = ReportOptions::new()
+        .source(match args.source {
+            SourceArg::Calls => Source::Calls,
+            SourceArg::Export => Source::Export,
+            SourceArg::Auto => Source::Auto,
+        })
         .selection(selection(args))
         .concurrency(usize::from(args.concurrency))
         .devices(args.devices)
@@ -36,20 +41,28 @@ pub async fn run(client: &Client, global: &Global, args: &ReportArgs) -> Result<
         quiet: global.quiet,
         bar: ProgressBar::hidden(),
     };
-    notices.say(format_args!(
-        "plan: {} software listed, {} selected, {} resumed from the checkpoint; {} getmissingkbs \
-             calls{}, at least {} under the rate limit",
-        plan.listed(),
-        plan.software().len(),
-        plan.resumed(),
-        plan.calls(),
-        if plan.lists_devices() {
-            " (then one device listing per KB found)"
-        } else {
-            ""
-        },
-        duration(plan.estimated_duration())
-    ));
+    match plan.source() {
+        Source::Export => notices.say(format_args!(
+            "plan: {} software listed, {} selected; source: the export (one snapshot, read from \
+             its files: exact devices, CVEs, exploitability and age for every KB)",
+            plan.listed(),
+            plan.software().len(),
+        )),
+        _ => notices.say(format_args!(
+            "plan: {} software listed, {} selected, {} resumed from the checkpoint; {} \
+             getmissingkbs calls{}, at least {} under the rate limit",
+            plan.listed(),
+            plan.software().len(),
+            plan.resumed(),
+            plan.calls(),
+            if plan.lists_devices() {
+                " (then one device listing per KB found)"
+            } else {
+                ""
+            },
+            duration(plan.estimated_duration())
+        )),
+    }
     // Drawn once the plan is said.
     let bar = progress_bar(global, &plan);
     notices.bar = bar.clone();
@@ -83,6 +96,20 @@ pub async fn run(client: &Client, global: &Global, args: &ReportArgs) -> Result<
             }
             ReportEvent::DevicesDone { progress, .. } | ReportEvent::Tick { progress } => {
                 Some(*progress)
+            }
+            ReportEvent::ExportRefused { error } => {
+                notices.say(format_args!(
+                    "warning: the export was refused ({error}); going on with one call per \
+                     software"
+                ));
+                None
+            }
+            ReportEvent::Export { progress } => {
+                bar.set_prefix("export files");
+                bar.set_length(progress.files_total as u64);
+                bar.set_position(progress.files_done as u64);
+                bar.set_message(format!("{} rows", progress.rows));
+                None
             }
             _ => None,
         };
@@ -122,6 +149,9 @@ pub async fn run(client: &Client, global: &Global, args: &ReportArgs) -> Result<
     } else {
         Exit::Done
     };
+    if let Some(when) = &report.data_as_of {
+        notices.say(format_args!("data: the export snapshot of {when}"));
+    }
     let closing = report.partial.then(|| partial_line(&report));
     output::emit(&datasets::report(report), global)?;
     if let Some(line) = closing {

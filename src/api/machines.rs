@@ -1,8 +1,8 @@
 //! Device-level operations: the missing KBs of one device.
 
-use super::operations::GET_MISSING_KBS_BY_MACHINE_ID;
 use super::{listing, page};
 use crate::client::Client;
+use crate::operations::GET_MISSING_KBS_BY_MACHINE_ID;
 use crate::paging::Pager;
 use crate::types::PublicProductFixDto;
 

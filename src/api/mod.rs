@@ -4,14 +4,16 @@
 //! - [`software`]: the Software family and its missing KBs; [`SoftwareQuery`];
 //! - [`machines`]: the device-level missing KBs;
 //! - [`vulnerabilities`]: vulnerabilities by machine and software ([`MachineVulnerabilityQuery`](crate::MachineVulnerabilityQuery));
-//! - [`operations`]: each operation's id and permissions, the one table of them.
+//!
+//! Each operation's id, permissions and budget are in the one table, `operations.rs`.
 //!
 //! Each method builds its request with the generated builder, sends it through the one sending
 //! path and decodes the body ([`call`]); every collection operation returns a
 //! [`Pager`](crate::Pager).
 
+pub(crate) mod export_files;
+pub(crate) mod exports;
 pub(crate) mod machines;
-pub(crate) mod operations;
 pub(crate) mod software;
 pub(crate) mod vulnerabilities;
 
@@ -23,8 +25,8 @@ use serde::de::DeserializeOwned;
 use crate::client::Client;
 use crate::client::hooks::capture;
 use crate::error::Error;
+use crate::operations::Operation;
 use crate::paging::{First, ODataPage, Pager};
-use crate::transport::Operation;
 use crate::transport::response::decode;
 use crate::wire::path_segment;
 

@@ -6,13 +6,13 @@
 
 use std::sync::Arc;
 
-use super::operations::{
-    GET_MISSING_KBS_BY_SOFTWARE_ID, GET_SOFTWARE_BY_ID, LIST_MACHINES_BY_SOFTWARE, LIST_SOFTWARE,
-    LIST_SOFTWARE_VERSION_DISTRIBUTION, LIST_VULNERABILITIES_BY_SOFTWARE,
-};
 use super::{call, listing, page};
 use crate::client::Client;
 use crate::error::Error;
+use crate::operations::{
+    GET_MISSING_KBS_BY_SOFTWARE_ID, GET_SOFTWARE_BY_ID, LIST_MACHINES_BY_SOFTWARE, LIST_SOFTWARE,
+    LIST_SOFTWARE_VERSION_DISTRIBUTION, LIST_VULNERABILITIES_BY_SOFTWARE,
+};
 use crate::paging::Pager;
 use crate::types::filter::SoftwareFilter;
 use crate::types::{

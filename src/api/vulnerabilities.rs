@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
-use super::operations::LIST_MACHINES_VULNERABILITIES;
 use super::page;
 use super::software::check_top_and_skip;
 use crate::client::Client;
 use crate::error::Error;
+use crate::operations::LIST_MACHINES_VULNERABILITIES;
 use crate::paging::Pager;
 use crate::types::PublicAssetVulnerabilityDto;
 use crate::types::filter::MachineVulnerabilityFilter;

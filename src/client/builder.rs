@@ -14,7 +14,7 @@ use crate::auth::token_cache::{TokenCache, bearer_header};
 use crate::client::Client;
 use crate::cloud::Cloud;
 use crate::error::Error;
-use crate::transport::rate_limit::Limiter;
+use crate::transport::rate_limit::Limiters;
 use crate::transport::rate_limit::RateLimit;
 use crate::transport::{Timeouts, Transport};
 use crate::wire::path_segment;
@@ -66,6 +66,8 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     sign_in_retry: RetryPolicy,
     rate_limit: Option<RateLimit>,
+    json_export_rate_limit: Option<RateLimit>,
+    file_export_rate_limit: Option<RateLimit>,
 }
 
 impl ClientBuilder {
@@ -188,11 +190,27 @@ impl ClientBuilder {
         self
     }
 
-    /// The client-side rate limit, shared by all clones of the client (default
-    /// [`RateLimit::standard`], the service's 100 calls a minute and 1,500 an hour;
-    /// [`RateLimit::disabled`] to turn it off).
+    /// The client-side rate limit of every call but the exports, shared by all clones of the
+    /// client (default [`RateLimit::standard`], the service's 100 calls a minute and 1,500 an
+    /// hour; [`RateLimit::disabled`] to turn it off). The export calls have budgets of their own
+    /// ([`json_export_rate_limit`](Self::json_export_rate_limit),
+    /// [`file_export_rate_limit`](Self::file_export_rate_limit)).
     pub fn rate_limit(mut self, limit: RateLimit) -> Self {
         self.rate_limit = Some(limit);
+        self
+    }
+
+    /// The client-side rate limit of the JSON export calls, a budget of their own (default
+    /// [`RateLimit::json_export`]: 30 calls a minute and 1,000 an hour).
+    pub fn json_export_rate_limit(mut self, limit: RateLimit) -> Self {
+        self.json_export_rate_limit = Some(limit);
+        self
+    }
+
+    /// The client-side rate limit of the via-files export calls, a budget of their own (default
+    /// [`RateLimit::file_export`]: 5 calls a minute and 20 an hour).
+    pub fn file_export_rate_limit(mut self, limit: RateLimit) -> Self {
+        self.file_export_rate_limit = Some(limit);
         self
     }
 
@@ -262,7 +280,15 @@ impl ClientBuilder {
             url.origin(),
             TokenCache::new(credential, scope, url.origin()),
             self.retry,
-            Limiter::new(&self.rate_limit.unwrap_or_default()),
+            Limiters::new(
+                &self.rate_limit.unwrap_or_default(),
+                &self
+                    .json_export_rate_limit
+                    .unwrap_or_else(RateLimit::json_export),
+                &self
+                    .file_export_rate_limit
+                    .unwrap_or_else(RateLimit::file_export),
+            ),
             Timeouts {
                 connect: connect_timeout,
                 request: timeout,

@@ -24,7 +24,8 @@ use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 
 use crate::error::{Error, Permission};
 use crate::generated;
-use crate::transport::{Headers, Operation, Transport};
+use crate::operations::{self, Budget, Operation};
+use crate::transport::{Headers, Transport};
 
 thread_local! {
     /// While [`capture`] runs a facade call's generated builder on this thread: the slot for the
@@ -116,13 +117,16 @@ impl ClientHooks<Arc<Transport>> for generated::Client {
         request: reqwest::Request,
         info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
-        let operation = Operation {
+        // The table's entry (its budget), else an operation of the general budget.
+        let unknown = Operation {
             id: info.operation_id,
             permission: UNKNOWN,
+            budget: Budget::General,
         };
+        let operation = operations::by_id(info.operation_id).unwrap_or(&unknown);
         match self
             .inner()
-            .exchange(request, &operation, Headers::Always)
+            .exchange(request, operation, Headers::Always)
             .await
         {
             Ok(fetched) => {

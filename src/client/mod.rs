@@ -10,6 +10,7 @@ use std::sync::Arc;
 use crate::client::builder::ClientBuilder;
 use crate::error::Error;
 use crate::generated;
+use crate::operations::Budget;
 use crate::transport::Transport;
 
 /// A client of the Defender Vulnerability Management API.
@@ -100,13 +101,25 @@ impl Client {
         &self.inner.transport
     }
 
+    /// The client's request timeout, if one is set.
+    pub(crate) fn request_timeout(&self) -> Option<std::time::Duration> {
+        self.inner.transport.request_timeout()
+    }
+
     /// How long calls are waiting on the client-side rate limit now, if they are.
     pub(crate) fn rate_limit_wait(&self) -> Option<std::time::Duration> {
         self.inner.transport.rate_limit_wait()
     }
 
-    /// How long `calls` calls take at the least under the client-side rate limit.
+    /// How long `calls` general calls take at the least under the client-side rate limit.
     pub(crate) fn rate_limit_estimate(&self, calls: u64) -> std::time::Duration {
-        self.inner.transport.rate_limit_estimate(calls)
+        self.inner
+            .transport
+            .rate_limit_estimate(Budget::General, calls)
+    }
+
+    /// How long `calls` calls counted against `budget` take at the least.
+    pub(crate) fn budget_estimate(&self, budget: Budget, calls: u64) -> std::time::Duration {
+        self.inner.transport.rate_limit_estimate(budget, calls)
     }
 }

@@ -19,23 +19,27 @@
 //! is that a KB the service lists for a software while reporting zero weaknesses for it (a
 //! lagging count) is not seen. [`Selection::All`] asks about every software instead.
 
+mod calls;
 mod model;
+mod snapshot;
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 
-pub use model::{Failure, KbRollup, Report, Row, SoftwareInfo, SoftwareResult, default_priority};
+pub use model::{
+    DeviceKbs, Failure, KbRollup, Report, Row, SoftwareInfo, SoftwareResult, Source,
+    default_priority,
+};
 
-use crate::api::operations::{GET_MISSING_KBS_BY_SOFTWARE_ID, LIST_MACHINES_VULNERABILITIES};
 use crate::api::software::SoftwareQuery;
-use crate::api::vulnerabilities::MachineVulnerabilityQuery;
 use crate::client::Client;
 use crate::error::Error;
-use crate::types::filter::{MachineVulnerabilityField, MachineVulnerabilityFilter, SoftwareFilter};
+use crate::operations::Budget;
+use crate::types::filter::SoftwareFilter;
 
 /// Which software a report asks about.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -72,6 +76,7 @@ pub struct ReportOptions {
     devices: bool,
     resume: Vec<SoftwareResult>,
     priority: Priority,
+    source: Source,
 }
 
 impl Default for ReportOptions {
@@ -82,6 +87,7 @@ impl Default for ReportOptions {
             devices: false,
             resume: Vec::new(),
             priority: Arc::new(default_priority),
+            source: Source::Auto,
         }
     }
 }
@@ -93,6 +99,7 @@ impl std::fmt::Debug for ReportOptions {
             .field("concurrency", &self.concurrency)
             .field("devices", &self.devices)
             .field("resume", &self.resume.len())
+            .field("source", &self.source)
             .finish_non_exhaustive()
     }
 }
@@ -128,6 +135,18 @@ impl ReportOptions {
     /// equals an uninterrupted run's. Records of software outside the selection are ignored.
     pub fn resume(mut self, done: impl IntoIterator<Item = SoftwareResult>) -> Self {
         self.resume.extend(done);
+        self
+    }
+
+    /// Where the data comes from (default [`Source::Auto`]): [`Source::Calls`], one
+    /// `getmissingkbs` per software; [`Source::Export`], one snapshot of the via-files export
+    /// (needs `Vulnerability.Read.All`), which gives each KB's exact devices, CVEs, severity,
+    /// exploitability and age; [`Source::Auto`], the export when the calls would take longer
+    /// than the export call under the budgets or when devices are asked for (and no resumed
+    /// results are given), else the calls — and the calls, after one
+    /// [`ReportEvent::ExportRefused`], when the export is refused (403).
+    pub fn source(mut self, source: Source) -> Self {
+        self.source = source;
         self
     }
 
@@ -194,6 +213,17 @@ pub enum ReportEvent<'a> {
         /// Where the run stands.
         progress: Progress,
     },
+    /// The export was refused (403: the application lacks `Vulnerability.Read.All`); with
+    /// [`Source::Auto`] the report goes on from calls.
+    ExportRefused {
+        /// The refusal.
+        error: &'a Error,
+    },
+    /// Reading the export: files and rows so far.
+    Export {
+        /// Where reading stands.
+        progress: crate::api::export_files::ExportProgress,
+    },
     /// A second passed (for displays of waits and elapsed time).
     Tick {
         /// Where the run stands.
@@ -209,6 +239,8 @@ pub struct ReportPlan {
     selected: Vec<SoftwareInfo>,
     done: BTreeMap<String, SoftwareResult>,
     listed: usize,
+    /// The source chosen: calls or the export.
+    source: Source,
 }
 
 impl ReportPlan {
@@ -232,6 +264,13 @@ impl ReportPlan {
         self.selected.len() - self.done.len()
     }
 
+    /// Where the run takes its data from: [`Source::Calls`] or [`Source::Export`] (with
+    /// [`Source::Auto`], what was chosen; the run may still go back to calls when the export is
+    /// refused).
+    pub fn source(&self) -> Source {
+        self.source
+    }
+
     /// Whether the run lists each KB's devices too (their count is known once the KBs are; see
     /// [`ReportEvent::DevicesPlanned`]).
     pub fn lists_devices(&self) -> bool {
@@ -250,14 +289,10 @@ impl ReportPlan {
             client,
             options,
             selected,
-            mut done,
+            done,
+            source,
             ..
         } = self;
-        let todo: Vec<SoftwareInfo> = selected
-            .iter()
-            .filter(|s| !done.contains_key(&s.id))
-            .cloned()
-            .collect();
         let mut phase = Phase {
             client: client.clone(),
             ticks: tokio::time::interval(Duration::from_secs(1)),
@@ -270,90 +305,20 @@ impl ReportPlan {
             on_event,
         };
         phase.ticks.tick().await;
-
-        let mut calls = futures::stream::iter(todo.into_iter().map(|software| {
-            let client = client.clone();
-            async move {
-                let outcome = client.missing_kbs(&software.id).collect_items().await;
-                (software, outcome)
-            }
-        }))
-        .buffer_unordered(options.concurrency);
-        while let Some((software, outcome)) = phase.next(&mut calls).await {
-            phase.progress.software_done += 1;
-            match outcome {
-                Ok(missing_kbs) => {
-                    let result = SoftwareResult {
-                        software,
-                        missing_kbs,
-                    };
-                    (phase.on_event)(ReportEvent::SoftwareDone {
-                        result: &result,
-                        progress: phase.progress,
-                    });
-                    done.insert(result.software.id.clone(), result);
+        if source == Source::Export {
+            match snapshot::run(&client, &options, &selected, &mut phase).await {
+                Ok(report) => return Ok(report),
+                // Auto: without the export's permission, the calls still work.
+                Err(e)
+                    if options.source == Source::Auto
+                        && e.status() == Some(reqwest::StatusCode::FORBIDDEN) =>
+                {
+                    (phase.on_event)(ReportEvent::ExportRefused { error: &e });
                 }
-                Err(e) => phase.failed(&software.id, GET_MISSING_KBS_BY_SOFTWARE_ID.id, e)?,
+                Err(e) => return Err(e),
             }
         }
-        drop(calls);
-
-        let mut devices: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        if options.devices {
-            let kb_ids: BTreeSet<String> = done
-                .values()
-                .flat_map(|r| r.missing_kbs.iter().map(|kb| kb.id.clone()))
-                .collect();
-            phase.progress.devices_total = kb_ids.len();
-            (phase.on_event)(ReportEvent::DevicesPlanned {
-                listings: kb_ids.len(),
-                estimate: client.rate_limit_estimate(kb_ids.len() as u64),
-            });
-            let mut listings = futures::stream::iter(kb_ids.into_iter().map(|kb| {
-                let client = client.clone();
-                async move {
-                    let filter =
-                        MachineVulnerabilityFilter::eq(MachineVulnerabilityField::FixingKbId, &kb);
-                    let machines = client
-                        .machines_vulnerabilities(MachineVulnerabilityQuery::new().filter(filter))
-                        .items()
-                        .try_fold(BTreeSet::new(), |mut machines, row| {
-                            if let Some(machine) = row.machine_id {
-                                machines.insert(machine);
-                            }
-                            futures::future::ready(Ok(machines))
-                        })
-                        .await;
-                    (kb, machines)
-                }
-            }))
-            .buffer_unordered(options.concurrency);
-            while let Some((kb, outcome)) = phase.next(&mut listings).await {
-                phase.progress.devices_done += 1;
-                match outcome {
-                    Ok(machines) => {
-                        (phase.on_event)(ReportEvent::DevicesDone {
-                            kb_id: &kb,
-                            progress: phase.progress,
-                        });
-                        devices.insert(kb, machines.into_iter().collect());
-                    }
-                    Err(e) => phase.failed(&kb, LIST_MACHINES_VULNERABILITIES.id, e)?,
-                }
-            }
-        }
-
-        let (rows, kbs) = model::assemble(&done, &devices, options.priority.as_ref());
-        let mut failures = phase.failures;
-        failures.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(Report {
-            generated_at: now_rfc3339(),
-            partial: !failures.is_empty(),
-            software_count: selected.len(),
-            rows,
-            kbs,
-            failures,
-        })
+        calls::run(&client, &options, &selected, done, &mut phase).await
     }
 
     /// Runs the plan without progress events.
@@ -416,12 +381,28 @@ impl Client {
             .filter(|r| wanted.contains(r.software.id.as_str()))
             .map(|r| (r.software.id.clone(), r.clone()))
             .collect();
+        let source = match options.source {
+            Source::Calls => Source::Calls,
+            Source::Export => Source::Export,
+            // The export is one call; the calls are one per software, under the budget.
+            Source::Auto if done.is_empty() => {
+                let calls = (selected.len() as u64).saturating_add(1);
+                let export = self.budget_estimate(Budget::FileExport, 1);
+                if options.devices || self.rate_limit_estimate(calls) > export {
+                    Source::Export
+                } else {
+                    Source::Calls
+                }
+            }
+            Source::Auto => Source::Calls,
+        };
         Ok(ReportPlan {
             client: self.clone(),
             options,
             selected,
             done,
             listed,
+            source,
         })
     }
 }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::types::{PublicProductFixDto, Software};
+use crate::types::{ExploitabilityLevel, PublicProductFixDto, Severity, Software};
 
 /// The software a report asked about, as the inventory listed it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -109,8 +109,52 @@ pub struct KbRollup {
     pub devices_exact: bool,
     /// The distinct devices that miss it, with the devices option.
     pub device_ids: Option<Vec<String>>,
-    /// Whether any of its software has a public exploit.
+    /// Whether an exploit exists: from the export, for one of its CVEs (exact); from calls, for
+    /// one of its software (the inventory's flag).
     pub public_exploit: bool,
+    /// Its CVEs (from the export; empty from calls, which give only a count).
+    #[serde(default)]
+    pub cve_ids: Vec<String>,
+    /// The highest severity among its CVEs (from the export).
+    #[serde(default)]
+    pub severity: Option<Severity>,
+    /// The highest CVSS score among its CVEs (from the export).
+    #[serde(default)]
+    pub cvss: Option<f64>,
+    /// The exploitability of its most exploitable CVE (from the export).
+    #[serde(default)]
+    pub exploitability: Option<ExploitabilityLevel>,
+    /// When it was first seen missing on any device (from the export; RFC 3339): how long it
+    /// has been missing.
+    #[serde(default)]
+    pub first_seen: Option<String>,
+}
+
+/// Where a report's data came from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Source {
+    /// One `getmissingkbs` call per software (and `machinesVulnerabilities` for devices).
+    #[default]
+    Calls,
+    /// One snapshot of the software vulnerabilities export (via files).
+    Export,
+    /// (As an option only) the export when the calls would take longer or devices are asked
+    /// for, else the calls.
+    Auto,
+}
+
+/// A device and how many of the report's KBs it misses (from the export).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct DeviceKbs {
+    /// The device (machine) id.
+    pub device_id: String,
+    /// Its name.
+    pub device_name: Option<String>,
+    /// How many KBs it misses.
+    pub kbs: usize,
 }
 
 /// A software whose call still failed after retries; the rest of the report went on.
@@ -158,6 +202,16 @@ pub struct Report {
     pub kbs: Vec<KbRollup>,
     /// What failed.
     pub failures: Vec<Failure>,
+    /// Where the data came from: per-software calls or one export snapshot.
+    #[serde(default)]
+    pub source: Source,
+    /// When the data was made (RFC 3339): the export snapshot's time; for calls, `None` (the
+    /// service answers with what it knows at the time of each call).
+    #[serde(default)]
+    pub data_as_of: Option<String>,
+    /// Per device, how many KBs it misses, most first (from the export; empty from calls).
+    #[serde(default)]
+    pub devices_missing: Vec<DeviceKbs>,
 }
 
 impl Report {
@@ -223,6 +277,11 @@ pub(crate) fn assemble(
             devices_exact: false,
             device_ids: None,
             public_exploit: false,
+            cve_ids: Vec::new(),
+            severity: None,
+            cvss: None,
+            exploitability: None,
+            first_seen: None,
         });
         entry.name = entry.name.take().or_else(|| row.kb_name.clone());
         entry.url = entry.url.take().or_else(|| row.url.clone());

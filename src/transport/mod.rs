@@ -28,10 +28,11 @@ use reqwest::header::HeaderMap;
 
 use crate::auth::token_cache::TokenCache;
 use crate::error::Error;
-use crate::error::{Permission, TimeoutKind};
+use crate::error::TimeoutKind;
+use crate::operations::{Budget, Operation};
 use crate::wire::body::{read_limited, retry_after};
 use crate::wire::retry::{Attempt, Ran, RetryPolicy, innermost_cause, is_transient};
-use rate_limit::Limiter;
+use rate_limit::Limiters;
 
 /// The header progenitor adds to every generated request (a Dropshot convention, not this API's).
 const API_VERSION: reqwest::header::HeaderName =
@@ -39,14 +40,6 @@ const API_VERSION: reqwest::header::HeaderName =
 
 /// How much of an error body is read to look for the OData error inside.
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
-
-/// What the sending path knows about an operation that the generated code does not carry: its
-/// `operationId` and the permissions it needs (see `api/operations.rs`).
-#[derive(Debug)]
-pub(crate) struct Operation {
-    pub(crate) id: &'static str,
-    pub(crate) permission: Permission,
-}
 
 /// The client's time limits, kept to say which one ran out.
 #[derive(Debug, Clone, Copy)]
@@ -62,13 +55,15 @@ pub(crate) struct Transport {
     api_origin: url::Origin,
     tokens: TokenCache,
     retry: RetryPolicy,
-    limiter: Limiter,
+    limiters: Limiters,
     timeouts: Timeouts,
 }
 
 /// The final response of a request, its body read whole.
 #[derive(Debug)]
 pub(crate) struct Fetched {
+    /// A 2xx response whose body was left to the caller to stream ([`Headers::StreamBody`]).
+    pub(crate) unread: Option<reqwest::Response>,
     /// Where an error response came from (to send the request again, if need be).
     pub(crate) url: Option<reqwest::Url>,
     pub(crate) status: StatusCode,
@@ -86,7 +81,7 @@ impl Transport {
         api_origin: url::Origin,
         tokens: TokenCache,
         retry: RetryPolicy,
-        limiter: Limiter,
+        limiters: Limiters,
         timeouts: Timeouts,
     ) -> Self {
         Self {
@@ -94,7 +89,7 @@ impl Transport {
             api_origin,
             tokens,
             retry,
-            limiter,
+            limiters,
             timeouts,
         }
     }
@@ -104,14 +99,17 @@ impl Transport {
         &self.api_origin
     }
 
-    /// How long calls are waiting on the client-side rate limit, if they are.
+    /// How long calls are waiting on the client-side rate limit (any budget), if they are.
     pub(crate) fn rate_limit_wait(&self) -> Option<Duration> {
-        self.limiter.blocked_for()
+        self.limiters.blocked_for()
     }
 
-    /// How long `calls` calls take at the least under the client-side rate limit.
-    pub(crate) fn rate_limit_estimate(&self, calls: u64) -> Duration {
-        self.limiter.estimate(calls)
+    /// How long `calls` calls counted against `budget` take at the least under the client-side
+    /// rate limit.
+    pub(crate) fn rate_limit_estimate(&self, budget: Budget, calls: u64) -> Duration {
+        self.limiters
+            .of(budget)
+            .map_or(Duration::ZERO, |limiter| limiter.estimate(calls))
     }
 
     /// Sends `request` for `operation` and returns its 2xx response, body read; any other final
@@ -149,7 +147,7 @@ impl Transport {
         } = self
             .retry
             .run(operation.id, (request, false), |(request, refreshed)| {
-                self.attempt(request, refreshed, headers)
+                self.attempt(request, refreshed, operation.budget, headers)
             })
             .await;
         match outcome? {
@@ -166,6 +164,7 @@ impl Transport {
         &self,
         mut request: reqwest::Request,
         mut refreshed: bool,
+        budget: Budget,
         headers: Headers,
     ) -> Attempt<(reqwest::Request, bool), Result<Result<Fetched, reqwest::Error>, Error>> {
         loop {
@@ -176,7 +175,10 @@ impl Transport {
             // What it takes to send it again, if need be (none of this API's requests has a body
             // that cannot be replayed).
             let replay = Replay::of(&request);
-            let permit = self.limiter.acquire().await;
+            let permit = match self.limiters.of(budget) {
+                Some(limiter) => Some(limiter.acquire().await),
+                None => None,
+            };
             let outcome = match self.http.execute(request).await {
                 Ok(response) => Self::read(response, headers).await,
                 Err(e) => Err(e),
@@ -237,6 +239,17 @@ impl Transport {
             Headers::WhenNotSuccess if status.is_success() => HeaderMap::new(),
             _ => response.headers().clone(),
         };
+        if status.is_success() && matches!(keep, Headers::StreamBody) {
+            return Ok(Fetched {
+                unread: Some(response),
+                url: None,
+                status,
+                headers,
+                body: Bytes::new(),
+                attempts: 1,
+                gave_up: None,
+            });
+        }
         let (url, body) = if status.is_success() {
             // A body cut short names its URL (to be sent again).
             (None, response.bytes().await?)
@@ -249,6 +262,7 @@ impl Transport {
             (Some(url), Bytes::from(body))
         };
         Ok(Fetched {
+            unread: None,
             url,
             status,
             headers,
@@ -258,8 +272,23 @@ impl Transport {
         })
     }
 
+    /// The client's request timeout, if one is set.
+    pub(crate) fn request_timeout(&self) -> Option<Duration> {
+        self.timeouts.request
+    }
+
+    /// A failure while an export file's body streamed in (after `attempts` downloads).
+    pub(crate) fn file_error(&self, e: reqwest::Error, attempts: u32) -> Error {
+        self.transport_error(e, &crate::operations::DOWNLOAD_EXPORT_FILE, attempts)
+    }
+
     /// A failure to get a response, telling a timeout (and which one) from other failures.
     fn transport_error(&self, e: reqwest::Error, operation: &Operation, attempts: u32) -> Error {
+        // A request outside the API (an export file) has a signed link: never in an error.
+        let e = match operation.budget {
+            Budget::None => e.without_url(),
+            _ => e,
+        };
         if !e.is_timeout() {
             return Error::transport(operation.id, attempts, e);
         }
@@ -288,6 +317,7 @@ impl Replay {
     fn of(request: &reqwest::Request) -> Replay {
         let headers = request.headers();
         let plain = request.body().is_none()
+            && request.timeout().is_none()
             && headers.len() <= 2
             && headers.keys().all(|name| {
                 name == reqwest::header::ACCEPT || name == reqwest::header::AUTHORIZATION
@@ -324,6 +354,9 @@ impl Replay {
 pub(crate) enum Headers {
     /// Every response (a raw generated call hands them back).
     Always,
+    /// Error statuses only, and a 2xx body is not read: the response is handed back to be
+    /// streamed (export files).
+    StreamBody,
     /// Error statuses only (`Retry-After`); a 2xx is decoded from its body alone.
     WhenNotSuccess,
 }

@@ -12,6 +12,8 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use tokio::sync::Notify;
+
+use crate::operations::Budget;
 use tokio::time::Instant;
 
 /// Budgets for the client-side rate limit. The default ([`RateLimit::standard`]) is the
@@ -53,6 +55,18 @@ impl RateLimit {
     /// The service's documented budget: 100 calls a minute and 1,500 an hour (the default).
     pub fn standard() -> Self {
         Self::default()
+    }
+
+    /// The service's budget for the JSON export calls (`…ByMachine`): 30 calls a minute and 1,000
+    /// an hour, apart from the general budget.
+    pub fn json_export() -> Self {
+        Self::new(30, Duration::from_secs(60)).window(1000, Duration::from_secs(3600))
+    }
+
+    /// The service's budget for the via-files export calls (`…Export`): 5 calls a minute and 20
+    /// an hour, apart from the others. (Downloading the files counts against no budget.)
+    pub fn file_export() -> Self {
+        Self::new(5, Duration::from_secs(60)).window(20, Duration::from_secs(3600))
     }
 
     /// The client-side limit off (the service's 429s are still retried).
@@ -114,6 +128,46 @@ fn minimum_duration(windows: &[(usize, Duration)], calls: u64) -> Duration {
         starts.push(start);
     }
     starts.last().copied().unwrap_or(Duration::ZERO)
+}
+
+/// One limiter per budget, shared by all clones of a client.
+#[derive(Debug)]
+pub(crate) struct Limiters {
+    general: Limiter,
+    json_export: Limiter,
+    file_export: Limiter,
+}
+
+impl Limiters {
+    pub(crate) fn new(
+        general: &RateLimit,
+        json_export: &RateLimit,
+        file_export: &RateLimit,
+    ) -> Self {
+        Self {
+            general: Limiter::new(general),
+            json_export: Limiter::new(json_export),
+            file_export: Limiter::new(file_export),
+        }
+    }
+
+    /// The limiter of `budget`, if it has one.
+    pub(crate) fn of(&self, budget: Budget) -> Option<&Limiter> {
+        match budget {
+            Budget::General => Some(&self.general),
+            Budget::JsonExport => Some(&self.json_export),
+            Budget::FileExport => Some(&self.file_export),
+            Budget::None => None,
+        }
+    }
+
+    /// How long calls are waiting on any budget now, if they are.
+    pub(crate) fn blocked_for(&self) -> Option<Duration> {
+        [&self.general, &self.json_export, &self.file_export]
+            .into_iter()
+            .filter_map(Limiter::blocked_for)
+            .max()
+    }
 }
 
 /// Enforces a [`RateLimit`].

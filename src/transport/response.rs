@@ -21,7 +21,13 @@ pub(crate) fn api_error(fetched: &Fetched, operation: &Operation) -> Error {
                 e.error.target,
                 None,
             ),
-            Err(_) => (None, None, None, Some(excerpt(&fetched.body))),
+            // Blob storage (export files) answers in XML: `<Error><Code>…</Code>…`.
+            Err(_) => (
+                xml_element(&fetched.body, "Code"),
+                None,
+                None,
+                Some(excerpt(&fetched.body)),
+            ),
         };
     Error::Api(Box::new(ApiError {
         status: fetched.status,
@@ -35,6 +41,15 @@ pub(crate) fn api_error(fetched: &Fetched, operation: &Operation) -> Error {
         gave_up: fetched.gave_up.clone(),
         permission: operation.permission,
     }))
+}
+
+/// The text of the first `<name>…</name>` element of an XML body, if there is one.
+fn xml_element(body: &[u8], name: &str) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?;
+    let open = format!("<{name}>");
+    let start = text.find(&open)? + open.len();
+    let end = start + text[start..].find(&format!("</{name}>"))?;
+    Some(text[start..end].trim().to_owned()).filter(|code| !code.is_empty())
 }
 
 /// The body of a 2xx response as the contract's type `T`. A body that does not decode is

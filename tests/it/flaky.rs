@@ -23,6 +23,11 @@ pub enum Act {
     /// Send the status line, the headers and half the body, then nothing more (the connection
     /// stays open until the client gives up).
     StallBody(u16, String),
+    /// Answer normally with a binary body.
+    Bytes(u16, Vec<u8>),
+    /// Send the status line, the headers (with the full `Content-Length`) and half the binary
+    /// body, then close.
+    CutBytes(u16, Vec<u8>),
 }
 
 /// A running server; it stops when dropped.
@@ -117,15 +122,22 @@ async fn serve(
         seen.lock().unwrap().push(target);
         let n = counter.fetch_add(1, Ordering::SeqCst);
         let act = script[n.min(script.len() - 1)].clone();
-        let (status, headers, body, cut, stall): (u16, Vec<(String, String)>, String, bool, bool) =
+        let (status, headers, body, cut, stall): (u16, Vec<(String, String)>, Vec<u8>, bool, bool) =
             match act {
                 Act::Drop => return,
-                Act::CutBody(status, body) => (status, vec![], body, true, false),
-                Act::Answer(status, body) => (status, vec![], body, false, false),
-                Act::AnswerWith(status, headers, body) => (status, headers, body, false, false),
-                Act::StallBody(status, body) => (status, vec![], body, true, true),
+                Act::CutBody(status, body) => (status, vec![], body.into_bytes(), true, false),
+                Act::Answer(status, body) => (status, vec![], body.into_bytes(), false, false),
+                Act::AnswerWith(status, headers, body) => {
+                    (status, headers, body.into_bytes(), false, false)
+                }
+                Act::StallBody(status, body) => (status, vec![], body.into_bytes(), true, true),
+                Act::Bytes(status, body) => (status, vec![], body, false, false),
+                Act::CutBytes(status, body) => (status, vec![], body, true, false),
             };
-        let body = body.replace("{base}", &base);
+        let body = match String::from_utf8(body) {
+            Ok(text) => text.replace("{base}", &base).into_bytes(),
+            Err(binary) => binary.into_bytes(),
+        };
         let mut response = format!(
             "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n",
             body.len()
@@ -139,8 +151,9 @@ async fn serve(
         } else {
             &body[..]
         };
-        response += sent;
-        if stream.write_all(response.as_bytes()).await.is_err() {
+        let mut response = response.into_bytes();
+        response.extend_from_slice(sent);
+        if stream.write_all(&response).await.is_err() {
             return;
         }
         let _ = stream.flush().await;

@@ -7,6 +7,7 @@ mod client_config;
 mod common;
 mod demo_tenant;
 mod errors;
+mod exports;
 mod flaky;
 mod limits_and_timeouts;
 mod main_job;

@@ -10,9 +10,15 @@ use std::time::Duration;
 
 use defender_tvm::{
     Client, Error, RateLimit, Report, ReportEvent, ReportOptions, RetryPolicy, Selection,
-    SoftwareField, SoftwareFilter,
+    SoftwareField, SoftwareFilter, Source,
 };
 use defender_tvm_demo::DemoTenant;
+
+/// The options of a report from calls (what these tests are about; `report_export.rs` tests
+/// the report from the export).
+fn calls() -> ReportOptions {
+    ReportOptions::new().source(Source::Calls)
+}
 
 fn quick() -> RetryPolicy {
     RetryPolicy::default()
@@ -144,10 +150,7 @@ async fn the_rollup_equals_the_truth_and_the_calls_equal_the_plan() {
     let tenant = small_tenant().await;
     let client = client_for(&tenant, RateLimit::disabled());
 
-    let plan = client
-        .plan_missing_kbs_report(ReportOptions::new())
-        .await
-        .unwrap();
+    let plan = client.plan_missing_kbs_report(calls()).await.unwrap();
     let vulnerable = vulnerable(&tenant);
     assert_eq!(plan.listed(), 60, "the whole inventory was listed");
     assert!(!plan.lists_devices());
@@ -221,7 +224,7 @@ async fn kbs_come_in_priority_order_and_the_order_can_be_replaced() {
     let tenant = small_tenant().await;
     let client = client_for(&tenant, RateLimit::disabled());
 
-    let report = report_of(&client, ReportOptions::new()).await;
+    let report = report_of(&client, calls()).await;
 
     for pair in report.kbs.windows(2) {
         let (a, b) = (&pair[0], &pair[1]);
@@ -237,11 +240,7 @@ async fn kbs_come_in_priority_order_and_the_order_can_be_replaced() {
     let ranks: Vec<usize> = report.kbs.iter().map(|kb| kb.rank).collect();
     assert_eq!(ranks, (1..=report.kbs.len()).collect::<Vec<_>>());
 
-    let by_id = report_of(
-        &client,
-        ReportOptions::new().priority(|a, b| a.id.cmp(&b.id)),
-    )
-    .await;
+    let by_id = report_of(&client, calls().priority(|a, b| a.id.cmp(&b.id))).await;
     let ids: Vec<&str> = by_id.kbs.iter().map(|kb| kb.id.as_str()).collect();
     let mut sorted = ids.clone();
     sorted.sort();
@@ -252,7 +251,7 @@ async fn kbs_come_in_priority_order_and_the_order_can_be_replaced() {
 async fn injected_503s_and_429s_do_not_change_the_report() {
     let tenant = small_tenant().await;
     let client = client_for(&tenant, RateLimit::disabled());
-    let clean = report_of(&client, ReportOptions::new()).await;
+    let clean = report_of(&client, calls()).await;
 
     let faulty = DemoTenant::builder()
         .devices(120)
@@ -271,7 +270,7 @@ async fn injected_503s_and_429s_do_not_change_the_report() {
         .rate_limit(RateLimit::disabled())
         .build()
         .unwrap();
-    let report = report_of(&retrying, ReportOptions::new()).await;
+    let report = report_of(&retrying, calls()).await;
 
     assert!(faulty.throttled() > 0, "the budget was hit");
     assert_eq!(comparable(report), comparable(clean));
@@ -281,10 +280,10 @@ async fn injected_503s_and_429s_do_not_change_the_report() {
 async fn a_vanished_software_makes_a_partial_report_and_every_other_software_finishes() {
     let tenant = small_tenant().await;
     let client = client_for(&tenant, RateLimit::disabled());
-    let clean = report_of(&client, ReportOptions::new()).await;
+    let clean = report_of(&client, calls()).await;
     // One call at a time: the first software fails, and all the others still come after it.
     let plan = client
-        .plan_missing_kbs_report(ReportOptions::new().concurrency(1))
+        .plan_missing_kbs_report(calls().concurrency(1))
         .await
         .unwrap();
     let gone = plan.software()[0].id.clone();
@@ -325,10 +324,7 @@ async fn a_sign_in_failure_is_one_error_and_no_missing_kbs_call() {
         .build()
         .unwrap();
 
-    let err = client
-        .plan_missing_kbs_report(ReportOptions::new())
-        .await
-        .unwrap_err();
+    let err = client.plan_missing_kbs_report(calls()).await.unwrap_err();
 
     assert!(matches!(err, defender_tvm::Error::Auth(_)), "{err:?}");
     assert_eq!(tenant.calls("get_missing_kbs_by_software_id"), 0);
@@ -339,7 +335,7 @@ async fn a_token_refused_mid_run_stops_the_run_with_one_error() {
     let tenant = small_tenant().await;
     let client = client_for(&tenant, RateLimit::disabled());
     let plan = client
-        .plan_missing_kbs_report(ReportOptions::new().concurrency(1))
+        .plan_missing_kbs_report(calls().concurrency(1))
         .await
         .unwrap();
     // From here on the service refuses every token, fresh ones included.
@@ -359,7 +355,7 @@ async fn resuming_after_k_of_n_equals_the_uninterrupted_report_and_asks_only_n_m
     let client = client_for(&tenant, RateLimit::disabled());
     let mut kept = Vec::new();
     let full = client
-        .plan_missing_kbs_report(ReportOptions::new())
+        .plan_missing_kbs_report(calls())
         .await
         .unwrap()
         .run(|event| {
@@ -374,7 +370,7 @@ async fn resuming_after_k_of_n_equals_the_uninterrupted_report_and_asks_only_n_m
     let n = tenant.calls("get_missing_kbs_by_software_id");
 
     let resumed = client
-        .plan_missing_kbs_report(ReportOptions::new().resume(kept.clone()))
+        .plan_missing_kbs_report(calls().resume(kept.clone()))
         .await
         .unwrap();
     assert_eq!(resumed.resumed(), 7);
@@ -406,9 +402,7 @@ async fn ids_are_asked_once_each_even_when_the_inventory_does_not_list_them() {
     ];
 
     let plan = client
-        .plan_missing_kbs_report(
-            ReportOptions::new().selection(Selection::Ids(ids.map(str::to_owned).to_vec())),
-        )
+        .plan_missing_kbs_report(calls().selection(Selection::Ids(ids.map(str::to_owned).to_vec())))
         .await
         .unwrap();
 
@@ -435,7 +429,7 @@ async fn a_report_says_when_it_was_made_and_options_show_what_they_hold() {
     let client = client_for(&tenant, RateLimit::disabled());
     let before = std::time::SystemTime::now();
 
-    let report = report_of(&client, ReportOptions::new()).await;
+    let report = report_of(&client, calls()).await;
 
     let made = chrono::DateTime::parse_from_rfc3339(&report.generated_at)
         .unwrap_or_else(|e| panic!("{:?}: {e}", report.generated_at));
@@ -454,12 +448,13 @@ async fn a_report_says_when_it_was_made_and_options_show_what_they_hold() {
     assert!(report.generated_at.ends_with('Z'));
 
     let options = ReportOptions::new()
+        .source(Source::Calls)
         .selection(Selection::All)
         .concurrency(3)
         .devices(true);
     assert_eq!(
         format!("{options:?}"),
-        "ReportOptions { selection: All, concurrency: 3, devices: true, resume: 0, .. }"
+        "ReportOptions { selection: All, concurrency: 3, devices: true, resume: 0, source: Calls, .. }"
     );
 }
 
@@ -475,7 +470,7 @@ async fn dropping_the_run_starts_no_further_call() {
     tenant.faults().slow(Duration::from_millis(50));
     let client = client_for(&tenant, RateLimit::disabled());
     let plan = client
-        .plan_missing_kbs_report(ReportOptions::new().concurrency(2))
+        .plan_missing_kbs_report(calls().concurrency(2))
         .await
         .unwrap();
     let total = plan.calls() as u64;
@@ -500,7 +495,7 @@ async fn the_devices_option_gives_each_kb_its_exact_devices() {
         .unwrap();
     let client = client_for(&tenant, RateLimit::disabled());
     let plan = client
-        .plan_missing_kbs_report(ReportOptions::new().devices(true))
+        .plan_missing_kbs_report(calls().devices(true))
         .await
         .unwrap();
     assert!(plan.lists_devices());
@@ -552,7 +547,7 @@ async fn the_plan_says_how_long_the_budget_makes_the_calls_take() {
         .unwrap();
     let client = client_for(&tenant, RateLimit::new(10, Duration::from_secs(60)));
     let plan = client
-        .plan_missing_kbs_report(ReportOptions::new().selection(Selection::All))
+        .plan_missing_kbs_report(calls().selection(Selection::All))
         .await
         .unwrap();
 
@@ -568,7 +563,7 @@ async fn progress_says_when_calls_wait_on_the_rate_limit_and_for_how_long() {
     let client = client_for(&tenant, RateLimit::new(6, Duration::from_secs(2)));
     let plan = client
         .plan_missing_kbs_report(
-            ReportOptions::new().selection(Selection::Ids(
+            calls().selection(Selection::Ids(
                 tenant
                     .truth()
                     .software
@@ -618,10 +613,7 @@ async fn a_sign_in_that_fails_mid_run_stops_the_run_with_that_one_error() {
         .await
         .unwrap();
     let client = client_for(&tenant, RateLimit::disabled());
-    let plan = client
-        .plan_missing_kbs_report(ReportOptions::new())
-        .await
-        .unwrap();
+    let plan = client.plan_missing_kbs_report(calls()).await.unwrap();
     tenant.faults().expire_secret();
     // The plan's token expires (the time passing is the point, not a synchronisation).
     tokio::time::sleep(Duration::from_millis(1100)).await;
@@ -644,10 +636,10 @@ async fn a_sign_in_that_fails_mid_run_stops_the_run_with_that_one_error() {
 async fn a_refused_device_listing_is_a_failure_and_the_report_is_partial() {
     let tenant = small_tenant().await;
     let client = client_for(&tenant, RateLimit::disabled());
-    let without = report_of(&client, ReportOptions::new()).await;
+    let without = report_of(&client, calls()).await;
     tenant.faults().deny("list_machines_vulnerabilities");
 
-    let report = report_of(&client, ReportOptions::new().devices(true)).await;
+    let report = report_of(&client, calls().devices(true)).await;
 
     assert!(report.partial);
     let failed: Vec<&str> = report.failures.iter().map(|f| f.id.as_str()).collect();
@@ -669,8 +661,8 @@ async fn a_refused_device_listing_is_a_failure_and_the_report_is_partial() {
 #[tokio::test]
 async fn the_run_keeps_the_planned_number_of_calls_in_flight() {
     for (concurrency, options) in [
-        (8, ReportOptions::new().devices(true)),
-        (3, ReportOptions::new().devices(true).concurrency(3)),
+        (8, calls().devices(true)),
+        (3, calls().devices(true).concurrency(3)),
     ] {
         let tenant = small_tenant().await;
         // Each answer takes 150 ms: the next call of a slot starts only when one finishes.
@@ -698,7 +690,7 @@ async fn a_filter_selects_the_software_the_service_lists_for_it() {
     let filter = SoftwareFilter::eq(SoftwareField::Vendor, "microsoft");
 
     let plan = client
-        .plan_missing_kbs_report(ReportOptions::new().selection(Selection::Filter(filter)))
+        .plan_missing_kbs_report(calls().selection(Selection::Filter(filter)))
         .await
         .unwrap();
 
@@ -722,7 +714,7 @@ async fn progress_counts_each_software_call_failure_and_listing() {
     let tenant = small_tenant().await;
     let client = client_for(&tenant, RateLimit::disabled());
     let plan = client
-        .plan_missing_kbs_report(ReportOptions::new().concurrency(1).devices(true))
+        .plan_missing_kbs_report(calls().concurrency(1).devices(true))
         .await
         .unwrap();
     let total = plan.calls();
@@ -807,7 +799,7 @@ async fn rows_come_by_software_then_kb_whatever_order_the_service_answers_in() {
     });
     let client = crate::common::client(&server);
 
-    let report = report_of(&client, ReportOptions::new()).await;
+    let report = report_of(&client, calls()).await;
 
     let rows: Vec<(&str, &str)> = report
         .rows

@@ -3,7 +3,9 @@
 //! is checked without touching this file; a new operation needs one line in `call`.
 
 use crate::common::client;
-use defender_tvm::{Client, Error, MachineVulnerabilityQuery, SoftwareQuery};
+use defender_tvm::{
+    Client, Error, ExportPages, MachineVulnerabilityQuery, SasValidHours, SoftwareQuery,
+};
 use httpmock::MockServer;
 use serde_json::{Value, json};
 
@@ -122,6 +124,30 @@ async fn call(client: &Client, operation_id: &str, path: &str) -> Result<Value, 
         "get_missing_kbs_by_machine_id" => client.machine_missing_kbs(&id).await.map(|v| json!(v)),
         "list_machines_vulnerabilities" => client
             .machines_vulnerabilities(MachineVulnerabilityQuery::new().top(10))
+            .await
+            .map(|v| json!(v)),
+        "list_software_vulnerabilities_by_machine" => client
+            .software_vulnerabilities_by_machine(ExportPages::new())
+            .await
+            .map(|v| json!(v)),
+        "list_software_vulnerability_changes_by_machine" => {
+            let since = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now())
+                - chrono::Duration::days(1);
+            client
+                .software_vulnerability_changes_by_machine(since, ExportPages::new())
+                .await
+                .map(|v| json!(v))
+        }
+        "list_software_inventory_by_machine" => client
+            .software_inventory_by_machine(ExportPages::new())
+            .await
+            .map(|v| json!(v)),
+        "export_software_vulnerabilities" => client
+            .software_vulnerabilities_export(SasValidHours::default())
+            .await
+            .map(|v| json!(v)),
+        "export_software_inventory" => client
+            .software_inventory_export(SasValidHours::default())
             .await
             .map(|v| json!(v)),
         other => panic!("the examples walker does not know {other}: add it to `call`"),

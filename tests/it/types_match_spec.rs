@@ -67,6 +67,21 @@ fn generated_types_have_exactly_the_properties_of_the_spec() {
     assert_matches_spec::<MachineReferenceCollection>("MachineReferenceCollection");
 }
 
+#[test]
+fn hand_written_export_types_have_exactly_the_properties_of_the_spec() {
+    // The spec's export rows and file list are replaced by hand-written types (both casings,
+    // the service's timestamps, secret links): they must still carry the spec's properties.
+    use defender_tvm::types::{
+        ExportFiles, SoftwareInventory, SoftwareInventoryCollection, SoftwareVulnerability,
+        SoftwareVulnerabilityCollection,
+    };
+    assert_matches_spec::<SoftwareVulnerability>("SoftwareVulnerability");
+    assert_matches_spec::<SoftwareVulnerabilityCollection>("SoftwareVulnerabilityCollection");
+    assert_matches_spec::<SoftwareInventory>("SoftwareInventory");
+    assert_matches_spec::<SoftwareInventoryCollection>("SoftwareInventoryCollection");
+    assert_matches_spec::<ExportFiles>("ExportFiles");
+}
+
 /// Decodes `json` (which carries fields the spec does not declare) into `T`.
 fn decodes_with_unknown_fields<T: serde::de::DeserializeOwned>(name: &str, json: &str) {
     if let Err(e) = serde_json::from_str::<T>(json) {

@@ -35,6 +35,11 @@ fn columns(command: &str) -> Vec<(&'static str, Cell)> {
             ("products", List("products")),
             ("software_ids", List("software_ids")),
             ("url", Field("url")),
+            ("cve_ids", List("cve_ids")),
+            ("severity", Field("severity")),
+            ("cvss", Field("cvss")),
+            ("exploitability", Field("exploitability")),
+            ("first_seen", Field("first_seen")),
         ],
         "missing-kbs" | "machine-missing-kbs" => vec![
             ("kb", Kb("id")),

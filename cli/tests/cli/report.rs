@@ -90,7 +90,14 @@ async fn every_line_for_a_person_reaches_standard_error_redirected_to_a_file() {
     // As `report --devices 2>run.log` in a cron job: standard error is a file, no -q.
     let data = dir.join("report.json");
     let status = against(&tenant, tenant.client_secret())
-        .args(["report", "--devices", "--format", "json"])
+        .args([
+            "report",
+            "--source",
+            "calls",
+            "--devices",
+            "--format",
+            "json",
+        ])
         .stdout(std::fs::File::create(&data).unwrap())
         .stderr(std::fs::File::create(&log).unwrap())
         .status()
@@ -269,7 +276,7 @@ async fn the_selection_flags_choose_the_software_the_report_asks_about() {
     assert_eq!(default.software_count, vulnerable);
     assert!(vulnerable < 60);
 
-    let exact = report_of(&tenant, &["--devices"]).await;
+    let exact = report_of(&tenant, &["--source", "calls", "--devices"]).await;
     assert!(!default.kbs.iter().any(|kb| kb.devices_exact));
     assert!(
         exact

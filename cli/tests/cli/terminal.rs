@@ -76,7 +76,7 @@ async fn the_progress_bar_counts_software_then_device_listings() {
     let (_tenant, env) = slow_tenant().await;
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
 
-    let screen = on_a_terminal(&["report", "--devices"], &env).await;
+    let screen = on_a_terminal(&["report", "--source", "calls", "--devices"], &env).await;
 
     let software = drawn(&screen, "software");
     let listings = drawn(&screen, "device listings");

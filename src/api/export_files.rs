@@ -1,0 +1,645 @@
+//! Reading a via-files export: every row of its files as one stream, in bounded memory.
+//!
+//! Each file is downloaded (on blob storage: another origin, so the sending path attaches no
+//! token, and its link, a secret, never reaches an error or a trace), GZIP-decoded as its chunks
+//! arrive, split into lines, and each line decoded as a row: never a whole file in memory.
+//! `concurrency` files are read at once; the rows of a file come in order.
+//!
+//! What storage does is expected: a download that fails mid-way, a `200` with an empty body, a
+//! link that expired (`403 AuthenticationFailed`). The file is downloaded again, with fresh links
+//! (one export call, shared by every file, within the via-files budget) when the link was
+//! refused, and reading goes on after the rows already given (counted per file): no row is lost
+//! or repeated. A GZIP stream that ends early or a line that is not a row is an
+//! [`Error::Export`] naming the file and the line (never its link), not retried.
+
+use std::io::Write;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use flate2::write::MultiGzDecoder;
+use futures::stream::{self, BoxStream, Stream, StreamExt};
+use serde::de::DeserializeOwned;
+
+use super::exports::SasValidHours;
+use crate::client::Client;
+use crate::error::{Error, ExportError, ExportErrorKind};
+use crate::operations::DOWNLOAD_EXPORT_FILE;
+use crate::transport::Headers;
+use crate::types::{ExportFiles, SasUrl, SoftwareInventory, SoftwareVulnerability};
+
+/// How long a download may take in all: as long as a link may be valid. (A download that stalls
+/// is stopped sooner: each chunk must arrive within the client's request timeout.)
+const DOWNLOAD_LIMIT: Duration = Duration::from_secs(6 * 3600);
+
+/// How a via-files export is read.
+///
+/// ```
+/// use defender_tvm::{ExportRowsOptions, SasValidHours};
+///
+/// let options = ExportRowsOptions::new()
+///     .concurrency(8)
+///     .valid(SasValidHours::new(2).unwrap());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExportRowsOptions {
+    valid: SasValidHours,
+    concurrency: usize,
+    downloads: u32,
+}
+
+impl Default for ExportRowsOptions {
+    fn default() -> Self {
+        Self {
+            valid: SasValidHours::default(),
+            concurrency: 4,
+            downloads: 4,
+        }
+    }
+}
+
+impl ExportRowsOptions {
+    /// Links valid 1 hour, 4 files at a time, 4 downloads of a file at most.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How long the links stay valid (fresh ones are asked for when they expire).
+    pub fn valid(mut self, valid: SasValidHours) -> Self {
+        self.valid = valid;
+        self
+    }
+
+    /// How many files are read at once (at least 1).
+    pub fn concurrency(mut self, files: usize) -> Self {
+        self.concurrency = files.max(1);
+        self
+    }
+
+    /// How many times a file is downloaded at most, the first included (at least 1).
+    pub fn downloads(mut self, downloads: u32) -> Self {
+        self.downloads = downloads.max(1);
+        self
+    }
+}
+
+/// Where reading an export stands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ExportProgress {
+    /// Files read to their end.
+    pub files_done: usize,
+    /// Files in the export.
+    pub files_total: usize,
+    /// Rows given so far.
+    pub rows: u64,
+    /// Downloads that failed and were made again.
+    pub downloads_repeated: u64,
+    /// Export calls made for fresh links.
+    pub link_renewals: u64,
+}
+
+/// The rows of a via-files export, as a stream (see the module documentation), with the
+/// snapshot's time and where reading stands.
+#[must_use = "a stream does nothing unless polled"]
+pub struct ExportRows<T> {
+    generated_time: DateTime<Utc>,
+    counters: Arc<Counters>,
+    rows: BoxStream<'static, Result<T, Error>>,
+}
+
+impl<T> ExportRows<T> {
+    /// When the snapshot was made.
+    pub fn generated_time(&self) -> DateTime<Utc> {
+        self.generated_time
+    }
+
+    /// Where reading stands.
+    pub fn progress(&self) -> ExportProgress {
+        self.counters.progress()
+    }
+}
+
+impl<T> Stream for ExportRows<T> {
+    type Item = Result<T, Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.rows.poll_next_unpin(cx)
+    }
+}
+
+impl<T> std::fmt::Debug for ExportRows<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExportRows")
+            .field("generated_time", &self.generated_time)
+            .field("progress", &self.progress())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Every row of the software vulnerabilities snapshot, read from the via-files export: one
+    /// export call (the via-files budget), then the files, streamed (see the module
+    /// documentation of `export_files.rs` in the crate tour). Needs `Vulnerability.Read.All`
+    /// (or delegated `Vulnerability.Read`).
+    ///
+    /// ```no_run
+    /// # async fn run(client: defender_tvm::Client) -> Result<(), defender_tvm::Error> {
+    /// use futures::TryStreamExt;
+    ///
+    /// let mut rows = client
+    ///     .software_vulnerabilities_export_rows(defender_tvm::ExportRowsOptions::new())
+    ///     .await?;
+    /// println!("snapshot of {}", rows.generated_time());
+    /// while let Some(row) = rows.try_next().await? {
+    ///     println!("{} {} {}", row.device_id, row.software_name, row.cve_id);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn software_vulnerabilities_export_rows(
+        &self,
+        options: ExportRowsOptions,
+    ) -> Result<ExportRows<SoftwareVulnerability>, Error> {
+        read(self, Kind::Vulnerabilities, options).await
+    }
+
+    /// Every row of the software inventory snapshot, read from the via-files export, as
+    /// [`software_vulnerabilities_export_rows`](Self::software_vulnerabilities_export_rows)
+    /// reads the vulnerabilities. Needs `Software.Read.All` (or delegated `Software.Read`).
+    pub async fn software_inventory_export_rows(
+        &self,
+        options: ExportRowsOptions,
+    ) -> Result<ExportRows<SoftwareInventory>, Error> {
+        read(self, Kind::Inventory, options).await
+    }
+}
+
+/// Which export.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Vulnerabilities,
+    Inventory,
+}
+
+impl Kind {
+    async fn export(self, client: &Client, valid: SasValidHours) -> Result<ExportFiles, Error> {
+        match self {
+            Kind::Vulnerabilities => client.software_vulnerabilities_export(valid).await,
+            Kind::Inventory => client.software_inventory_export(valid).await,
+        }
+    }
+}
+
+async fn read<T: DeserializeOwned + Send + 'static>(
+    client: &Client,
+    kind: Kind,
+    options: ExportRowsOptions,
+) -> Result<ExportRows<T>, Error> {
+    let files = kind.export(client, options.valid).await?;
+    let total = files.export_files.len();
+    let counters = Arc::new(Counters {
+        files_total: total,
+        ..Counters::default()
+    });
+    let generated_time = files.generated_time;
+    let links = Arc::new(Links {
+        client: client.clone(),
+        kind,
+        valid: options.valid,
+        generated_time,
+        current: tokio::sync::Mutex::new((0, files.export_files)),
+        counters: Arc::clone(&counters),
+    });
+    let downloads = options.downloads;
+    let rows = stream::iter(0..total)
+        .map(move |index| {
+            let file = FileRows::<T>::new(Arc::clone(&links), index, downloads);
+            stream::try_unfold(file, |mut file| async move {
+                Ok(file.next_batch().await?.map(|rows| (rows, file)))
+            })
+            .map(|batch| match batch {
+                Ok(rows) => stream::iter(rows.into_iter().map(Ok)).left_stream(),
+                Err(e) => stream::once(futures::future::ready(Err(e))).right_stream(),
+            })
+            .flatten()
+            .boxed()
+        })
+        .flatten_unordered(options.concurrency)
+        .boxed();
+    Ok(ExportRows {
+        generated_time,
+        counters,
+        rows,
+    })
+}
+
+/// The counters behind [`ExportProgress`].
+#[derive(Debug, Default)]
+struct Counters {
+    files_total: usize,
+    files_done: AtomicUsize,
+    rows: AtomicU64,
+    downloads_repeated: AtomicU64,
+    link_renewals: AtomicU64,
+}
+
+impl Counters {
+    fn progress(&self) -> ExportProgress {
+        ExportProgress {
+            files_done: self.files_done.load(Ordering::Relaxed),
+            files_total: self.files_total,
+            rows: self.rows.load(Ordering::Relaxed),
+            downloads_repeated: self.downloads_repeated.load(Ordering::Relaxed),
+            link_renewals: self.link_renewals.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// The export's links, renewed (once for all the files) when storage refuses them.
+struct Links {
+    client: Client,
+    kind: Kind,
+    valid: SasValidHours,
+    generated_time: DateTime<Utc>,
+    /// The links, and how many times they were renewed.
+    current: tokio::sync::Mutex<(u64, Vec<SasUrl>)>,
+    counters: Arc<Counters>,
+}
+
+impl Links {
+    /// File `index`'s link now, and the links' generation.
+    async fn get(&self, index: usize) -> Option<(u64, SasUrl)> {
+        let current = self.current.lock().await;
+        current.1.get(index).map(|url| (current.0, url.clone()))
+    }
+
+    /// Fresh links, unless they were renewed since generation `seen` (then those). A new
+    /// snapshot in between is an error: its files are not this one's.
+    async fn renew(&self, seen: u64, file: &str) -> Result<(), Error> {
+        let mut current = self.current.lock().await;
+        if current.0 != seen {
+            return Ok(());
+        }
+        let fresh = self.kind.export(&self.client, self.valid).await?;
+        self.counters.link_renewals.fetch_add(1, Ordering::Relaxed);
+        if fresh.generated_time != self.generated_time
+            || fresh.export_files.len() != current.1.len()
+        {
+            return Err(Error::Export(Box::new(ExportError::new(
+                ExportErrorKind::SnapshotChanged,
+                file,
+                None,
+                1,
+                format!(
+                    "the service made a new snapshot ({}, {} files) while this one ({}, {} \
+                     files) was read; read the export again",
+                    fresh.generated_time,
+                    fresh.export_files.len(),
+                    self.generated_time,
+                    current.1.len()
+                ),
+            ))));
+        }
+        *current = (seen + 1, fresh.export_files);
+        Ok(())
+    }
+}
+
+/// One file being read: its download, its decoder, and how many of its rows were given.
+struct FileRows<T> {
+    links: Arc<Links>,
+    index: usize,
+    /// The file's name (for errors and traces: never its link).
+    name: String,
+    downloads: u32,
+    /// Downloads made so far.
+    attempts: u32,
+    /// The links' generation of the last download's link.
+    generation: u64,
+    /// The current download, if one is open.
+    open: Option<Download>,
+    /// Rows given from this file, over all its downloads.
+    given: u64,
+    /// The file was read to its end (its last rows may still be on their way).
+    finished: bool,
+    row: PhantomData<fn() -> T>,
+}
+
+/// One download of a file, being decoded.
+struct Download {
+    response: reqwest::Response,
+    decoder: MultiGzDecoder<Vec<u8>>,
+    /// The start of a line whose end has not arrived.
+    partial: Vec<u8>,
+    /// Compressed bytes received.
+    received: u64,
+    /// Lines read (blank ones included, for line numbers).
+    lines: u64,
+    /// Rows read in this download (the first `skip` were given by an earlier one).
+    rows: u64,
+    skip: u64,
+}
+
+/// What one step of reading a file came to.
+enum Step<T> {
+    /// Rows (maybe none yet).
+    Rows(Vec<T>),
+    /// The file's end.
+    End,
+    /// A failure that another download cannot mend.
+    Fatal(Error),
+    /// A failed download: download again, with fresh links if `renew`.
+    Again { error: Error, renew: bool },
+}
+
+impl<T: DeserializeOwned> FileRows<T> {
+    fn new(links: Arc<Links>, index: usize, downloads: u32) -> Self {
+        Self {
+            links,
+            index,
+            name: format!("file {}", index + 1),
+            downloads,
+            attempts: 0,
+            generation: 0,
+            open: None,
+            given: 0,
+            finished: false,
+            row: PhantomData,
+        }
+    }
+
+    /// The next rows of the file (those of one chunk), or `None` after its end.
+    async fn next_batch(&mut self) -> Result<Option<Vec<T>>, Error> {
+        loop {
+            let step = match self.open.take() {
+                None if self.finished => Step::End,
+                None => self.open_download().await,
+                Some(download) => self.read_chunk(download).await,
+            };
+            match step {
+                Step::Rows(rows) if rows.is_empty() => {}
+                Step::Rows(rows) => {
+                    let counters = &self.links.counters;
+                    counters
+                        .rows
+                        .fetch_add(rows.len() as u64, Ordering::Relaxed);
+                    return Ok(Some(rows));
+                }
+                Step::End => {
+                    let counters = &self.links.counters;
+                    counters.files_done.fetch_add(1, Ordering::Relaxed);
+                    return Ok(None);
+                }
+                Step::Fatal(error) => return Err(error),
+                Step::Again { error, renew } => {
+                    if self.attempts >= self.downloads {
+                        return Err(self.failure(
+                            ExportErrorKind::Download,
+                            None,
+                            "could not be downloaded whole",
+                            Some(error),
+                        ));
+                    }
+                    let counters = &self.links.counters;
+                    counters.downloads_repeated.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(
+                        file = %self.name,
+                        attempt = self.attempts,
+                        renew,
+                        error = %error,
+                        "downloading an export file again"
+                    );
+                    if renew {
+                        self.links.renew(self.generation, &self.name).await?;
+                    }
+                }
+            }
+        }
+    }
+
+    /// An [`Error::Export`] about this file.
+    fn failure(
+        &self,
+        kind: ExportErrorKind,
+        line: Option<u64>,
+        message: &str,
+        source: Option<Error>,
+    ) -> Error {
+        let error = ExportError::new(kind, &self.name, line, self.attempts, message);
+        Error::Export(Box::new(match source {
+            Some(source) => error.with_source(source),
+            None => error,
+        }))
+    }
+
+    /// Starts a download of the file, to go on after the rows already given.
+    async fn open_download(&mut self) -> Step<T> {
+        let Some((generation, url)) = self.links.get(self.index).await else {
+            return Step::Fatal(self.failure(
+                ExportErrorKind::SnapshotChanged,
+                None,
+                "the export has no such file any more",
+                None,
+            ));
+        };
+        self.name = url.file_name().to_owned();
+        self.generation = generation;
+        self.attempts += 1;
+        let mut request = reqwest::Request::new(reqwest::Method::GET, url.expose().clone());
+        *request.timeout_mut() = Some(DOWNLOAD_LIMIT);
+        let transport = self.links.client.transport();
+        let op = &DOWNLOAD_EXPORT_FILE;
+        match transport.exchange(request, op, Headers::StreamBody).await {
+            Ok(fetched) => match fetched.unread {
+                Some(response) => {
+                    self.open = Some(Download {
+                        response,
+                        decoder: MultiGzDecoder::new(Vec::new()),
+                        partial: Vec::new(),
+                        received: 0,
+                        lines: 0,
+                        rows: 0,
+                        skip: self.given,
+                    });
+                    Step::Rows(Vec::new())
+                }
+                None => {
+                    let status = fetched.status;
+                    let error = crate::transport::response::api_error(&fetched, op);
+                    if status == reqwest::StatusCode::FORBIDDEN {
+                        // The link expired (`AuthenticationFailed`): fresh links.
+                        Step::Again { error, renew: true }
+                    } else if status.is_server_error() || status.as_u16() == 429 {
+                        Step::Again {
+                            error,
+                            renew: false,
+                        }
+                    } else {
+                        Step::Fatal(error)
+                    }
+                }
+            },
+            // The sending path's own retries ran out.
+            Err(error) => Step::Again {
+                error,
+                renew: false,
+            },
+        }
+    }
+
+    /// Reads and decodes the download's next chunk.
+    async fn read_chunk(&mut self, mut download: Download) -> Step<T> {
+        let chunk = match self.links.client.request_timeout() {
+            Some(idle) => match tokio::time::timeout(idle, download.response.chunk()).await {
+                Ok(chunk) => chunk,
+                Err(_) => {
+                    return Step::Again {
+                        error: Error::invalid_input(format!(
+                            "no data arrived for {} s (the client's request timeout)",
+                            idle.as_secs()
+                        )),
+                        renew: false,
+                    };
+                }
+            },
+            None => download.response.chunk().await,
+        };
+        let chunk: Bytes = match chunk {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => return self.finish(download),
+            Err(e) => {
+                // Cut mid-way: the same link may serve again.
+                let error = self.links.client.transport().file_error(e, self.attempts);
+                return Step::Again {
+                    error,
+                    renew: false,
+                };
+            }
+        };
+        download.received += chunk.len() as u64;
+        if let Err(e) = download
+            .decoder
+            .write_all(&chunk)
+            .and_then(|()| download.decoder.flush())
+        {
+            return Step::Fatal(self.corrupt(e, download.lines));
+        }
+        let out = std::mem::take(download.decoder.get_mut());
+        let step = match self.lines(&mut download, &out, false) {
+            Ok(rows) => Step::Rows(rows),
+            Err(error) => return Step::Fatal(error),
+        };
+        self.open = Some(download);
+        step
+    }
+
+    /// The download's end: a body that was empty is downloaded again; a GZIP stream that ends
+    /// early is an error; else the last rows.
+    fn finish(&mut self, mut download: Download) -> Step<T> {
+        if download.received == 0 {
+            return Step::Again {
+                error: Error::invalid_input("storage answered 200 with an empty body"),
+                renew: false,
+            };
+        }
+        if let Err(e) = download.decoder.try_finish() {
+            return Step::Fatal(self.corrupt(e, download.lines));
+        }
+        let out = std::mem::take(download.decoder.get_mut());
+        let rows = match self.lines(&mut download, &out, true) {
+            Ok(rows) => rows,
+            Err(error) => return Step::Fatal(error),
+        };
+        if download.rows < download.skip {
+            return Step::Fatal(self.failure(
+                ExportErrorKind::SnapshotChanged,
+                None,
+                &format!(
+                    "holds {} rows now, fewer than the {} already read from it",
+                    download.rows, download.skip
+                ),
+                None,
+            ));
+        }
+        self.finished = true;
+        Step::Rows(rows)
+    }
+
+    /// A GZIP stream that is cut short or corrupt.
+    fn corrupt(&self, e: std::io::Error, lines: u64) -> Error {
+        let error = ExportError::new(
+            ExportErrorKind::Truncated,
+            &self.name,
+            Some(lines + 1),
+            self.attempts,
+            "the GZIP stream is cut short or corrupt",
+        )
+        .with_source(e);
+        Error::Export(Box::new(error))
+    }
+
+    /// The rows of the whole lines in `out` (after the download's partial line); at the `last`
+    /// chunk, the partial line that remains is a row too.
+    fn lines(&mut self, download: &mut Download, out: &[u8], last: bool) -> Result<Vec<T>, Error> {
+        let mut rows = Vec::new();
+        let mut rest = out;
+        while let Some(end) = rest.iter().position(|&b| b == b'\n') {
+            let piece = &rest[..end];
+            rest = &rest[end + 1..];
+            if download.partial.is_empty() {
+                self.line(download, piece, &mut rows)?;
+            } else {
+                let mut line = std::mem::take(&mut download.partial);
+                line.extend_from_slice(piece);
+                self.line(download, &line, &mut rows)?;
+            }
+        }
+        download.partial.extend_from_slice(rest);
+        if last && !download.partial.is_empty() {
+            let line = std::mem::take(&mut download.partial);
+            self.line(download, &line, &mut rows)?;
+        }
+        Ok(rows)
+    }
+
+    /// One line: a row (given unless an earlier download gave it), or nothing when blank.
+    fn line(
+        &mut self,
+        download: &mut Download,
+        line: &[u8],
+        rows: &mut Vec<T>,
+    ) -> Result<(), Error> {
+        download.lines += 1;
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return Ok(());
+        }
+        download.rows += 1;
+        if download.rows <= download.skip {
+            return Ok(());
+        }
+        match serde_json::from_slice::<T>(line) {
+            Ok(row) => {
+                rows.push(row);
+                self.given += 1;
+                Ok(())
+            }
+            Err(e) => {
+                let error = ExportError::new(
+                    ExportErrorKind::MalformedLine,
+                    &self.name,
+                    Some(download.lines),
+                    self.attempts,
+                    "the line is not a row",
+                )
+                .with_source(e);
+                Err(Error::Export(Box::new(error)))
+            }
+        }
+    }
+}

@@ -1,0 +1,531 @@
+//! The export assessment APIs on hand-written answers: rows in both casings and the service's
+//! timestamp text decode to one type; JSON pages follow next links; each kind of call waits on its
+//! own budget only; the via-files export streams GZIP lines, sends no token to storage, renews
+//! expired links and goes on without losing or repeating a row, and names the file and line
+//! (never the link) when a file is cut or a line is not a row.
+
+use std::io::Write;
+use std::time::Duration;
+
+use defender_tvm::types::{ChangeStatus, ExploitabilityLevel, SoftwareVulnerability};
+use defender_tvm::{
+    Client, Error, ExportErrorKind, ExportPages, ExportRowsOptions, RateLimit, RetryPolicy,
+    Severity,
+};
+use futures::TryStreamExt;
+use httpmock::MockServer;
+use serde_json::{Value, json};
+
+use crate::common::TOKEN;
+
+fn client(api: &MockServer) -> Client {
+    Client::builder()
+        .base_url(api.base_url())
+        .bearer_token(TOKEN)
+        .retry(
+            RetryPolicy::default()
+                .max_attempts(2)
+                .initial_backoff(Duration::from_millis(1)),
+        )
+        .rate_limit(RateLimit::disabled())
+        .json_export_rate_limit(RateLimit::disabled())
+        .file_export_rate_limit(RateLimit::disabled())
+        .build()
+        .unwrap()
+}
+
+/// A row as the JSON pages send it (camelCase).
+fn camel_row(device: &str, cve: &str, kb: Option<&str>) -> Value {
+    json!({
+        "id": format!("{device}_microsoft_windows_11_10.0.26100_{cve}"),
+        "deviceId": device,
+        "deviceName": "ws-fin-0001.contoso.com",
+        "rbacGroupName": "Finance",
+        "rbacGroupId": 4400,
+        "osPlatform": "Windows11",
+        "osVersion": "10.0.26100",
+        "osArchitecture": "x64",
+        "softwareVendor": "microsoft",
+        "softwareName": "windows_11",
+        "softwareVersion": "10.0.26100.2033",
+        "cveId": cve,
+        "cvssScore": 8.8,
+        "vulnerabilitySeverityLevel": "High",
+        "recommendedSecurityUpdate": kb.map(|kb| format!("2025-10 Cumulative Update (KB{kb})")),
+        "recommendedSecurityUpdateId": kb,
+        "recommendedSecurityUpdateUrl": null,
+        "securityUpdateAvailable": kb.is_some(),
+        "exploitabilityLevel": "ExploitIsPublic",
+        "firstSeenTimestamp": "2020-11-03 10:13:34.8476880",
+        "lastSeenTimestamp": "2025-10-06 10:43:58",
+        "diskPaths": ["C:\\Windows\\System32\\ntoskrnl.exe"],
+        "registryPaths": null,
+        "recommendationReference": "va-_-microsoft-_-windows_11",
+        "somethingNew": {"nested": true}
+    })
+}
+
+/// The same row with PascalCase keys, as the files send it.
+fn pascal(row: &Value) -> Value {
+    let Value::Object(map) = row else {
+        panic!("a row is an object")
+    };
+    Value::Object(
+        map.iter()
+            .map(|(key, value)| {
+                let mut chars = key.chars();
+                let first = chars.next().unwrap().to_ascii_uppercase();
+                (std::iter::once(first).chain(chars).collect(), value.clone())
+            })
+            .collect(),
+    )
+}
+
+/// `lines` as a GZIP file body.
+fn gzip(lines: &[String]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    for line in lines {
+        encoder.write_all(line.as_bytes()).unwrap();
+        encoder.write_all(b"\n").unwrap();
+    }
+    encoder.finish().unwrap()
+}
+
+#[tokio::test]
+async fn json_pages_decode_what_the_service_sends_and_follow_next_links() {
+    let api = MockServer::start_async().await;
+    let second = format!(
+        "{}/api/machines/SoftwareVulnerabilitiesByMachine?pageSize=2&$skiptoken=2",
+        api.base_url()
+    );
+    let linux = json!({
+        "deviceId": "dev-linux",
+        "softwareVendor": "red_hat",
+        "softwareName": "openssl",
+        "cveId": "TVM-0001-00000000",
+        "recommendedSecurityUpdateId": "RHSA-2024:9315",
+        "exploitabilityLevel": "ExploitIsRumoured",
+        "vulnerabilitySeverityLevel": "Severe",
+        "firstSeenTimestamp": "2025-10-06T10:43:58Z"
+    });
+    let first = api.mock(|when, then| {
+        when.path("/api/machines/SoftwareVulnerabilitiesByMachine")
+            .query_param("pageSize", "2")
+            .query_param_missing("$skiptoken");
+        then.status(200).json_body(json!({
+            "value": [camel_row("dev-1", "CVE-2025-1", Some("5044284")), linux],
+            "@odata.nextLink": second,
+        }));
+    });
+    let last = api.mock(|when, then| {
+        when.path("/api/machines/SoftwareVulnerabilitiesByMachine")
+            .query_param("$skiptoken", "2");
+        then.status(200)
+            .json_body(json!({"value": [camel_row("dev-2", "CVE-2025-2", None)]}));
+    });
+
+    let rows: Vec<SoftwareVulnerability> = client(&api)
+        .software_vulnerabilities_by_machine(ExportPages::new().page_size(2))
+        .await
+        .unwrap();
+
+    first.assert_calls(1);
+    last.assert_calls(1);
+    assert_eq!(rows.len(), 3);
+    let windows = &rows[0];
+    assert_eq!(windows.device_id, "dev-1");
+    assert_eq!(
+        windows.recommended_security_update_id.as_deref(),
+        Some("5044284")
+    );
+    assert_eq!(windows.vulnerability_severity_level, Some(Severity::High));
+    assert_eq!(
+        windows.exploitability_level,
+        Some(ExploitabilityLevel::ExploitIsPublic)
+    );
+    assert_eq!(windows.cvss_score, Some(8.8));
+    assert_eq!(
+        windows.first_seen_timestamp.unwrap().to_string(),
+        "2020-11-03T10:13:34.847688Z"
+    );
+    assert_eq!(
+        windows.last_seen_timestamp.unwrap().to_string(),
+        "2025-10-06T10:43:58Z"
+    );
+    assert!(windows.registry_paths.is_empty(), "null reads as empty");
+    let linux = &rows[1];
+    assert_eq!(linux.cve_id, "TVM-0001-00000000");
+    assert_eq!(
+        linux.recommended_security_update_id.as_deref(),
+        Some("RHSA-2024:9315")
+    );
+    assert_eq!(
+        linux.exploitability_level,
+        Some(ExploitabilityLevel::Other("ExploitIsRumoured".into()))
+    );
+    assert_eq!(linux.device_name, None);
+    assert_eq!(rows[2].recommended_security_update_id, None);
+}
+
+#[tokio::test]
+async fn a_row_reads_the_same_from_either_casing() {
+    let row = camel_row("dev-1", "CVE-2025-1", Some("5044284"));
+    let from_page: SoftwareVulnerability = serde_json::from_value(row.clone()).unwrap();
+    let from_file: SoftwareVulnerability = serde_json::from_value(pascal(&row)).unwrap();
+    assert_eq!(from_page, from_file);
+    // A row without a required column is an error that names it.
+    let mut missing = row;
+    missing.as_object_mut().unwrap().remove("deviceId");
+    let err = serde_json::from_value::<SoftwareVulnerability>(missing).unwrap_err();
+    assert!(err.to_string().contains("deviceId"), "{err}");
+}
+
+#[tokio::test]
+async fn changes_carry_their_status_and_time_and_refuse_a_since_out_of_reach() {
+    let api = MockServer::start_async().await;
+    let mut fixed = camel_row("dev-1", "CVE-2025-1", Some("5044284"));
+    fixed["status"] = json!("Fixed");
+    fixed["eventTimestamp"] = json!("2026-11-29 06:00:00.1234567");
+    let mut moved = pascal(&camel_row("dev-2", "CVE-2025-2", None));
+    moved["Status"] = json!("Moved");
+    let since = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now())
+        - chrono::Duration::days(3);
+    let changes = api.mock(|when, then| {
+        when.path("/api/machines/SoftwareVulnerabilityChangesByMachine")
+            .query_param_exists("sinceTime");
+        then.status(200).json_body(json!({"value": [fixed, moved]}));
+    });
+    let client = client(&api);
+
+    let rows = client
+        .software_vulnerability_changes_by_machine(since, ExportPages::new())
+        .await
+        .unwrap();
+
+    changes.assert_calls(1);
+    assert_eq!(rows[0].status, ChangeStatus::Fixed);
+    assert_eq!(
+        rows[0].event_timestamp.unwrap().to_string(),
+        "2026-11-29T06:00:00.123456700Z"
+    );
+    assert_eq!(rows[0].vulnerability.device_id, "dev-1");
+    assert_eq!(rows[1].status, ChangeStatus::Other("Moved".into()));
+
+    let too_old = since - chrono::Duration::days(12);
+    let err = client
+        .software_vulnerability_changes_by_machine(too_old, ExportPages::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidInput(_)), "{err:?}");
+    changes.assert_calls(1);
+}
+
+#[tokio::test]
+async fn each_kind_of_call_waits_on_its_own_budget_only() {
+    let api = MockServer::start_async().await;
+    api.mock(|when, then| {
+        when.path("/api/machines/SoftwareVulnerabilitiesByMachine");
+        then.status(200).json_body(json!({"value": []}));
+    });
+    api.mock(|when, then| {
+        when.path("/api/Software");
+        then.status(200).json_body(json!({"value": []}));
+    });
+    // One JSON export call a minute; the general budget is the service's.
+    let client = Client::builder()
+        .base_url(api.base_url())
+        .bearer_token(TOKEN)
+        .json_export_rate_limit(RateLimit::new(1, Duration::from_secs(60)))
+        .build()
+        .unwrap();
+    client
+        .software_vulnerabilities_by_machine(ExportPages::new())
+        .await
+        .unwrap();
+
+    // The general budget is untouched: a listing goes at once.
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        client
+            .software(defender_tvm::SoftwareQuery::new().top(1))
+            .collect_items(),
+    )
+    .await
+    .expect("a general call does not wait on the export budget")
+    .unwrap();
+    // A second export call waits for the minute to pass.
+    let waited = tokio::time::timeout(
+        Duration::from_millis(300),
+        client
+            .software_vulnerabilities_by_machine(ExportPages::new())
+            .collect_items(),
+    )
+    .await;
+    assert!(waited.is_err(), "the export budget is spent for a minute");
+}
+
+/// An export server: the API (answering the export call with links to `files` on `storage`,
+/// which serves `bodies`).
+struct Storage {
+    api: MockServer,
+    storage: MockServer,
+}
+
+impl Storage {
+    async fn start() -> Self {
+        Self {
+            api: MockServer::start_async().await,
+            storage: MockServer::start_async().await,
+        }
+    }
+
+    fn link(&self, name: &str, sig: &str) -> String {
+        format!(
+            "{}/exports/snap/{name}?sv=2020-08-04&se=2026-12-01T00%3A00%3A00Z&sr=b&sp=r&sig={sig}",
+            self.storage.base_url()
+        )
+    }
+
+    fn export_answers(&self, links: &[String]) -> httpmock::Mock<'_> {
+        let links = links.to_vec();
+        self.api.mock(move |when, then| {
+            when.path("/api/machines/SoftwareVulnerabilitiesExport");
+            then.status(200).json_body(json!({
+                "exportFiles": links,
+                "generatedTime": "2026-11-30T06:00:00Z",
+            }));
+        })
+    }
+
+    fn serves(&self, name: &str, sig: &str, body: Vec<u8>) -> httpmock::Mock<'_> {
+        let path = format!("/exports/snap/{name}");
+        let sig = sig.to_owned();
+        self.storage.mock(move |when, then| {
+            when.path(path.as_str())
+                .query_param("sig", sig.as_str())
+                .header_missing("authorization");
+            then.status(200).body(body);
+        })
+    }
+}
+
+fn file_lines(from: usize, count: usize) -> Vec<String> {
+    (from..from + count)
+        .map(|n| {
+            pascal(&camel_row(
+                &format!("dev-{n}"),
+                &format!("CVE-2025-{n}"),
+                Some("5044284"),
+            ))
+            .to_string()
+        })
+        .collect()
+}
+
+async fn all_rows(client: &Client) -> Result<Vec<SoftwareVulnerability>, Error> {
+    client
+        .software_vulnerabilities_export_rows(ExportRowsOptions::new().concurrency(2))
+        .await?
+        .try_collect()
+        .await
+}
+
+#[tokio::test]
+async fn file_rows_stream_from_gzip_lines_with_no_token_sent_to_storage() {
+    let server = Storage::start().await;
+    let export = server.export_answers(&[
+        server.link("part-0.json.gz", "a"),
+        server.link("part-1.json.gz", "b"),
+    ]);
+    let first = server.serves("part-0.json.gz", "a", gzip(&file_lines(0, 300)));
+    let second = server.serves("part-1.json.gz", "b", gzip(&file_lines(300, 200)));
+    let client = client(&server.api);
+
+    let rows = client
+        .software_vulnerabilities_export_rows(ExportRowsOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(
+        rows.generated_time().to_rfc3339(),
+        "2026-11-30T06:00:00+00:00"
+    );
+    let rows: Vec<SoftwareVulnerability> = rows.try_collect().await.unwrap();
+
+    export.assert_calls(1);
+    first.assert_calls(1);
+    second.assert_calls(1);
+    let mut devices: Vec<String> = rows.iter().map(|r| r.device_id.clone()).collect();
+    devices.sort();
+    let mut expected: Vec<String> = (0..500).map(|n| format!("dev-{n}")).collect();
+    expected.sort();
+    assert_eq!(devices, expected, "every row exactly once");
+    // The rows of one file come in order.
+    let first_file: Vec<&str> = rows
+        .iter()
+        .filter(|r| {
+            r.device_id
+                .trim_start_matches("dev-")
+                .parse::<usize>()
+                .unwrap()
+                < 300
+        })
+        .map(|r| r.device_id.as_str())
+        .collect();
+    assert_eq!(first_file.first(), Some(&"dev-0"));
+    assert_eq!(first_file.last(), Some(&"dev-299"));
+}
+
+#[tokio::test]
+async fn an_expired_link_is_renewed_and_reading_goes_on_without_a_lost_or_repeated_row() {
+    let server = Storage::start().await;
+    // The first links: the file's link has expired (403 from storage).
+    let mut first_export = server.export_answers(&[server.link("part-0.json.gz", "old")]);
+    let expired = server.storage.mock(|when, then| {
+        when.path("/exports/snap/part-0.json.gz").query_param("sig", "old");
+        then.status(403)
+            .header("content-type", "application/xml")
+            .body("<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>AuthenticationFailed</Code><Message>Server failed to authenticate the request.</Message><AuthenticationErrorDetail>Signature not valid in the specified time frame</AuthenticationErrorDetail></Error>");
+    });
+    let client = client(&server.api);
+    let rows = client
+        .software_vulnerabilities_export_rows(ExportRowsOptions::new())
+        .await
+        .unwrap();
+    // Fresh links from here on.
+    first_export.delete();
+    let renewed = server.export_answers(&[server.link("part-0.json.gz", "new")]);
+    let fresh = server.serves("part-0.json.gz", "new", gzip(&file_lines(0, 50)));
+
+    let rows: Vec<SoftwareVulnerability> = rows.try_collect().await.unwrap();
+
+    expired.assert_calls(1);
+    renewed.assert_calls(1);
+    fresh.assert_calls(1);
+    assert_eq!(rows.len(), 50);
+}
+
+#[tokio::test]
+async fn a_download_cut_mid_way_is_made_again_and_skips_the_rows_already_given() {
+    let body = gzip(&file_lines(0, 2_000));
+    let flaky = crate::flaky::Flaky::start(vec![
+        crate::flaky::Act::CutBytes(200, body.clone()),
+        crate::flaky::Act::Bytes(200, body),
+    ])
+    .await;
+    let api = MockServer::start_async().await;
+    let link = format!(
+        "{}/exports/snap/part-0.json.gz?sig=s3cr3t-sig",
+        flaky.base_url
+    );
+    api.mock(|when, then| {
+        when.path("/api/machines/SoftwareVulnerabilitiesExport");
+        then.status(200).json_body(json!({
+            "exportFiles": [link],
+            "generatedTime": "2026-11-30T06:00:00Z",
+        }));
+    });
+    let client = client(&api);
+
+    let rows = all_rows(&client).await.unwrap();
+
+    assert_eq!(flaky.requests(), 2);
+    let devices: Vec<String> = rows.iter().map(|r| r.device_id.clone()).collect();
+    let expected: Vec<String> = (0..2_000).map(|n| format!("dev-{n}")).collect();
+    assert_eq!(devices, expected, "in order, none lost, none repeated");
+}
+
+#[tokio::test]
+async fn an_empty_200_is_downloaded_again_not_read_as_no_rows() {
+    let server = Storage::start().await;
+    server.export_answers(&[server.link("part-0.json.gz", "a")]);
+    let empty = server.storage.mock(|when, then| {
+        when.path("/exports/snap/part-0.json.gz");
+        then.status(200).body("").up_to_n_times(1);
+    });
+    let whole = server.serves("part-0.json.gz", "a", gzip(&file_lines(0, 10)));
+
+    let rows = all_rows(&client(&server.api)).await.unwrap();
+
+    empty.assert_calls(1);
+    whole.assert_calls(1);
+    assert_eq!(rows.len(), 10);
+}
+
+#[tokio::test]
+async fn a_truncated_gzip_stream_or_a_line_that_is_not_a_row_names_the_file_and_line() {
+    let server = Storage::start().await;
+    server.export_answers(&[server.link("part-7.json.gz", "secret-signature")]);
+    let whole = gzip(&file_lines(0, 100));
+    let cut = whole[..whole.len() - 20].to_vec();
+    server.serves("part-7.json.gz", "secret-signature", cut);
+
+    let err = all_rows(&client(&server.api)).await.unwrap_err();
+
+    let Error::Export(export) = &err else {
+        panic!("expected Error::Export, got {err:?}")
+    };
+    assert_eq!(export.kind, ExportErrorKind::Truncated);
+    assert_eq!(export.file, "part-7.json.gz");
+    let text = err.to_string();
+    assert!(text.contains("part-7.json.gz"), "{text}");
+    assert!(
+        !text.contains("secret-signature") && !text.contains("sig="),
+        "{text}"
+    );
+    assert!(!format!("{err:?}").contains("secret-signature"));
+
+    let server = Storage::start().await;
+    server.export_answers(&[server.link("part-2.json.gz", "secret-signature")]);
+    let mut lines = file_lines(0, 5);
+    lines[3] = "{\"DeviceId\": 42".to_owned();
+    server.serves("part-2.json.gz", "secret-signature", gzip(&lines));
+
+    let err = all_rows(&client(&server.api)).await.unwrap_err();
+
+    let Error::Export(export) = &err else {
+        panic!("expected Error::Export, got {err:?}")
+    };
+    assert_eq!(export.kind, ExportErrorKind::MalformedLine);
+    assert_eq!(
+        (export.file.as_str(), export.line),
+        ("part-2.json.gz", Some(4))
+    );
+    assert!(err.to_string().contains("part-2.json.gz line 4"), "{err}");
+}
+
+#[tokio::test]
+async fn export_links_never_show_in_debug_or_errors() {
+    let server = Storage::start().await;
+    server.export_answers(&[server.link("part-0.json.gz", "top-secret-sig")]);
+    let files = client(&server.api)
+        .software_vulnerabilities_export(defender_tvm::SasValidHours::default())
+        .await
+        .unwrap();
+    let shown = format!("{files:?}");
+    assert!(
+        shown.contains("part-0.json.gz") && !shown.contains("top-secret-sig"),
+        "{shown}"
+    );
+
+    // Storage unreachable after the export call: the transport error names no link.
+    let (_held, refusing) = crate::common::refusing_address();
+    let api = MockServer::start_async().await;
+    let link = format!("{refusing}/exports/part-0.json.gz?sig=top-secret-sig");
+    api.mock(|when, then| {
+        when.path("/api/machines/SoftwareVulnerabilitiesExport");
+        then.status(200).json_body(json!({
+            "exportFiles": [link],
+            "generatedTime": "2026-11-30T06:00:00Z",
+        }));
+    });
+    let err = all_rows(&client(&api)).await.unwrap_err();
+    let text = format!("{err} {err:?}");
+    assert!(
+        matches!(&err, Error::Export(e) if e.kind == ExportErrorKind::Download),
+        "{err:?}"
+    );
+    assert!(
+        !text.contains("top-secret-sig") && !text.contains("sig="),
+        "{text}"
+    );
+}
