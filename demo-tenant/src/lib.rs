@@ -37,18 +37,21 @@
 mod estate;
 mod odata;
 mod server;
+mod time;
 
 use std::io;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 pub use estate::{
-    Cve, Device, Estate, Installation, Kb, MachineVulnerability, MissingKb, Size, Software,
-    SoftwareSummary,
+    CHANGE_HISTORY, ChangeStatus, Cve, Device, Estate, Installation, InventoryRow, Kb,
+    MachineVulnerability, MissingKb, Size, Software, SoftwareSummary, VulnerabilityChange,
+    VulnerabilityRow,
 };
 pub use odata::MAX_TOP;
 pub use server::Faults;
+pub use time::Timestamp;
 
 /// The seed of [`DemoTenant::start`].
 pub const DEFAULT_SEED: u64 = 20_251_014;
@@ -58,30 +61,49 @@ pub const DEFAULT_SEED: u64 = 20_251_014;
 pub struct DemoTenant {
     state: Arc<server::State>,
     base_url: String,
+    files_base_url: String,
     stop: Option<tokio::sync::watch::Sender<bool>>,
 }
 
-/// Configures a [`DemoTenant`]: seed, size, paging, token lifetime, budgets.
+/// Configures a [`DemoTenant`]: seed, size, snapshot time, paging, token lifetime, budgets,
+/// export files.
 #[derive(Debug, Clone)]
 pub struct DemoTenantBuilder {
     seed: u64,
     size: Size,
+    snapshot_time: Option<SystemTime>,
     page_size: usize,
     token_lifetime: Duration,
     budgets: Vec<(u32, Duration)>,
+    json_export_budgets: Vec<(u32, Duration)>,
+    file_export_budgets: Vec<(u32, Duration)>,
+    rows_per_file: usize,
 }
+
+/// Rows in an export file unless [`DemoTenantBuilder::rows_per_file`] says otherwise.
+pub const DEFAULT_ROWS_PER_FILE: usize = 100_000;
 
 impl Default for DemoTenantBuilder {
     fn default() -> Self {
         Self {
             seed: DEFAULT_SEED,
             size: Size::default(),
+            snapshot_time: None,
             page_size: MAX_TOP,
             token_lifetime: Duration::from_secs(3599),
             budgets: vec![
                 (100, Duration::from_secs(60)),
                 (1500, Duration::from_secs(3600)),
             ],
+            json_export_budgets: vec![
+                (30, Duration::from_secs(60)),
+                (1000, Duration::from_secs(3600)),
+            ],
+            file_export_budgets: vec![
+                (5, Duration::from_secs(60)),
+                (20, Duration::from_secs(3600)),
+            ],
+            rows_per_file: DEFAULT_ROWS_PER_FILE,
         }
     }
 }
@@ -118,7 +140,16 @@ impl DemoTenantBuilder {
         self
     }
 
-    /// Replaces the API budgets: at most `calls` calls within any `per` window (add more with
+    /// When the export snapshot is taken ([`DemoTenant::snapshot_time`], `generatedTime`; to the
+    /// second). By default: when the tenant starts, truncated to the hour. Pin it to make the
+    /// export rows' times the same from run to run.
+    pub fn snapshot_time(mut self, snapshot: SystemTime) -> Self {
+        self.snapshot_time = Some(snapshot);
+        self
+    }
+
+    /// Replaces the API budgets of the general class (every operation but the exports): at
+    /// most `calls` calls within any `per` window (add more with
     /// [`and_budget`](Self::and_budget)). The default is the service's: 100 a minute and 1,500
     /// an hour. Scale them for fast tests, for example 100 per second.
     pub fn budget(mut self, calls: u32, per: Duration) -> Self {
@@ -126,35 +157,100 @@ impl DemoTenantBuilder {
         self
     }
 
-    /// Adds a budget to the ones set.
+    /// Adds a budget to the general class's.
     pub fn and_budget(mut self, calls: u32, per: Duration) -> Self {
         self.budgets.push((calls.max(1), per));
         self
     }
 
-    /// No budgets at all: never answers 429.
-    pub fn unlimited(mut self) -> Self {
-        self.budgets.clear();
+    /// Replaces the budgets of the JSON exports (`SoftwareVulnerabilitiesByMachine`,
+    /// `SoftwareVulnerabilityChangesByMachine`, `SoftwareInventoryByMachine`), counted apart
+    /// from the general class's: at most `calls` within any `per`. The default is the
+    /// service's: 30 a minute and 1,000 an hour.
+    pub fn json_export_budget(mut self, calls: u32, per: Duration) -> Self {
+        self.json_export_budgets = vec![(calls.max(1), per)];
         self
     }
 
-    /// Generates the estate, binds `127.0.0.1:0` and starts serving. Needs a Tokio runtime.
+    /// Adds a budget to the JSON exports'.
+    pub fn and_json_export_budget(mut self, calls: u32, per: Duration) -> Self {
+        self.json_export_budgets.push((calls.max(1), per));
+        self
+    }
+
+    /// Replaces the budgets of the exports via files (`SoftwareVulnerabilitiesExport`,
+    /// `SoftwareInventoryExport`), counted apart from the others: at most `calls` within any
+    /// `per`. The default is the service's: 5 a minute and 20 an hour. File downloads are not
+    /// budgeted.
+    pub fn file_export_budget(mut self, calls: u32, per: Duration) -> Self {
+        self.file_export_budgets = vec![(calls.max(1), per)];
+        self
+    }
+
+    /// Adds a budget to the exports via files'.
+    pub fn and_file_export_budget(mut self, calls: u32, per: Duration) -> Self {
+        self.file_export_budgets.push((calls.max(1), per));
+        self
+    }
+
+    /// No budgets at all, in any class: never answers 429.
+    pub fn unlimited(mut self) -> Self {
+        self.budgets.clear();
+        self.json_export_budgets.clear();
+        self.file_export_budgets.clear();
+        self
+    }
+
+    /// How many rows an export file holds (default 100,000; at least 1): an export has
+    /// `ceil(rows / rows_per_file)` files, and at least one.
+    pub fn rows_per_file(mut self, rows: usize) -> Self {
+        self.rows_per_file = rows.max(1);
+        self
+    }
+
+    /// Generates the estate, binds `127.0.0.1:0` twice (the API, the export files) and starts
+    /// serving. Needs a Tokio runtime.
     pub async fn start(self) -> io::Result<DemoTenant> {
-        let estate = Estate::generate(self.seed, self.size);
+        let estate = match self.snapshot_time {
+            Some(snapshot) => Estate::generate_at(self.seed, self.size, snapshot),
+            None => Estate::generate(self.seed, self.size),
+        };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let files_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let base_url = format!("http://{}", listener.local_addr()?);
+        let files_base_url = format!("http://{}", files_listener.local_addr()?);
         let state = Arc::new(server::State::new(
             estate,
             base_url.clone(),
-            self.page_size,
-            self.token_lifetime,
-            self.budgets,
+            files_base_url.clone(),
+            server::Settings {
+                page_size: self.page_size,
+                token_lifetime: self.token_lifetime,
+                budgets: server::Budgets {
+                    general: self.budgets,
+                    json_export: self.json_export_budgets,
+                    file_export: self.file_export_budgets,
+                },
+                rows_per_file: self.rows_per_file,
+            },
         ));
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        tokio::spawn(server::serve(listener, Arc::clone(&state), stopped));
+        tokio::spawn(server::serve(
+            listener,
+            server::Origin::Api,
+            Arc::clone(&state),
+            stopped.clone(),
+        ));
+        tokio::spawn(server::serve(
+            files_listener,
+            server::Origin::Files,
+            Arc::clone(&state),
+            stopped,
+        ));
         Ok(DemoTenant {
             state,
             base_url,
+            files_base_url,
             stop: Some(stop),
         })
     }
@@ -175,6 +271,24 @@ impl DemoTenant {
     /// The API base URL, for example `http://127.0.0.1:40123`.
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// The base URL of the export files' origin (another port on 127.0.0.1, standing for blob
+    /// storage), for example `http://127.0.0.1:40999`. The export calls' file links point there;
+    /// it needs no token (the link's signature is the credential) and stops with the tenant.
+    pub fn files_base_url(&self) -> &str {
+        &self.files_base_url
+    }
+
+    /// When the export snapshot was taken: `generatedTime`. Every export row's
+    /// `lastSeenTimestamp` is before it, and the change history covers the 14 days before it.
+    pub fn snapshot_time(&self) -> SystemTime {
+        self.state.estate.snapshot_time()
+    }
+
+    /// The snapshot time as the export calls write `generatedTime`: `2026-11-30T12:00:00Z`.
+    pub fn generated_time(&self) -> String {
+        self.state.estate.generated_time()
     }
 
     /// The Entra ID authority host (the same server).
@@ -273,6 +387,21 @@ impl DemoTenant {
     /// How many tokens it issued.
     pub fn tokens_issued(&self) -> u64 {
         self.state.tokens.issued.load(Ordering::SeqCst)
+    }
+
+    /// How many requests the export files' origin answered, whatever their outcome (file
+    /// downloads are not API calls: they are not in [`calls`](Self::calls) nor
+    /// [`total_calls`](Self::total_calls), and no budget counts them).
+    pub fn file_requests(&self) -> u64 {
+        self.state.file_requests.load(Ordering::SeqCst)
+    }
+
+    /// How many requests to the export files' origin carried an `Authorization` header (a
+    /// client should never send its token there: the link is the credential).
+    pub fn file_requests_with_authorization(&self) -> u64 {
+        self.state
+            .file_requests_with_authorization
+            .load(Ordering::SeqCst)
     }
 }
 
