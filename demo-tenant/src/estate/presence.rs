@@ -65,7 +65,7 @@ pub(super) fn presence(seed: u64, index: usize, software: &Software) -> Presence
         recommendation_reference: format!("va-_-{}", software.id),
         update,
         old_version_end_of_support: software.versions.len() > 1
-            && mix(seed, 0xE05, index as u64, 0) % 4 == 0,
+            && mix(seed, 0xE05, index as u64, 0).is_multiple_of(4),
     }
 }
 

@@ -225,7 +225,7 @@ impl Estate {
 
     /// Whether the row of installation `i` and CVE `cve` is written without a fraction.
     pub(super) fn whole_second(&self, i: usize, cve: usize) -> bool {
-        mix(self.seed, salt::WHOLE_SECOND, i as u64, cve as u64) % 8 == 0
+        mix(self.seed, salt::WHOLE_SECOND, i as u64, cve as u64).is_multiple_of(8)
     }
 
     /// The `n`-th current vulnerability row of installation `i`.

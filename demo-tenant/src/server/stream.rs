@@ -24,6 +24,9 @@ type Chunk = Result<Bytes, io::Error>;
 #[derive(Debug)]
 pub(crate) struct ChannelBody {
     chunks: mpsc::Receiver<Chunk>,
+    /// An error received and held back for one poll, so that hyper writes out the data it
+    /// buffered before it (it drops its buffer when a body fails).
+    failing: Option<io::Error>,
 }
 
 impl Body for ChannelBody {
@@ -34,9 +37,18 @@ impl Body for ChannelBody {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
-        self.chunks
-            .poll_recv(cx)
-            .map(|chunk| chunk.map(|chunk| chunk.map(Frame::data)))
+        if let Some(error) = self.failing.take() {
+            return Poll::Ready(Some(Err(error)));
+        }
+        match self.chunks.poll_recv(cx) {
+            Poll::Ready(Some(Err(error))) => {
+                // Pending once: hyper flushes what it holds, then polls again for the error.
+                self.failing = Some(error);
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+            other => other.map(|chunk| chunk.map(|chunk| chunk.map(Frame::data))),
+        }
     }
 
     fn size_hint(&self) -> SizeHint {
@@ -123,5 +135,60 @@ pub(crate) fn streamed(
             Err(_) => chunks.cut(),
         }
     });
-    ChannelBody { chunks: receiver }
+    ChannelBody {
+        chunks: receiver,
+        failing: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use http_body_util::BodyExt;
+
+    use super::*;
+
+    /// However much a producer has to write, it is never more than a few chunks ahead of what
+    /// the client has read: the server holds a few chunks, never a whole body.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_producer_stays_a_few_chunks_ahead_of_the_reader() {
+        const TOTAL: usize = 64 * 1024 * 1024;
+        let produced = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&produced);
+        let mut body = streamed(move |chunks| {
+            let block = [7u8; 1024];
+            for _ in 0..TOTAL / block.len() {
+                // Counted before it is written: never less than what was read.
+                counter.fetch_add(block.len(), Ordering::SeqCst);
+                chunks.write_all(&block)?;
+            }
+            Ok(())
+        });
+        let mut read = 0;
+        while let Some(frame) = body.frame().await {
+            read += frame.unwrap().into_data().unwrap().len();
+            let ahead = produced.load(Ordering::SeqCst) - read;
+            // Queued chunks, the one being sent, and the one being filled.
+            assert!(
+                ahead <= (QUEUED + 2) * (CHUNK + 1024),
+                "{ahead} bytes ahead"
+            );
+        }
+        assert_eq!(read, TOTAL);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_cut_body_ends_with_an_error_after_its_data() {
+        let mut body = streamed(|chunks| {
+            chunks.write_all(b"half")?;
+            chunks.cut();
+            chunks.write_all(b"dropped")
+        });
+        let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
+        assert_eq!(&first[..], b"half");
+        assert!(body.frame().await.unwrap().is_err());
+        assert!(body.frame().await.is_none());
+    }
 }
