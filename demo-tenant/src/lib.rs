@@ -1,9 +1,10 @@
 //! # defender-tvm-demo
 //!
-//! A realistic offline Microsoft Defender Vulnerability Management tenant: one local HTTP server
-//! on `127.0.0.1` that plays both the Entra ID token endpoint and the Defender API, over an estate
-//! of devices, software, missing KBs and CVEs generated from a seed ([`Estate`], the ground
-//! truth every answer is computed from).
+//! A realistic offline Microsoft Defender Vulnerability Management tenant: a local HTTP server
+//! on `127.0.0.1` that plays both the Entra ID token endpoint and the Defender API, and a second
+//! one (another port) that plays the blob storage the export files are downloaded from, over an
+//! estate of devices, software, missing KBs and CVEs generated from a seed ([`Estate`], the
+//! ground truth every answer is computed from).
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -12,6 +13,8 @@
 //! // Point a client at it: base URL, authority host, tenant id, client id and secret.
 //! println!("{} {}", tenant.base_url(), tenant.authority_host());
 //! assert_eq!(tenant.truth().devices.len(), 500);
+//! // The export files are served from another origin.
+//! assert_ne!(tenant.files_base_url(), tenant.base_url());
 //! # Ok(())
 //! # }
 //! ```
@@ -19,16 +22,38 @@
 //! On the wire it behaves like the service where a client can tell:
 //! - the client-credentials grant (`/{tenant}/oauth2/v2.0/token`, `.default` scope), with Entra's
 //!   error shapes (a wrong secret is `invalid_client`, AADSTS7000215); tokens expire;
-//! - every API call needs a token it issued (else 401), and counts against the service's budgets
-//!   (100 calls a minute and 1,500 an hour by default; over them, 429 with `Retry-After`);
+//! - every API call needs a token it issued (else 401), and counts against the budgets of its
+//!   class, each with its own windows: the general class (100 calls a minute and 1,500 an hour
+//!   by default), the JSON exports (30 and 1,000) and the exports via files (5 and 20); over a
+//!   class's budget, 429 with `Retry-After`;
 //! - OData collections: `@odata.nextLink` paging, `$top` (over 10,000: 400; with `$top`, no next
 //!   link), `$skip`, `$filter` with `eq`/`ne`/`and`/`or`; anything unsupported is a 400;
+//! - the export assessment APIs over one snapshot ([`DemoTenant::snapshot_time`]):
+//!   - JSON exports, `GET /api/machines/SoftwareVulnerabilitiesByMachine`,
+//!     `…/SoftwareInventoryByMachine` and `…/SoftwareVulnerabilityChangesByMachine?sinceTime=`
+//!     (the 14 days before the snapshot): pages of rows with camelCase keys, `pageSize`
+//!     (default 50,000, at most 200,000), next links, `$top` (one page, no next link);
+//!   - exports via files, `GET /api/machines/SoftwareVulnerabilitiesExport` and
+//!     `…/SoftwareInventoryExport?sasValidHours=` (1 to 6): `exportFiles` (SAS links to the
+//!     file origin, fresh signatures on every call) and `generatedTime`;
+//!   - the files: GZIP-compressed NDJSON, one row a line with PascalCase keys,
+//!     [`rows_per_file`](DemoTenantBuilder::rows_per_file) rows each, generated and compressed
+//!     as they are sent (a file of any size costs the server a few 64 KiB chunks); no token
+//!     needed (a request that sends one is counted,
+//!     [`DemoTenant::file_requests_with_authorization`]); an unknown signature or an expired
+//!     link is a 403 `AuthenticationFailed` in storage's XML;
+//!   - the rows are the estate's ([`Estate::vulnerability_rows`], [`Estate::inventory_rows`],
+//!     [`Estate::changes`]): a row recommends KB `k` exactly where its installation misses `k`;
 //! - errors as `{"error": {"code", "message", "target"}}`, 404 `ResourceNotFound` for unknown ids;
 //! - faults on demand ([`Faults`]): 503s, slow answers, dropped connections, vanished software,
-//!   refused tokens, a denied operation (403), sign-in 503s, an expired client secret.
+//!   refused tokens, a denied operation (403), sign-in 503s, an expired client secret; for the
+//!   files, 500s, cut downloads, empty bodies, truncated GZIP and expired links.
 //!
 //! It counts every call it answered, by operation ([`DemoTenant::calls`]), so tests can assert
-//! call counts.
+//! call counts; file downloads are counted apart ([`DemoTenant::file_requests`]).
+//!
+//! The default estate (500 devices, 150 software) has 26,259 vulnerability rows and 11,514
+//! inventory rows; about 16,500 devices give a million vulnerability rows (1.2 GB of NDJSON).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 // Nothing a client sends may panic the server.

@@ -875,3 +875,49 @@ async fn files_are_sent_as_they_are_made_and_a_client_may_stop_reading() {
         tenant.truth().vulnerability_row_count()
     );
 }
+
+#[test]
+fn the_same_seed_size_and_snapshot_give_the_same_rows() {
+    let size = defender_tvm_demo::Size {
+        devices: 30,
+        software: 50,
+    };
+    let a = defender_tvm_demo::Estate::generate_at(9, size, pinned_snapshot());
+    let b = defender_tvm_demo::Estate::generate_at(9, size, pinned_snapshot());
+    let later = defender_tvm_demo::Estate::generate_at(
+        9,
+        size,
+        pinned_snapshot() + Duration::from_secs(86_400),
+    );
+    let rows = |e: &defender_tvm_demo::Estate| {
+        e.vulnerability_rows()
+            .map(|r| serde_json::to_value(&r).unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(rows(&a), rows(&b));
+    let changes = |e: &defender_tvm_demo::Estate| {
+        e.changes(UNIX_EPOCH)
+            .map(|c| serde_json::to_value(&c).unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(changes(&a), changes(&b));
+    // Another snapshot moves the times, not the rows.
+    let ids =
+        |e: &defender_tvm_demo::Estate| e.vulnerability_rows().map(|r| r.id).collect::<Vec<_>>();
+    assert_eq!(ids(&a), ids(&later));
+    assert_ne!(rows(&a), rows(&later));
+    // Rows can be made from any index on.
+    let all: Vec<String> = ids(&a);
+    for first in [
+        0,
+        1,
+        17,
+        all.len() / 2,
+        all.len() - 1,
+        all.len(),
+        all.len() + 5,
+    ] {
+        let from: Vec<String> = a.vulnerability_rows_from(first).map(|r| r.id).collect();
+        assert_eq!(from, all[first.min(all.len())..], "{first}");
+    }
+}

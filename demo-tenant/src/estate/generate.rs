@@ -66,7 +66,7 @@ impl Estate {
             software_index: BTreeMap::new(),
             device_index: BTreeMap::new(),
             by_software: Vec::new(),
-            by_device: Vec::new(),
+            device_starts: Vec::new(),
             snapshot,
             row_starts: Vec::new(),
             kbs_of,
@@ -96,6 +96,12 @@ impl Estate {
                 None => 0.02 + rng.f64() * 0.2,
             })
             .collect();
+        // Room for the installations to come (a little more than expected: the OS, each product
+        // at its rate, two more on servers), so that the table is not copied as it grows: at
+        // scale, a copy would double its memory for a moment.
+        let expected = 1.0 + rates.iter().skip(4).sum::<f64>() + 1.2;
+        self.installations
+            .reserve((self.devices.len() as f64 * expected * 1.1) as usize + 64);
         for device in 0..self.devices.len() {
             let server = self.devices[device]
                 .os_platform
@@ -159,15 +165,18 @@ impl Estate {
             .map(|(i, d)| (d.id.clone(), i))
             .collect();
         self.by_software = vec![Vec::new(); self.software.len()];
-        self.by_device = vec![Vec::new(); self.devices.len()];
+        // Installations come device by device (see `install`).
+        self.device_starts = Vec::with_capacity(self.devices.len() + 1);
         self.row_starts = Vec::with_capacity(self.installations.len() + 1);
         // (KB, software) pairs some installation misses, as a KB-major grid.
         let products = self.software.len();
         let mut missed = vec![false; self.kbs.len() * products];
         let mut rows = 0;
         for (i, installation) in self.installations.iter().enumerate() {
-            self.by_software[installation.software].push(i);
-            self.by_device[installation.device].push(i);
+            self.by_software[installation.software].push(i as u32);
+            while self.device_starts.len() <= installation.device {
+                self.device_starts.push(i);
+            }
             self.row_starts.push(rows);
             rows += installation.exposed.len();
             for &k in &installation.missing_kbs {
@@ -177,6 +186,9 @@ impl Estate {
             }
         }
         self.row_starts.push(rows);
+        while self.device_starts.len() <= self.devices.len() {
+            self.device_starts.push(self.installations.len());
+        }
         self.missed_products = self
             .kbs
             .iter()

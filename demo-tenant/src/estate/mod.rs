@@ -160,8 +160,11 @@ pub struct Estate {
     pub installations: Vec<Installation>,
     software_index: BTreeMap<String, usize>,
     device_index: BTreeMap<String, usize>,
-    by_software: Vec<Vec<usize>>,
-    by_device: Vec<Vec<usize>>,
+    /// Per software, the indexes of its installations.
+    by_software: Vec<Vec<u32>>,
+    /// Per device, the index of its first installation (installations come device by device),
+    /// and the installation count last.
+    device_starts: Vec<usize>,
     /// The snapshot time, in 100 ns ticks since the Unix epoch.
     snapshot: i64,
     /// Per installation, the index of its first vulnerability row (and the row count last).
@@ -272,16 +275,14 @@ impl Estate {
             .get(software)
             .into_iter()
             .flatten()
-            .map(|&i| &self.installations[i])
+            .filter_map(|&i| self.installations.get(i as usize))
     }
 
     /// The installations on a device.
     pub fn installations_on(&self, device: usize) -> impl Iterator<Item = &Installation> {
-        self.by_device
-            .get(device)
-            .into_iter()
-            .flatten()
-            .map(|&i| &self.installations[i])
+        let start = self.device_starts.get(device).copied().unwrap_or(0);
+        let end = self.device_starts.get(device + 1).copied().unwrap_or(start);
+        self.installations.get(start..end).into_iter().flatten()
     }
 
     /// What `GET /api/Software` reports for a software.
