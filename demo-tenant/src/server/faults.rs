@@ -137,7 +137,8 @@ impl Faults {
         expiries.push(crate::time::now_ticks());
     }
 
-    /// Removes every fault.
+    /// Removes every fault, file faults included (links already expired by
+    /// [`expire_links`](Self::expire_links) stay expired).
     pub fn clear(&self) {
         self.with(|plan| *plan = Plan::default());
     }
