@@ -1,9 +1,10 @@
 //! # defender-tvm-demo
 //!
-//! A realistic offline Microsoft Defender Vulnerability Management tenant: one local HTTP server
-//! on `127.0.0.1` that plays both the Entra ID token endpoint and the Defender API, over an estate
-//! of devices, software, missing KBs and CVEs generated from a seed ([`Estate`], the ground
-//! truth every answer is computed from).
+//! A realistic offline Microsoft Defender Vulnerability Management tenant: a local HTTP server
+//! on `127.0.0.1` that plays both the Entra ID token endpoint and the Defender API, and a second
+//! one (another port) that plays the blob storage the export files are downloaded from, over an
+//! estate of devices, software, missing KBs and CVEs generated from a seed ([`Estate`], the
+//! ground truth every answer is computed from).
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -12,6 +13,8 @@
 //! // Point a client at it: base URL, authority host, tenant id, client id and secret.
 //! println!("{} {}", tenant.base_url(), tenant.authority_host());
 //! assert_eq!(tenant.truth().devices.len(), 500);
+//! // The export files are served from another origin.
+//! assert_ne!(tenant.files_base_url(), tenant.base_url());
 //! # Ok(())
 //! # }
 //! ```
@@ -19,16 +22,38 @@
 //! On the wire it behaves like the service where a client can tell:
 //! - the client-credentials grant (`/{tenant}/oauth2/v2.0/token`, `.default` scope), with Entra's
 //!   error shapes (a wrong secret is `invalid_client`, AADSTS7000215); tokens expire;
-//! - every API call needs a token it issued (else 401), and counts against the service's budgets
-//!   (100 calls a minute and 1,500 an hour by default; over them, 429 with `Retry-After`);
+//! - every API call needs a token it issued (else 401), and counts against the budgets of its
+//!   class, each with its own windows: the general class (100 calls a minute and 1,500 an hour
+//!   by default), the JSON exports (30 and 1,000) and the exports via files (5 and 20); over a
+//!   class's budget, 429 with `Retry-After`;
 //! - OData collections: `@odata.nextLink` paging, `$top` (over 10,000: 400; with `$top`, no next
 //!   link), `$skip`, `$filter` with `eq`/`ne`/`and`/`or`; anything unsupported is a 400;
+//! - the export assessment APIs over one snapshot ([`DemoTenant::snapshot_time`]):
+//!   - JSON exports, `GET /api/machines/SoftwareVulnerabilitiesByMachine`,
+//!     `…/SoftwareInventoryByMachine` and `…/SoftwareVulnerabilityChangesByMachine?sinceTime=`
+//!     (the 14 days before the snapshot): pages of rows with camelCase keys, `pageSize`
+//!     (default 50,000, at most 200,000), next links, `$top` (one page, no next link);
+//!   - exports via files, `GET /api/machines/SoftwareVulnerabilitiesExport` and
+//!     `…/SoftwareInventoryExport?sasValidHours=` (1 to 6): `exportFiles` (SAS links to the
+//!     file origin, fresh signatures on every call) and `generatedTime`;
+//!   - the files: GZIP-compressed NDJSON, one row a line with PascalCase keys,
+//!     [`rows_per_file`](DemoTenantBuilder::rows_per_file) rows each, generated and compressed
+//!     as they are sent (a file of any size costs the server a few 64 KiB chunks); no token
+//!     needed (a request that sends one is counted,
+//!     [`DemoTenant::file_requests_with_authorization`]); an unknown signature or an expired
+//!     link is a 403 `AuthenticationFailed` in storage's XML;
+//!   - the rows are the estate's ([`Estate::vulnerability_rows`], [`Estate::inventory_rows`],
+//!     [`Estate::changes`]): a row recommends KB `k` exactly where its installation misses `k`;
 //! - errors as `{"error": {"code", "message", "target"}}`, 404 `ResourceNotFound` for unknown ids;
 //! - faults on demand ([`Faults`]): 503s, slow answers, dropped connections, vanished software,
-//!   refused tokens, a denied operation (403), sign-in 503s, an expired client secret.
+//!   refused tokens, a denied operation (403), sign-in 503s, an expired client secret; for the
+//!   files, 500s, cut downloads, empty bodies, truncated GZIP and expired links.
 //!
 //! It counts every call it answered, by operation ([`DemoTenant::calls`]), so tests can assert
-//! call counts.
+//! call counts; file downloads are counted apart ([`DemoTenant::file_requests`]).
+//!
+//! The default estate (500 devices, 150 software) has 26,259 vulnerability rows and 11,514
+//! inventory rows; about 16,500 devices give a million vulnerability rows (1.2 GB of NDJSON).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 // Nothing a client sends may panic the server.
@@ -37,18 +62,21 @@
 mod estate;
 mod odata;
 mod server;
+mod time;
 
 use std::io;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 pub use estate::{
-    Cve, Device, Estate, Installation, Kb, MachineVulnerability, MissingKb, Size, Software,
-    SoftwareSummary,
+    CHANGE_HISTORY, ChangeStatus, Cve, Device, Estate, Installation, InventoryRow, Kb,
+    MachineVulnerability, MissingKb, Size, Software, SoftwareSummary, VulnerabilityChange,
+    VulnerabilityRow,
 };
 pub use odata::MAX_TOP;
 pub use server::Faults;
+pub use time::Timestamp;
 
 /// The seed of [`DemoTenant::start`].
 pub const DEFAULT_SEED: u64 = 20_251_014;
@@ -58,30 +86,49 @@ pub const DEFAULT_SEED: u64 = 20_251_014;
 pub struct DemoTenant {
     state: Arc<server::State>,
     base_url: String,
+    files_base_url: String,
     stop: Option<tokio::sync::watch::Sender<bool>>,
 }
 
-/// Configures a [`DemoTenant`]: seed, size, paging, token lifetime, budgets.
+/// Configures a [`DemoTenant`]: seed, size, snapshot time, paging, token lifetime, budgets,
+/// export files.
 #[derive(Debug, Clone)]
 pub struct DemoTenantBuilder {
     seed: u64,
     size: Size,
+    snapshot_time: Option<SystemTime>,
     page_size: usize,
     token_lifetime: Duration,
     budgets: Vec<(u32, Duration)>,
+    json_export_budgets: Vec<(u32, Duration)>,
+    file_export_budgets: Vec<(u32, Duration)>,
+    rows_per_file: usize,
 }
+
+/// Rows in an export file unless [`DemoTenantBuilder::rows_per_file`] says otherwise.
+pub const DEFAULT_ROWS_PER_FILE: usize = 100_000;
 
 impl Default for DemoTenantBuilder {
     fn default() -> Self {
         Self {
             seed: DEFAULT_SEED,
             size: Size::default(),
+            snapshot_time: None,
             page_size: MAX_TOP,
             token_lifetime: Duration::from_secs(3599),
             budgets: vec![
                 (100, Duration::from_secs(60)),
                 (1500, Duration::from_secs(3600)),
             ],
+            json_export_budgets: vec![
+                (30, Duration::from_secs(60)),
+                (1000, Duration::from_secs(3600)),
+            ],
+            file_export_budgets: vec![
+                (5, Duration::from_secs(60)),
+                (20, Duration::from_secs(3600)),
+            ],
+            rows_per_file: DEFAULT_ROWS_PER_FILE,
         }
     }
 }
@@ -118,7 +165,16 @@ impl DemoTenantBuilder {
         self
     }
 
-    /// Replaces the API budgets: at most `calls` calls within any `per` window (add more with
+    /// When the export snapshot is taken ([`DemoTenant::snapshot_time`], `generatedTime`; to the
+    /// second). By default: when the tenant starts, truncated to the hour. Pin it to make the
+    /// export rows' times the same from run to run.
+    pub fn snapshot_time(mut self, snapshot: SystemTime) -> Self {
+        self.snapshot_time = Some(snapshot);
+        self
+    }
+
+    /// Replaces the API budgets of the general class (every operation but the exports): at
+    /// most `calls` calls within any `per` window (add more with
     /// [`and_budget`](Self::and_budget)). The default is the service's: 100 a minute and 1,500
     /// an hour. Scale them for fast tests, for example 100 per second.
     pub fn budget(mut self, calls: u32, per: Duration) -> Self {
@@ -126,35 +182,100 @@ impl DemoTenantBuilder {
         self
     }
 
-    /// Adds a budget to the ones set.
+    /// Adds a budget to the general class's.
     pub fn and_budget(mut self, calls: u32, per: Duration) -> Self {
         self.budgets.push((calls.max(1), per));
         self
     }
 
-    /// No budgets at all: never answers 429.
-    pub fn unlimited(mut self) -> Self {
-        self.budgets.clear();
+    /// Replaces the budgets of the JSON exports (`SoftwareVulnerabilitiesByMachine`,
+    /// `SoftwareVulnerabilityChangesByMachine`, `SoftwareInventoryByMachine`), counted apart
+    /// from the general class's: at most `calls` within any `per`. The default is the
+    /// service's: 30 a minute and 1,000 an hour.
+    pub fn json_export_budget(mut self, calls: u32, per: Duration) -> Self {
+        self.json_export_budgets = vec![(calls.max(1), per)];
         self
     }
 
-    /// Generates the estate, binds `127.0.0.1:0` and starts serving. Needs a Tokio runtime.
+    /// Adds a budget to the JSON exports'.
+    pub fn and_json_export_budget(mut self, calls: u32, per: Duration) -> Self {
+        self.json_export_budgets.push((calls.max(1), per));
+        self
+    }
+
+    /// Replaces the budgets of the exports via files (`SoftwareVulnerabilitiesExport`,
+    /// `SoftwareInventoryExport`), counted apart from the others: at most `calls` within any
+    /// `per`. The default is the service's: 5 a minute and 20 an hour. File downloads are not
+    /// budgeted.
+    pub fn file_export_budget(mut self, calls: u32, per: Duration) -> Self {
+        self.file_export_budgets = vec![(calls.max(1), per)];
+        self
+    }
+
+    /// Adds a budget to the exports via files'.
+    pub fn and_file_export_budget(mut self, calls: u32, per: Duration) -> Self {
+        self.file_export_budgets.push((calls.max(1), per));
+        self
+    }
+
+    /// No budgets at all, in any class: never answers 429.
+    pub fn unlimited(mut self) -> Self {
+        self.budgets.clear();
+        self.json_export_budgets.clear();
+        self.file_export_budgets.clear();
+        self
+    }
+
+    /// How many rows an export file holds (default 100,000; at least 1): an export has
+    /// `ceil(rows / rows_per_file)` files, and at least one.
+    pub fn rows_per_file(mut self, rows: usize) -> Self {
+        self.rows_per_file = rows.max(1);
+        self
+    }
+
+    /// Generates the estate, binds `127.0.0.1:0` twice (the API, the export files) and starts
+    /// serving. Needs a Tokio runtime.
     pub async fn start(self) -> io::Result<DemoTenant> {
-        let estate = Estate::generate(self.seed, self.size);
+        let estate = match self.snapshot_time {
+            Some(snapshot) => Estate::generate_at(self.seed, self.size, snapshot),
+            None => Estate::generate(self.seed, self.size),
+        };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let files_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let base_url = format!("http://{}", listener.local_addr()?);
+        let files_base_url = format!("http://{}", files_listener.local_addr()?);
         let state = Arc::new(server::State::new(
             estate,
             base_url.clone(),
-            self.page_size,
-            self.token_lifetime,
-            self.budgets,
+            files_base_url.clone(),
+            server::Settings {
+                page_size: self.page_size,
+                token_lifetime: self.token_lifetime,
+                budgets: server::Budgets {
+                    general: self.budgets,
+                    json_export: self.json_export_budgets,
+                    file_export: self.file_export_budgets,
+                },
+                rows_per_file: self.rows_per_file,
+            },
         ));
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        tokio::spawn(server::serve(listener, Arc::clone(&state), stopped));
+        tokio::spawn(server::serve(
+            listener,
+            server::Origin::Api,
+            Arc::clone(&state),
+            stopped.clone(),
+        ));
+        tokio::spawn(server::serve(
+            files_listener,
+            server::Origin::Files,
+            Arc::clone(&state),
+            stopped,
+        ));
         Ok(DemoTenant {
             state,
             base_url,
+            files_base_url,
             stop: Some(stop),
         })
     }
@@ -175,6 +296,24 @@ impl DemoTenant {
     /// The API base URL, for example `http://127.0.0.1:40123`.
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// The base URL of the export files' origin (another port on 127.0.0.1, standing for blob
+    /// storage), for example `http://127.0.0.1:40999`. The export calls' file links point there;
+    /// it needs no token (the link's signature is the credential) and stops with the tenant.
+    pub fn files_base_url(&self) -> &str {
+        &self.files_base_url
+    }
+
+    /// When the export snapshot was taken: `generatedTime`. Every export row's
+    /// `lastSeenTimestamp` is before it, and the change history covers the 14 days before it.
+    pub fn snapshot_time(&self) -> SystemTime {
+        self.state.estate.snapshot_time()
+    }
+
+    /// The snapshot time as the export calls write `generatedTime`: `2026-11-30T12:00:00Z`.
+    pub fn generated_time(&self) -> String {
+        self.state.estate.generated_time()
     }
 
     /// The Entra ID authority host (the same server).
@@ -273,6 +412,21 @@ impl DemoTenant {
     /// How many tokens it issued.
     pub fn tokens_issued(&self) -> u64 {
         self.state.tokens.issued.load(Ordering::SeqCst)
+    }
+
+    /// How many requests the export files' origin answered, whatever their outcome (file
+    /// downloads are not API calls: they are not in [`calls`](Self::calls) nor
+    /// [`total_calls`](Self::total_calls), and no budget counts them).
+    pub fn file_requests(&self) -> u64 {
+        self.state.file_requests.load(Ordering::SeqCst)
+    }
+
+    /// How many requests to the export files' origin carried an `Authorization` header (a
+    /// client should never send its token there: the link is the credential).
+    pub fn file_requests_with_authorization(&self) -> u64 {
+        self.state
+            .file_requests_with_authorization
+            .load(Ordering::SeqCst)
     }
 }
 

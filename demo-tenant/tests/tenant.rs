@@ -71,6 +71,9 @@ fn the_default_estate_has_the_documented_size_and_realistic_names() {
     let estate = Estate::generate(defender_tvm_demo::DEFAULT_SEED, Size::default());
     assert_eq!(estate.devices.len(), 500);
     assert_eq!(estate.software.len(), 150);
+    // As the crate docs say.
+    assert_eq!(estate.vulnerability_row_count(), 26_259);
+    assert_eq!(estate.installations.len(), 11_514);
     let weak = estate
         .summaries()
         .iter()
@@ -760,4 +763,38 @@ async fn an_issued_token_is_accepted_without_a_sign_in() {
     assert_eq!(status, 200);
     assert_eq!(tenant.token_requests(), 0);
     assert_eq!(tenant.tokens_issued(), 1);
+}
+
+/// getmissingkbs names, of a KB's products, those that at least one device misses it on (so
+/// that a report from the export rows and one from getmissingkbs agree on products).
+#[test]
+fn missing_kbs_name_the_products_the_kb_is_missed_on() {
+    let mut narrowed = 0;
+    for seed in 0..40 {
+        let estate = Estate::generate(
+            seed,
+            Size {
+                devices: 3,
+                software: 12,
+            },
+        );
+        let mut missed_on: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        for installation in &estate.installations {
+            for &k in &installation.missing_kbs {
+                missed_on
+                    .entry(estate.kbs[k].id.as_str())
+                    .or_default()
+                    .insert(estate.software[installation.software].name.as_str());
+            }
+        }
+        let device_kbs = (0..estate.devices.len()).flat_map(|d| estate.device_missing_kbs(d));
+        let software_kbs = (0..estate.software.len()).flat_map(|s| estate.missing_kbs(s));
+        for kb in device_kbs.chain(software_kbs) {
+            let names: BTreeSet<&str> = kb.products_names.iter().map(String::as_str).collect();
+            assert_eq!(names, missed_on[kb.id.as_str()], "seed {seed} KB{}", kb.id);
+            let all = estate.kbs.iter().find(|k| k.id == kb.id).unwrap();
+            narrowed += usize::from(names.len() < all.products.len());
+        }
+    }
+    assert!(narrowed > 0, "no KB missed on only some of its products");
 }

@@ -198,22 +198,231 @@ pub(super) fn kb_title(product: &str, month: &str, nth: usize, id: &str) -> Stri
         ),
         // A product added to the catalog without a title of its own: its words, capitalised,
         // never the raw id.
-        other => {
-            let words: Vec<String> = other
-                .split(['_', '-'])
-                .filter(|w| !w.is_empty())
-                .map(|w| {
-                    let mut chars = w.chars();
-                    chars
-                        .next()
-                        .map(|c| c.to_uppercase().chain(chars).collect())
-                        .unwrap_or_default()
-                })
-                .collect();
-            format!(
-                "{month} Security Update for Microsoft {} (KB{id})",
-                words.join(" ")
-            )
-        }
+        other => format!(
+            "{month} Security Update for Microsoft {} (KB{id})",
+            title_words(other)
+        ),
     }
+}
+
+/// How the catalog's products show on a device, for the export rows:
+/// `(product, display name, files, uninstall registry key)`. A key starting with `HKEY_` is a
+/// whole path; any other is a key under the (32-bit or 64-bit) `Uninstall` key.
+pub(super) const PRESENCE: &[(&str, &str, &[&str], &str)] = &[
+    (
+        "windows_10",
+        "Windows 10",
+        &[
+            r"C:\Windows\System32\ntoskrnl.exe",
+            r"C:\Windows\System32\win32k.sys",
+        ],
+        r"HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion",
+    ),
+    (
+        "windows_11",
+        "Windows 11",
+        &[
+            r"C:\Windows\System32\ntoskrnl.exe",
+            r"C:\Windows\System32\win32k.sys",
+        ],
+        r"HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion",
+    ),
+    (
+        "windows_server_2019",
+        "Windows Server 2019",
+        &[
+            r"C:\Windows\System32\ntoskrnl.exe",
+            r"C:\Windows\System32\win32k.sys",
+        ],
+        r"HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion",
+    ),
+    (
+        "windows_server_2022",
+        "Windows Server 2022",
+        &[
+            r"C:\Windows\System32\ntoskrnl.exe",
+            r"C:\Windows\System32\win32k.sys",
+        ],
+        r"HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion",
+    ),
+    (
+        "office",
+        "Microsoft 365 Apps for enterprise",
+        &[
+            r"C:\Program Files\Microsoft Office\root\Office16\WINWORD.EXE",
+            r"C:\Program Files\Microsoft Office\root\Office16\EXCEL.EXE",
+        ],
+        "O365ProPlusRetail - en-us",
+    ),
+    (
+        ".net_framework",
+        "Microsoft .NET Framework 4.8",
+        &[r"C:\Windows\Microsoft.NET\Framework64\v4.0.30319\clr.dll"],
+        r"HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\NET Framework Setup\NDP\v4\Full",
+    ),
+    (
+        "edge_chromium-based",
+        "Microsoft Edge",
+        &[r"C:\Program Files (x86)\Microsoft\Edge\Application\msedge.exe"],
+        "Microsoft Edge",
+    ),
+    (
+        "sql_server_2019",
+        "Microsoft SQL Server 2019",
+        &[r"C:\Program Files\Microsoft SQL Server\MSSQL15.MSSQLSERVER\MSSQL\Binn\sqlservr.exe"],
+        "Microsoft SQL Server 2019",
+    ),
+    (
+        "teams",
+        "Microsoft Teams",
+        &[r"C:\Program Files (x86)\Microsoft\Teams\current\Teams.exe"],
+        "Teams Machine-Wide Installer",
+    ),
+    (
+        "visual_studio_2022",
+        "Visual Studio Enterprise 2022",
+        &[r"C:\Program Files\Microsoft Visual Studio\2022\Enterprise\Common7\IDE\devenv.exe"],
+        "a5c4ba3c",
+    ),
+    (
+        "chrome",
+        "Google Chrome",
+        &[r"C:\Program Files\Google\Chrome\Application\chrome.exe"],
+        "Google Chrome",
+    ),
+    (
+        "firefox",
+        "Mozilla Firefox",
+        &[r"C:\Program Files\Mozilla Firefox\firefox.exe"],
+        "Mozilla Firefox (x64 en-US)",
+    ),
+    (
+        "acrobat_reader",
+        "Adobe Acrobat Reader",
+        &[r"C:\Program Files\Adobe\Acrobat DC\Acrobat\Acrobat.exe"],
+        "{AC76BA86-1033-1033-7760-BC15014EA700}",
+    ),
+    (
+        "jre",
+        "Java 8",
+        &[r"C:\Program Files\Java\jre-1.8\bin\java.exe"],
+        "{26A24AE4-039D-4CA4-87B4-2F64180421F0}",
+    ),
+    (
+        "7-zip",
+        "7-Zip",
+        &[
+            r"C:\Program Files\7-Zip\7z.exe",
+            r"C:\Program Files\7-Zip\7zFM.exe",
+        ],
+        "7-Zip",
+    ),
+    (
+        "notepad++",
+        "Notepad++",
+        &[r"C:\Program Files\Notepad++\notepad++.exe"],
+        "Notepad++",
+    ),
+    (
+        "zoom",
+        "Zoom Workplace",
+        &[r"C:\Program Files\Zoom\bin\Zoom.exe"],
+        "ZoomUMX",
+    ),
+    (
+        "vlc_media_player",
+        "VLC media player",
+        &[r"C:\Program Files\VideoLAN\VLC\vlc.exe"],
+        "VLC media player",
+    ),
+    (
+        "putty",
+        "PuTTY",
+        &[r"C:\Program Files\PuTTY\putty.exe"],
+        "{B9A3B9D8-4F5D-4B5E-9C5A-27D3B0E3C1A2}",
+    ),
+    (
+        "python",
+        "Python 3",
+        &[r"C:\Program Files\Python312\python.exe"],
+        "{5DA4F6A3-1D6B-4A0E-9C1B-4F0C3E2A9B71}",
+    ),
+    (
+        "git",
+        "Git",
+        &[
+            r"C:\Program Files\Git\cmd\git.exe",
+            r"C:\Program Files\Git\usr\bin\ssh.exe",
+        ],
+        "Git_is1",
+    ),
+    (
+        "wireshark",
+        "Wireshark",
+        &[r"C:\Program Files\Wireshark\Wireshark.exe"],
+        "Wireshark",
+    ),
+    (
+        "workspace",
+        "Citrix Workspace",
+        &[r"C:\Program Files (x86)\Citrix\ICA Client\wfica32.exe"],
+        "CitrixOnlinePluginPackWeb",
+    ),
+    (
+        "tools",
+        "VMware Tools",
+        &[r"C:\Program Files\VMware\VMware Tools\vmtoolsd.exe"],
+        "{E7E1A5B2-5B63-4B8C-9B2B-1A5C4E4F3D21}",
+    ),
+    (
+        "winscp",
+        "WinSCP",
+        &[r"C:\Program Files (x86)\WinSCP\WinSCP.exe"],
+        "winscp3_is1",
+    ),
+    (
+        "filezilla",
+        "FileZilla",
+        &[r"C:\Program Files\FileZilla FTP Client\filezilla.exe"],
+        "FileZilla Client",
+    ),
+    (
+        "keepass",
+        "KeePass Password Safe 2",
+        &[r"C:\Program Files\KeePass Password Safe 2\KeePass.exe"],
+        "KeePassPasswordSafe2_is1",
+    ),
+    (
+        "greenshot",
+        "Greenshot",
+        &[r"C:\Program Files\Greenshot\Greenshot.exe"],
+        "Greenshot_is1",
+    ),
+    (
+        "slack",
+        "Slack",
+        &[r"C:\Program Files\Slack\slack.exe"],
+        "slack",
+    ),
+    (
+        "dropbox",
+        "Dropbox",
+        &[r"C:\Program Files (x86)\Dropbox\Client\Dropbox.exe"],
+        "Dropbox",
+    ),
+];
+
+/// Words of an id (`acrobat_reader`, `litware`), each capitalised: `Acrobat Reader`.
+pub(super) fn title_words(id: &str) -> String {
+    id.split(['_', '-'])
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut chars = w.chars();
+            chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<String>>()
+        .join(" ")
 }

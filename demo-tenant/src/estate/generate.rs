@@ -3,18 +3,59 @@
 //! missing KBs and exposure. The same seed and size always give the same estate.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::SystemTime;
 
 use super::catalog::{CATALOG, GROUPS, MONTHS, PRODUCTS, VENDORS, kb_title};
+use super::presence::{batch_title, presence};
+use super::rows::HOUR;
 use super::{Cve, Device, Estate, Installation, Kb, Size, Software};
+use crate::time::{now_ticks, ticks_of};
 
 impl Estate {
     /// Generates the estate of `size` from `seed`: the same seed and size always give the same
-    /// estate.
+    /// estate. Its snapshot time is now, truncated to the hour (the export rows' times are set
+    /// back from it: the same seed, size and snapshot time give the same rows).
     pub fn generate(seed: u64, size: Size) -> Estate {
+        let now = now_ticks();
+        Estate::generate_at_ticks(seed, size, now - now.rem_euclid(HOUR))
+    }
+
+    /// Generates the estate of `size` from `seed`, with its snapshot taken at `snapshot` (to
+    /// the second): the same arguments always give the same estate and rows.
+    pub fn generate_at(seed: u64, size: Size, snapshot: SystemTime) -> Estate {
+        let snapshot = ticks_of(snapshot);
+        Estate::generate_at_ticks(
+            seed,
+            size,
+            snapshot - snapshot.rem_euclid(super::rows::SECOND),
+        )
+    }
+
+    fn generate_at_ticks(seed: u64, size: Size, snapshot: i64) -> Estate {
         let mut rng = fastrand::Rng::with_seed(seed);
         let devices = devices(&mut rng, size.devices);
         let software = software(&mut rng, size.software);
         let (kbs, cves) = kbs_and_cves(&mut rng, &software);
+        let kbs_of: Vec<Vec<usize>> = (0..software.len())
+            .map(|s| {
+                (0..kbs.len())
+                    .filter(|&k| kbs[k].products.contains(&s))
+                    .collect()
+            })
+            .collect();
+        let cves_without_kb: Vec<Vec<usize>> = (0..software.len())
+            .map(|s| {
+                (0..cves.len())
+                    .filter(|&c| cves[c].software == s && cves[c].fixing_kb.is_none())
+                    .collect()
+            })
+            .collect();
+        let presence = software
+            .iter()
+            .enumerate()
+            .map(|(i, s)| presence(seed, i, s))
+            .collect();
+        let batch_titles = kbs.iter().map(batch_title).collect();
         let mut estate = Estate {
             seed,
             devices,
@@ -25,7 +66,14 @@ impl Estate {
             software_index: BTreeMap::new(),
             device_index: BTreeMap::new(),
             by_software: Vec::new(),
-            by_device: Vec::new(),
+            device_starts: Vec::new(),
+            snapshot,
+            row_starts: Vec::new(),
+            kbs_of,
+            cves_without_kb,
+            presence,
+            batch_titles,
+            missed_products: Vec::new(),
         };
         estate.install(&mut rng);
         estate.index();
@@ -39,20 +87,8 @@ impl Estate {
             "WindowsServer2019" => 2,
             _ => 3,
         };
-        let kbs_of: Vec<Vec<usize>> = (0..self.software.len())
-            .map(|s| {
-                (0..self.kbs.len())
-                    .filter(|&k| self.kbs[k].products.contains(&s))
-                    .collect()
-            })
-            .collect();
-        let cves_without_kb: Vec<Vec<usize>> = (0..self.software.len())
-            .map(|s| {
-                (0..self.cves.len())
-                    .filter(|&c| self.cves[c].software == s && self.cves[c].fixing_kb.is_none())
-                    .collect()
-            })
-            .collect();
+        let kbs_of = std::mem::take(&mut self.kbs_of);
+        let cves_without_kb = std::mem::take(&mut self.cves_without_kb);
         // Install rates of the generated software beyond the catalog.
         let rates: Vec<f64> = (0..self.software.len())
             .map(|s| match CATALOG.get(s) {
@@ -60,6 +96,12 @@ impl Estate {
                 None => 0.02 + rng.f64() * 0.2,
             })
             .collect();
+        // Room for the installations to come (a little more than expected: the OS, each product
+        // at its rate, two more on servers), so that the table is not copied as it grows: at
+        // scale, a copy would double its memory for a moment.
+        let expected = 1.0 + rates.iter().skip(4).sum::<f64>() + 1.2;
+        self.installations
+            .reserve((self.devices.len() as f64 * expected * 1.1) as usize + 64);
         for device in 0..self.devices.len() {
             let server = self.devices[device]
                 .os_platform
@@ -105,6 +147,8 @@ impl Estate {
                 });
             }
         }
+        self.kbs_of = kbs_of;
+        self.cves_without_kb = cves_without_kb;
     }
 
     fn index(&mut self) {
@@ -121,11 +165,42 @@ impl Estate {
             .map(|(i, d)| (d.id.clone(), i))
             .collect();
         self.by_software = vec![Vec::new(); self.software.len()];
-        self.by_device = vec![Vec::new(); self.devices.len()];
+        // Installations come device by device (see `install`).
+        self.device_starts = Vec::with_capacity(self.devices.len() + 1);
+        self.row_starts = Vec::with_capacity(self.installations.len() + 1);
+        // (KB, software) pairs some installation misses, as a KB-major grid.
+        let products = self.software.len();
+        let mut missed = vec![false; self.kbs.len() * products];
+        let mut rows = 0;
         for (i, installation) in self.installations.iter().enumerate() {
-            self.by_software[installation.software].push(i);
-            self.by_device[installation.device].push(i);
+            self.by_software[installation.software].push(i as u32);
+            while self.device_starts.len() <= installation.device {
+                self.device_starts.push(i);
+            }
+            self.row_starts.push(rows);
+            rows += installation.exposed.len();
+            for &k in &installation.missing_kbs {
+                if let Some(cell) = missed.get_mut(k * products + installation.software) {
+                    *cell = true;
+                }
+            }
         }
+        self.row_starts.push(rows);
+        while self.device_starts.len() <= self.devices.len() {
+            self.device_starts.push(self.installations.len());
+        }
+        self.missed_products = self
+            .kbs
+            .iter()
+            .enumerate()
+            .map(|(k, kb)| {
+                kb.products
+                    .iter()
+                    .copied()
+                    .filter(|&s| missed.get(k * products + s).copied().unwrap_or(false))
+                    .collect()
+            })
+            .collect();
     }
 }
 

@@ -6,7 +6,11 @@
 //! - `mod.rs`: the tables and what the service reports, counted from them;
 //! - `generate.rs`: the rules that generate the tables from a seed;
 //! - `catalog.rs`: the data the rules draw from (products and versions, device groups, update
-//!   titles), apart from the rules.
+//!   titles, files and registry keys), apart from the rules;
+//! - `rows.rs`: the export rows (vulnerabilities and inventory), made by index from the tables;
+//! - `changes.rs`: the change history of the last 14 days before the snapshot time;
+//! - `presence.rs`: what the rows of one software share (files, registry keys, update text);
+//! - `serialize.rs`: the rows' keys, camelCase on the JSON pages and PascalCase in the files.
 //!
 //! The rules that make it consistent:
 //! - a device runs one OS and some applications, each at one version;
@@ -14,13 +18,24 @@
 //!   product misses each KB or not, and is exposed to the CVEs of the KBs it misses;
 //! - a third-party product has CVEs without KBs; devices on its oldest version are exposed;
 //! - everything else (a KB's `machineMissedOn`, a software's `weaknesses` and `exposedMachines`,
-//!   distributions, machine references, the `machinesVulnerabilities` rows) is counted from those
-//!   facts.
+//!   distributions, machine references, the `machinesVulnerabilities` rows, the export rows) is
+//!   counted from those facts;
+//! - the export rows are those of one snapshot, taken at [`Estate::snapshot_time`]: the rows'
+//!   times are set back from it.
 
 mod catalog;
+mod changes;
 mod generate;
+mod presence;
+mod rows;
+mod serialize;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::SystemTime;
+
+pub use changes::{CHANGE_HISTORY, ChangeStatus, VulnerabilityChange};
+pub use rows::{InventoryRow, VulnerabilityRow};
+pub(crate) use serialize::{Case, Cased, Entries};
 
 /// How large an estate to generate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,8 +160,25 @@ pub struct Estate {
     pub installations: Vec<Installation>,
     software_index: BTreeMap<String, usize>,
     device_index: BTreeMap<String, usize>,
-    by_software: Vec<Vec<usize>>,
-    by_device: Vec<Vec<usize>>,
+    /// Per software, the indexes of its installations.
+    by_software: Vec<Vec<u32>>,
+    /// Per device, the index of its first installation (installations come device by device),
+    /// and the installation count last.
+    device_starts: Vec<usize>,
+    /// The snapshot time, in 100 ns ticks since the Unix epoch.
+    snapshot: i64,
+    /// Per installation, the index of its first vulnerability row (and the row count last).
+    row_starts: Vec<usize>,
+    /// Per software, the KBs that update it.
+    kbs_of: Vec<Vec<usize>>,
+    /// Per software, its CVEs without a KB.
+    cves_without_kb: Vec<Vec<usize>>,
+    /// Per software, what its rows share.
+    presence: Vec<presence::Presence>,
+    /// Per KB, the CVE batch title of its CVEs.
+    batch_titles: Vec<Option<String>>,
+    /// Per KB, its products that at least one device misses it on.
+    missed_products: Vec<Vec<usize>>,
 }
 
 /// A missing KB as the service reports it for a software (or a device).
@@ -156,7 +188,8 @@ pub struct MissingKb {
     pub id: String,
     /// The KB's name.
     pub name: String,
-    /// The product names (`windows_11`, …) it updates.
+    /// The product names (`windows_11`, …) it updates that at least one device of the estate
+    /// misses it on.
     pub products_names: Vec<String>,
     /// The catalog link.
     pub url: String,
@@ -213,6 +246,19 @@ pub struct MachineVulnerability {
 }
 
 impl Estate {
+    /// When the snapshot the export rows describe was taken (`generatedTime`): every row's
+    /// `lastSeenTimestamp` is before it. [`Estate::generate`] takes the current time, truncated
+    /// to the hour; [`Estate::generate_at`] takes a given time.
+    pub fn snapshot_time(&self) -> SystemTime {
+        crate::time::system_time(self.snapshot)
+    }
+
+    /// The snapshot time as the export calls write `generatedTime` (RFC 3339 in UTC, to the
+    /// second): `2026-11-30T12:00:00Z`.
+    pub fn generated_time(&self) -> String {
+        crate::time::rfc3339(self.snapshot)
+    }
+
     /// The index of a software by id.
     pub fn software_index(&self, id: &str) -> Option<usize> {
         self.software_index.get(id).copied()
@@ -229,16 +275,14 @@ impl Estate {
             .get(software)
             .into_iter()
             .flatten()
-            .map(|&i| &self.installations[i])
+            .filter_map(|&i| self.installations.get(i as usize))
     }
 
     /// The installations on a device.
     pub fn installations_on(&self, device: usize) -> impl Iterator<Item = &Installation> {
-        self.by_device
-            .get(device)
-            .into_iter()
-            .flatten()
-            .map(|&i| &self.installations[i])
+        let start = self.device_starts.get(device).copied().unwrap_or(0);
+        let end = self.device_starts.get(device + 1).copied().unwrap_or(start);
+        self.installations.get(start..end).into_iter().flatten()
     }
 
     /// What `GET /api/Software` reports for a software.
@@ -304,9 +348,11 @@ impl Estate {
         MissingKb {
             id: k.id.clone(),
             name: k.name.clone(),
-            products_names: k
-                .products
-                .iter()
+            products_names: self
+                .missed_products
+                .get(kb)
+                .into_iter()
+                .flatten()
                 .map(|&s| self.software[s].name.clone())
                 .collect(),
             url: k.url.clone(),

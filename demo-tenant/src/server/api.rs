@@ -22,8 +22,39 @@ pub(crate) fn operation_of(segments: &[&str]) -> Option<&'static str> {
         ["api", "software", _, "machinereferences"] => "list_machines_by_software",
         ["api", "machines", _, "getmissingkbs"] => "get_missing_kbs_by_machine_id",
         ["api", "vulnerabilities", "machinesvulnerabilities"] => "list_machines_vulnerabilities",
+        ["api", "machines", "softwarevulnerabilitiesbymachine"] => {
+            "list_software_vulnerabilities_by_machine"
+        }
+        ["api", "machines", "softwarevulnerabilitychangesbymachine"] => {
+            "list_software_vulnerability_changes_by_machine"
+        }
+        ["api", "machines", "softwareinventorybymachine"] => "list_software_inventory_by_machine",
+        ["api", "machines", "softwarevulnerabilitiesexport"] => "export_software_vulnerabilities",
+        ["api", "machines", "softwareinventoryexport"] => "export_software_inventory",
         _ => return None,
     })
+}
+
+/// The budget class of an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Class {
+    /// Every operation but the exports.
+    General,
+    /// The JSON exports (`…ByMachine`).
+    JsonExport,
+    /// The exports via files (`…Export`).
+    FileExport,
+}
+
+/// The budget class of `operation`.
+pub(crate) fn class_of(operation: &str) -> Class {
+    match operation {
+        "list_software_vulnerabilities_by_machine"
+        | "list_software_vulnerability_changes_by_machine"
+        | "list_software_inventory_by_machine" => Class::JsonExport,
+        "export_software_vulnerabilities" | "export_software_inventory" => Class::FileExport,
+        _ => Class::General,
+    }
 }
 
 /// Builds the answer of an authorized, admitted call.

@@ -1,14 +1,21 @@
 //! Faults on demand: what the next answers do wrong (503s, dropped connections, slow answers,
-//! vanished software, denied operations, sign-in failures, refused tokens).
+//! vanished software, denied operations, sign-in failures, refused tokens), and what the next
+//! export file downloads do wrong (500s, cut connections, empty bodies, truncated GZIP, expired
+//! links).
 
 use std::sync::Mutex;
 use std::time::Duration;
 
 /// Faults to inject into the next answers of a [`DemoTenant`](crate::DemoTenant). Each applies to
-/// API calls (not token requests) unless its name says sign-in.
+/// API calls (not token requests) unless its name says sign-in or file; the file faults apply
+/// to downloads of export files whose link is valid, in this order when several are set: fail,
+/// cut, empty, truncate.
 #[derive(Debug, Default)]
 pub struct Faults {
     plan: Mutex<Plan>,
+    /// When links were expired on demand, in ticks (the `n`-th entry expired every link issued
+    /// before it).
+    link_expiries: Mutex<Vec<i64>>,
 }
 
 #[derive(Debug, Default)]
@@ -23,6 +30,20 @@ struct Plan {
     vanished: Vec<String>,
     denied: Vec<String>,
     seen: u64,
+    file_fail_next: u64,
+    file_cut_next: u64,
+    file_empty_next: u64,
+    file_truncate_next: u64,
+}
+
+/// What to do with one file download.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FileFault {
+    None,
+    Fail,
+    Cut,
+    Empty,
+    Truncate,
 }
 
 /// What to do with one API call.
@@ -82,7 +103,42 @@ impl Faults {
         self.with(|plan| plan.vanished.push(software_id.to_owned()));
     }
 
-    /// Removes every fault.
+    /// The next `n` export file downloads answer 500 with a storage `InternalError`.
+    pub fn fail_file_next(&self, n: u64) {
+        self.with(|plan| plan.file_fail_next = n);
+    }
+
+    /// The next `n` export file downloads send their status and about half their body, then the
+    /// connection closes: the client's body ends with an error, as a dropped download does.
+    pub fn cut_file_next(&self, n: u64) {
+        self.with(|plan| plan.file_cut_next = n);
+    }
+
+    /// The next `n` export file downloads answer 200 with an empty body (as storage has been
+    /// seen to do).
+    pub fn empty_file_next(&self, n: u64) {
+        self.with(|plan| plan.file_empty_next = n);
+    }
+
+    /// The next `n` export file downloads send about half the file's GZIP stream, without its
+    /// end and trailer, and end the body cleanly: a complete response whose GZIP is truncated.
+    pub fn truncate_file_next(&self, n: u64) {
+        self.with(|plan| plan.file_truncate_next = n);
+    }
+
+    /// Every export file link issued so far expires now: downloading one answers 403
+    /// `AuthenticationFailed` (links issued later are not affected, and [`clear`](Self::clear)
+    /// does not bring expired links back).
+    pub fn expire_links(&self) {
+        let mut expiries = match self.link_expiries.lock() {
+            Ok(expiries) => expiries,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        expiries.push(crate::time::now_ticks());
+    }
+
+    /// Removes every fault, file faults included (links already expired by
+    /// [`expire_links`](Self::expire_links) stay expired).
     pub fn clear(&self) {
         self.with(|plan| *plan = Plan::default());
     }
@@ -111,6 +167,41 @@ impl Faults {
             };
             (fault, plan.delay)
         })
+    }
+
+    pub(crate) fn next_file_fault(&self) -> FileFault {
+        self.with(|plan| {
+            let counters = [
+                (&mut plan.file_fail_next, FileFault::Fail),
+                (&mut plan.file_cut_next, FileFault::Cut),
+                (&mut plan.file_empty_next, FileFault::Empty),
+                (&mut plan.file_truncate_next, FileFault::Truncate),
+            ];
+            for (left, fault) in counters {
+                if *left > 0 {
+                    *left -= 1;
+                    return fault;
+                }
+            }
+            FileFault::None
+        })
+    }
+
+    /// How many times links were expired on demand so far (a link issued now has this epoch).
+    pub(crate) fn link_epoch(&self) -> usize {
+        match self.link_expiries.lock() {
+            Ok(expiries) => expiries.len(),
+            Err(poisoned) => poisoned.into_inner().len(),
+        }
+    }
+
+    /// When the links of `epoch` were expired on demand, if they were.
+    pub(crate) fn links_expired_at(&self, epoch: usize) -> Option<i64> {
+        let expiries = match self.link_expiries.lock() {
+            Ok(expiries) => expiries,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        expiries.get(epoch).copied()
     }
 
     pub(crate) fn sign_in_fails(&self) -> bool {

@@ -1,22 +1,31 @@
-//! The HTTP side: one hyper server on 127.0.0.1 answering the token endpoint and the API from the
-//! estate. This file accepts connections, counts calls (by operation, and how many are answered
-//! at once) and sends each request where it goes, in the order the service checks them: faults,
-//! the token, the budget, the permission, then the operation.
+//! The HTTP side: two hyper servers on 127.0.0.1 (two ports), one answering the token endpoint
+//! and the API from the estate, the other serving the export files as blob storage would. This
+//! file accepts connections, counts calls (by operation, and how many are answered at once) and
+//! sends each API request where it goes, in the order the service checks them: faults, the
+//! token, the budget of the operation's class, the permission, then the operation.
 //!
 //! - `faults.rs`: faults on demand ([`Faults`]);
 //! - `budget.rs`: the service's budgets and `Retry-After`;
 //! - `token.rs`: the token endpoint and the tokens it issued;
 //! - `api.rs`: the API's routes, collections and JSON. Adding an operation is one route there and
-//!   one function building its items from the estate.
+//!   one function building its items from the estate;
+//! - `export.rs`: the export assessment operations (JSON pages of rows, export file links);
+//! - `links.rs`: the export files' SAS links;
+//! - `files.rs`: the file origin (storage's answers and errors, file faults);
+//! - `stream.rs`: bodies made as they are sent (the export pages and files).
 
 mod api;
 mod budget;
+mod export;
 mod faults;
+mod files;
+mod links;
+mod stream;
 mod token;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -30,17 +39,58 @@ use crate::estate::Estate;
 use budget::Budget;
 use faults::Fault;
 pub use faults::Faults;
+use links::Links;
 use token::Tokens;
 pub(crate) use token::{CLIENT_ID, CLIENT_SECRET, TENANT_ID};
+
+/// The budgets of each class of operations, as `(calls, per)` windows (none: unlimited).
+#[derive(Debug, Clone)]
+pub(crate) struct Budgets {
+    /// Every operation but the exports.
+    pub(crate) general: Vec<(u32, Duration)>,
+    /// The three `…ByMachine` JSON exports.
+    pub(crate) json_export: Vec<(u32, Duration)>,
+    /// The two `…Export` calls (export via files).
+    pub(crate) file_export: Vec<(u32, Duration)>,
+}
+
+/// How the tenant is set up, apart from its estate.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    /// Items on a page of a collection listed without `$top`.
+    pub(crate) page_size: usize,
+    /// How long issued tokens are valid.
+    pub(crate) token_lifetime: Duration,
+    /// The budgets.
+    pub(crate) budgets: Budgets,
+    /// Rows in an export file.
+    pub(crate) rows_per_file: usize,
+}
+
+/// Which server a connection came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Origin {
+    /// The token endpoint and the API.
+    Api,
+    /// The export files.
+    Files,
+}
 
 /// Everything the server shares between connections.
 #[derive(Debug)]
 pub(crate) struct State {
     pub(crate) estate: Estate,
     base_url: String,
+    files_base_url: String,
     page_size: usize,
+    rows_per_file: usize,
     pub(crate) tokens: Tokens,
     budget: Budget,
+    json_export_budget: Budget,
+    file_export_budget: Budget,
+    links: Links,
+    pub(crate) file_requests: AtomicU64,
+    pub(crate) file_requests_with_authorization: AtomicU64,
     /// Per operation: calls answered (counted on arrival).
     counts: Mutex<BTreeMap<&'static str, u64>>,
     /// Per operation: calls being answered now, and the most at once so far.
@@ -66,16 +116,22 @@ impl State {
     pub(crate) fn new(
         estate: Estate,
         base_url: String,
-        page_size: usize,
-        token_lifetime: Duration,
-        budgets: Vec<(u32, Duration)>,
+        files_base_url: String,
+        settings: Settings,
     ) -> Self {
         Self {
             estate,
             base_url,
-            page_size,
-            tokens: Tokens::new(token_lifetime),
-            budget: Budget::new(budgets),
+            files_base_url,
+            page_size: settings.page_size,
+            rows_per_file: settings.rows_per_file.max(1),
+            tokens: Tokens::new(settings.token_lifetime),
+            budget: Budget::new(settings.budgets.general),
+            json_export_budget: Budget::new(settings.budgets.json_export),
+            file_export_budget: Budget::new(settings.budgets.file_export),
+            links: Links::default(),
+            file_requests: AtomicU64::new(0),
+            file_requests_with_authorization: AtomicU64::new(0),
             counts: Mutex::new(BTreeMap::new()),
             in_flight: Mutex::new(BTreeMap::new()),
             throttled: AtomicU64::new(0),
@@ -124,8 +180,18 @@ impl State {
     }
 }
 
-/// An answer with its whole body.
-type Answer = Response<Full<Bytes>>;
+/// A response body: whole, or made as it is sent.
+pub(crate) type Body = http_body_util::combinators::BoxBody<Bytes, std::io::Error>;
+
+/// An answer.
+type Answer = Response<Body>;
+
+/// A whole body.
+fn full(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed()
+}
 
 /// A call being answered (see [`State::enter`]).
 struct InFlight<'a> {
@@ -141,10 +207,11 @@ impl Drop for InFlight<'_> {
     }
 }
 
-/// Accepts connections until `stopped` says so.
+/// Accepts connections to `origin` until `stopped` says so.
 pub(crate) async fn serve(
     listener: tokio::net::TcpListener,
-    state: std::sync::Arc<State>,
+    origin: Origin,
+    state: Arc<State>,
     mut stopped: tokio::sync::watch::Receiver<bool>,
 ) {
     loop {
@@ -157,8 +224,13 @@ pub(crate) async fn serve(
         let mut stopped = stopped.clone();
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |request| {
-                let state = std::sync::Arc::clone(&state);
-                async move { handle(&state, request).await }
+                let state = Arc::clone(&state);
+                async move {
+                    match origin {
+                        Origin::Api => handle(&state, request).await,
+                        Origin::Files => Ok(files::handle(&state, request)),
+                    }
+                }
             });
             let connection = hyper::server::conn::http1::Builder::new()
                 .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
@@ -171,7 +243,7 @@ pub(crate) async fn serve(
 }
 
 /// Answers one request; an `Err` closes the connection without an answer (an injected fault).
-async fn handle(state: &State, request: Request<Incoming>) -> Result<Answer, std::io::Error> {
+async fn handle(state: &Arc<State>, request: Request<Incoming>) -> Result<Answer, std::io::Error> {
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let query = request.uri().query().map(str::to_owned);
@@ -244,7 +316,12 @@ async fn handle(state: &State, request: Request<Incoming>) -> Result<Answer, std
             "Authorization has been denied for this request.",
         ));
     }
-    if let Err(wait) = state.budget.admit() {
+    let budget = match api::class_of(operation) {
+        api::Class::General => &state.budget,
+        api::Class::JsonExport => &state.json_export_budget,
+        api::Class::FileExport => &state.file_export_budget,
+    };
+    if let Err(wait) = budget.admit() {
         state.throttled.fetch_add(1, Ordering::SeqCst);
         let mut answer = state.error(
             StatusCode::TOO_MANY_REQUESTS,
@@ -264,6 +341,9 @@ async fn handle(state: &State, request: Request<Incoming>) -> Result<Answer, std
             "The application does not have the permission this operation requires.",
         ));
     }
+    if api::class_of(operation) != api::Class::General {
+        return Ok(export::route(state, operation, &path, query.as_deref()));
+    }
     Ok(api::route(
         state,
         operation,
@@ -275,7 +355,7 @@ async fn handle(state: &State, request: Request<Incoming>) -> Result<Answer, std
 
 /// A JSON answer (200 unless the caller sets another status).
 fn json(body: &Value) -> Answer {
-    let mut answer = Response::new(Full::new(Bytes::from(body.to_string())));
+    let mut answer = Response::new(full(body.to_string()));
     answer.headers_mut().insert(
         CONTENT_TYPE,
         HeaderValue::from_static("application/json; charset=utf-8"),
@@ -285,7 +365,7 @@ fn json(body: &Value) -> Answer {
 
 /// A plain-text answer.
 fn plain(status: StatusCode, text: &'static str) -> Answer {
-    let mut answer = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+    let mut answer = Response::new(full(Bytes::from_static(text.as_bytes())));
     *answer.status_mut() = status;
     answer
 }
