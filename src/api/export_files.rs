@@ -98,7 +98,10 @@ pub struct ExportProgress {
     pub files_total: usize,
     /// Rows given so far.
     pub rows: u64,
-    /// Downloads that failed and were made again.
+    /// Downloads that failed after their response began (a cut body, an empty 200, a 403 of an
+    /// expired link) and were made again. A download refused before its body (a 500, a
+    /// failed connection) is retried by the client's [`RetryPolicy`](crate::RetryPolicy), as
+    /// any call is, and not counted here.
     pub downloads_repeated: u64,
     /// Export calls made for fresh links.
     pub link_renewals: u64,

@@ -1,10 +1,12 @@
 //! The report from one snapshot: the software vulnerabilities export, read once through its
 //! files (one export call, whatever the estate's size), its rows folded as they stream in.
 //!
-//! From the rows whose recommended update is a KB (a number) and whose software is selected:
-//! per KB, its exact distinct devices, products and software, its CVE ids, the highest severity
-//! and CVSS among them, the exploitability of the most exploitable, and the earliest time it was
-//! seen missing; per (software, KB), the devices and CVEs; per device, how many KBs it misses.
+//! From the rows whose recommended update is a KB (a number): the KBs of the selected software,
+//! each with everything it reaches, as the calls give it (a KB's device listing and products do
+//! not depend on which software asked): its exact distinct devices and products, its selected
+//! software, its CVE ids, the highest severity and CVSS among them, the exploitability of the
+//! most exploitable, and the earliest time it was seen missing; per selected (software, KB), the
+//! devices and CVEs; per device, how many of the report's KBs it misses.
 //! Devices are kept as small numbers while folding, so memory grows with the distinct
 //! (device, KB) pairs, not with the rows.
 
@@ -98,9 +100,7 @@ impl Fold {
             return;
         };
         let software = format!("{}-_-{}", row.software_vendor, row.software_name);
-        if !wanted.contains_key(software.as_str()) {
-            return;
-        }
+        let selected = wanted.contains_key(software.as_str());
         let device = match self.device_numbers.get(&row.device_id) {
             Some(&number) => number,
             None => {
@@ -138,9 +138,11 @@ impl Fold {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        let pair = self.pairs.entry((software, kb.to_owned())).or_default();
-        pair.devices.insert(device);
-        pair.cves.insert(row.cve_id);
+        if selected {
+            let pair = self.pairs.entry((software, kb.to_owned())).or_default();
+            pair.devices.insert(device);
+            pair.cves.insert(row.cve_id);
+        }
     }
 
     fn report(
@@ -172,7 +174,12 @@ impl Fold {
         let mut kbs: Vec<KbRollup> = self
             .kbs
             .into_iter()
-            .map(|(id, fold)| {
+            .filter_map(|(id, mut fold)| {
+                // A KB of a selected software, with everything it reaches.
+                fold.software.retain(|s| info.contains_key(s.as_str()));
+                if fold.software.is_empty() {
+                    return None;
+                }
                 for &device in &fold.devices {
                     per_device[device as usize] += 1;
                 }
@@ -182,7 +189,7 @@ impl Fold {
                     .map(|&d| self.devices[d as usize].0.clone())
                     .collect();
                 device_ids.sort();
-                KbRollup {
+                Some(KbRollup {
                     rank: 0,
                     id,
                     name: fold.name,
@@ -202,7 +209,7 @@ impl Fold {
                     cvss: fold.cvss,
                     exploitability: fold.exploitability,
                     first_seen: fold.first_seen.map(|t| t.to_string()),
-                }
+                })
             })
             .collect();
         kbs.sort_by(|a, b| priority(a, b));
