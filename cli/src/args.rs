@@ -134,9 +134,9 @@ pub enum Via {
 /// `export` options.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// How to read the export.
-    #[arg(long, value_enum, default_value_t = Via::Files)]
-    pub via: Via,
+    /// How to read the export [default: files; the changes have JSON pages only].
+    #[arg(long, value_enum)]
+    pub via: Option<Via>,
     /// The software inventory instead of the software vulnerabilities.
     #[arg(long)]
     pub inventory: bool,

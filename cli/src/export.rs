@@ -53,20 +53,33 @@ const INVENTORY_COLUMNS: &[(&str, &str)] = &[
     ("end_of_support_status", "endOfSupportStatus"),
 ];
 
-/// Streams the export's rows out.
-pub async fn run(client: &Client, global: &Global, args: &ExportArgs) -> Result<Exit, CliError> {
-    let format = global.format_or(Format::Ndjson);
-    if matches!(format, Format::Table | Format::Html) {
+/// Refuses what `export` cannot do, before connecting.
+pub fn check(global: &Global, args: &ExportArgs) -> Result<(), CliError> {
+    if matches!(
+        global.format_or(Format::Ndjson),
+        Format::Table | Format::Html
+    ) {
         return Err(CliError::Usage(
             "export writes ndjson, csv or json (an export can hold millions of rows)".into(),
         ));
     }
+    if args.changes_since.is_some() && args.via == Some(Via::Files) {
+        return Err(CliError::Usage(
+            "--changes-since reads JSON pages only (the delta export has no files)".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Streams the export's rows out (after [`check`]).
+pub async fn run(client: &Client, global: &Global, args: &ExportArgs) -> Result<Exit, CliError> {
+    let format = global.format_or(Format::Ndjson);
+    let bar = progress_bar(global);
     let say = |line: String| {
         if !global.quiet {
-            eprintln!("{line}");
+            bar.suspend(|| eprintln!("{line}"));
         }
     };
-    let bar = progress_bar(global);
     let pages = ExportPages::new().page_size(ExportPages::MAX_PAGE_SIZE);
     let files = ExportRowsOptions::new().concurrency(usize::from(args.concurrency));
     let mut columns: Vec<(&str, &str)> = if args.inventory {
@@ -74,7 +87,11 @@ pub async fn run(client: &Client, global: &Global, args: &ExportArgs) -> Result<
     } else {
         VULNERABILITY_COLUMNS.to_vec()
     };
-    let rows: Rows = match (args.inventory, args.changes_since, args.via) {
+    let rows: Rows = match (
+        args.inventory,
+        args.changes_since,
+        args.via.unwrap_or(Via::Files),
+    ) {
         (false, Some(since), _) => {
             columns.extend_from_slice(CHANGE_COLUMNS);
             say(format!(
@@ -97,18 +114,18 @@ pub async fn run(client: &Client, global: &Global, args: &ExportArgs) -> Result<
         (false, None, Via::Files) => {
             let rows = client.software_vulnerabilities_export_rows(files).await?;
             say(format!(
-                "export: the software vulnerabilities snapshot of {} ({} files)",
+                "export: the software vulnerabilities snapshot of {} ({})",
                 rows.generated_time(),
-                rows.progress().files_total
+                files_count(rows.progress().files_total)
             ));
             Rows::files(rows)
         }
         (true, _, Via::Files) => {
             let rows = client.software_inventory_export_rows(files).await?;
             say(format!(
-                "export: the software inventory snapshot of {} ({} files)",
+                "export: the software inventory snapshot of {} ({})",
                 rows.generated_time(),
-                rows.progress().files_total
+                files_count(rows.progress().files_total)
             ));
             Rows::files(rows)
         }
@@ -139,6 +156,14 @@ pub async fn run(client: &Client, global: &Global, args: &ExportArgs) -> Result<
     }
     say(format!("export: {count} rows"));
     Ok(Exit::Done)
+}
+
+/// "1 file", "3 files".
+fn files_count(files: usize) -> String {
+    match files {
+        1 => "1 file".to_owned(),
+        n => format!("{n} files"),
+    }
 }
 
 /// The rows, as JSON values, and where reading the files stands (via files).

@@ -99,6 +99,9 @@ fn main() -> ExitCode {
 /// Connects and runs the command.
 async fn run(cli: Cli) -> Result<Exit, CliError> {
     let global = &cli.global;
+    if let Command::Export(args) = &cli.command {
+        export::check(global, args)?;
+    }
     let env = |name: &str| std::env::var(name).ok();
     let connection = connect::connect(global, &env).await?;
     if let Some(demo) = &connection.demo

@@ -239,6 +239,9 @@ fn check_since(since: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), Error> {
     }
     let oldest = now - chrono::Duration::from_std(MAX_CHANGES_AGE).unwrap_or(chrono::Duration::MAX);
     if since < oldest {
+        // To the second, rounded up: a time copied from the message is accepted.
+        let oldest = (oldest + chrono::Duration::seconds(1))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         return Err(Error::invalid_input(format!(
             "sinceTime {since} is more than 14 days back; the delta export reaches back to {oldest}"
         )));

@@ -293,7 +293,10 @@ async fn a_truncated_file_is_an_error_naming_the_file_never_its_link() {
     let text = format!("{error} {error:?}");
     assert!(text.contains(".json.gz"), "names the file: {text}");
     assert!(!text.contains("sig="), "shows no signature: {text}");
-    assert!(!text.contains(tenant.files_base_url()), "shows no link: {text}");
+    assert!(
+        !text.contains(tenant.files_base_url()),
+        "shows no link: {text}"
+    );
 }
 
 #[tokio::test]
@@ -316,7 +319,10 @@ async fn a_client_with_the_tenants_budgets_receives_no_429_mixing_every_class() 
 
     let general = async {
         for _ in 0..8 {
-            client.software_by_id("microsoft-_-windows_11").await.unwrap();
+            client
+                .software_by_id("microsoft-_-windows_11")
+                .await
+                .unwrap();
         }
     };
     let json = async {
@@ -336,7 +342,10 @@ async fn a_client_with_the_tenants_budgets_receives_no_429_mixing_every_class() 
         }
     };
     let ((), pages, ()) = tokio::join!(general, json, files);
-    assert_eq!(keyed_vulnerabilities(&pages), truth_vulnerabilities(&tenant));
+    assert_eq!(
+        keyed_vulnerabilities(&pages),
+        truth_vulnerabilities(&tenant)
+    );
     assert_eq!(tenant.throttled(), 0);
     assert!(tenant.calls("list_software_vulnerabilities_by_machine") > 3);
 }

@@ -108,7 +108,12 @@ async fn both_sources_give_the_same_kbs_products_software_and_devices() {
         report
             .rows
             .iter()
-            .map(|r| ((r.software.id.clone(), r.kb_id.clone()), r.machine_missed_on))
+            .map(|r| {
+                (
+                    (r.software.id.clone(), r.kb_id.clone()),
+                    r.machine_missed_on,
+                )
+            })
             .collect()
     };
     assert_eq!(pairs(&from_export), pairs(&from_calls));
@@ -192,7 +197,11 @@ async fn each_kbs_cves_severity_exploitability_and_age_and_each_devices_count_ar
         {
             detail.severity = Some(severity.to_owned());
         }
-        detail.cvss = Some(detail.cvss.map_or(row.cvss_score, |c| c.max(row.cvss_score)));
+        detail.cvss = Some(
+            detail
+                .cvss
+                .map_or(row.cvss_score, |c| c.max(row.cvss_score)),
+        );
         let level = row.exploitability_level;
         if detail
             .exploitability
