@@ -27,8 +27,11 @@ impl Budget {
 
     /// Takes a place in every window, or says how long until one frees.
     pub(crate) fn admit(&self) -> Result<(), Duration> {
-        let now = Instant::now();
+        // The time is read under the lock: arrivals are then in order, and a request delayed
+        // between reading the clock and taking the lock cannot judge by a stale time (it would
+        // count, as within its window, calls that left the window meanwhile).
         let mut arrivals = lock(&self.arrivals);
+        let now = Instant::now();
         let longest = self.windows.iter().map(|&(_, per)| per).max();
         if let Some(longest) = longest {
             while arrivals
