@@ -126,7 +126,10 @@ fn rows_via_files(quick: bool) {
         let _ = server.wait();
 
         assert!(
-            loops.iter().chain(&clients).all(|r| r.rows == loops[0].rows),
+            loops
+                .iter()
+                .chain(&clients)
+                .all(|r| r.rows == loops[0].rows),
             "every read gives every row: {loops:?} {clients:?}"
         );
         let median = |reads: &[Read], f: &dyn Fn(&Read) -> f64| {
@@ -309,7 +312,12 @@ fn cpu_seconds() -> f64 {
     // The fields after the command name (which is in parentheses and may hold spaces).
     let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     // utime and stime are fields 14 and 15 of stat, 12 and 13 after the name; 100 ticks a
     // second on Linux.
     (ticks(11) + ticks(12)) / 100.0

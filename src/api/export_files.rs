@@ -224,13 +224,8 @@ async fn read<T: DeserializeOwned + Send + 'static>(
         .map(move |index| {
             let file = FileRows::<T>::new(Arc::clone(&links), index, downloads);
             stream::try_unfold(file, |mut file| async move {
-                Ok(file.next_batch().await?.map(|rows| (rows, file)))
+                Ok(file.next_row().await?.map(|row| (row, file)))
             })
-            .map(|batch| match batch {
-                Ok(rows) => stream::iter(rows.into_iter().map(Ok)).left_stream(),
-                Err(e) => stream::once(futures::future::ready(Err(e))).right_stream(),
-            })
-            .flatten()
             .boxed()
         })
         .flatten_unordered(options.concurrency)
@@ -338,8 +333,12 @@ struct FileRows<T> {
 struct Download {
     response: reqwest::Response,
     decoder: MultiGzDecoder<Vec<u8>>,
-    /// The start of a line whose end has not arrived.
-    partial: Vec<u8>,
+    /// Decoded bytes not yet read as lines, from `read` on (a line whose end has not arrived
+    /// stays here until it does).
+    pending: Vec<u8>,
+    read: usize,
+    /// The body ended (what `pending` holds is the last of it).
+    ended: bool,
     /// Compressed bytes received.
     received: u64,
     /// Lines read (blank ones included, for line numbers).
@@ -351,8 +350,10 @@ struct Download {
 
 /// What one step of reading a file came to.
 enum Step<T> {
-    /// Rows (maybe none yet).
-    Rows(Vec<T>),
+    /// A row.
+    Row(T),
+    /// Nothing yet: more bytes arrived or a download started.
+    More,
     /// The file's end.
     End,
     /// A failure that another download cannot mend.
@@ -377,23 +378,29 @@ impl<T: DeserializeOwned> FileRows<T> {
         }
     }
 
-    /// The next rows of the file (those of one chunk), or `None` after its end.
-    async fn next_batch(&mut self) -> Result<Option<Vec<T>>, Error> {
+    /// The next row of the file, or `None` after its end.
+    async fn next_row(&mut self) -> Result<Option<T>, Error> {
         loop {
             let step = match self.open.take() {
                 None if self.finished => Step::End,
                 None => self.open_download().await,
-                Some(download) => self.read_chunk(download).await,
+                Some(mut download) => match self.next_line(&mut download) {
+                    Ok(Some(row)) => {
+                        self.open = Some(download);
+                        Step::Row(row)
+                    }
+                    Ok(None) if download.ended => self.finish(&download),
+                    Ok(None) => self.read_chunk(download).await,
+                    Err(error) => Step::Fatal(error),
+                },
             };
             match step {
-                Step::Rows(rows) if rows.is_empty() => {}
-                Step::Rows(rows) => {
+                Step::Row(row) => {
                     let counters = &self.links.counters;
-                    counters
-                        .rows
-                        .fetch_add(rows.len() as u64, Ordering::Relaxed);
-                    return Ok(Some(rows));
+                    counters.rows.fetch_add(1, Ordering::Relaxed);
+                    return Ok(Some(row));
                 }
+                Step::More => {}
                 Step::End => {
                     let counters = &self.links.counters;
                     counters.files_done.fetch_add(1, Ordering::Relaxed);
@@ -464,13 +471,15 @@ impl<T: DeserializeOwned> FileRows<T> {
                     self.open = Some(Download {
                         response,
                         decoder: MultiGzDecoder::new(Vec::new()),
-                        partial: Vec::new(),
+                        pending: Vec::new(),
+                        read: 0,
+                        ended: false,
                         received: 0,
                         lines: 0,
                         rows: 0,
                         skip: self.given,
                     });
-                    Step::Rows(Vec::new())
+                    Step::More
                 }
                 None => {
                     let status = fetched.status;
@@ -515,7 +524,7 @@ impl<T: DeserializeOwned> FileRows<T> {
         };
         let chunk: Bytes = match chunk {
             Ok(Some(chunk)) => chunk,
-            Ok(None) => return self.finish(download),
+            Ok(None) => return self.end_of_body(download),
             Err(e) => {
                 // Cut mid-way: the same link may serve again.
                 let error = self.links.client.transport().file_error(e, self.attempts);
@@ -526,25 +535,19 @@ impl<T: DeserializeOwned> FileRows<T> {
             }
         };
         download.received += chunk.len() as u64;
-        if let Err(e) = download
-            .decoder
-            .write_all(&chunk)
-            .and_then(|()| download.decoder.flush())
-        {
+        // What the decoder writes out comes after this chunk or the next (it keeps its last
+        // output until then); the body's end takes the rest.
+        if let Err(e) = download.decoder.write_all(&chunk) {
             return Step::Fatal(self.corrupt(e, download.lines));
         }
-        let out = std::mem::take(download.decoder.get_mut());
-        let step = match self.lines(&mut download, &out, false) {
-            Ok(rows) => Step::Rows(rows),
-            Err(error) => return Step::Fatal(error),
-        };
+        download.take_output();
         self.open = Some(download);
-        step
+        Step::More
     }
 
-    /// The download's end: a body that was empty is downloaded again; a GZIP stream that ends
-    /// early is an error; else the last rows.
-    fn finish(&mut self, mut download: Download) -> Step<T> {
+    /// The body's end: a body that was empty is downloaded again; a GZIP stream that ends
+    /// early is an error; else the last bytes (a last line without its newline is a line too).
+    fn end_of_body(&mut self, mut download: Download) -> Step<T> {
         if download.received == 0 {
             return Step::Again {
                 error: Error::invalid_input("storage answered 200 with an empty body"),
@@ -554,11 +557,18 @@ impl<T: DeserializeOwned> FileRows<T> {
         if let Err(e) = download.decoder.try_finish() {
             return Step::Fatal(self.corrupt(e, download.lines));
         }
-        let out = std::mem::take(download.decoder.get_mut());
-        let rows = match self.lines(&mut download, &out, true) {
-            Ok(rows) => rows,
-            Err(error) => return Step::Fatal(error),
-        };
+        download.take_output();
+        if download.pending.len() > download.read && download.pending.last() != Some(&b'\n') {
+            download.pending.push(b'\n');
+        }
+        download.ended = true;
+        self.open = Some(download);
+        Step::More
+    }
+
+    /// Every line of the download read: the file's end, unless it holds fewer rows than were
+    /// already given from it.
+    fn finish(&mut self, download: &Download) -> Step<T> {
         if download.rows < download.skip {
             return Step::Fatal(self.failure(
                 ExportErrorKind::SnapshotChanged,
@@ -571,7 +581,7 @@ impl<T: DeserializeOwned> FileRows<T> {
             ));
         }
         self.finished = true;
-        Step::Rows(rows)
+        Step::End
     }
 
     /// A GZIP stream that is cut short or corrupt.
@@ -587,50 +597,44 @@ impl<T: DeserializeOwned> FileRows<T> {
         Error::Export(Box::new(error))
     }
 
-    /// The rows of the whole lines in `out` (after the download's partial line); at the `last`
-    /// chunk, the partial line that remains is a row too.
-    fn lines(&mut self, download: &mut Download, out: &[u8], last: bool) -> Result<Vec<T>, Error> {
-        let mut rows = Vec::new();
-        let mut rest = out;
-        while let Some(end) = rest.iter().position(|&b| b == b'\n') {
-            let piece = &rest[..end];
-            rest = &rest[end + 1..];
-            if download.partial.is_empty() {
-                self.line(download, piece, &mut rows)?;
-            } else {
-                let mut line = std::mem::take(&mut download.partial);
-                line.extend_from_slice(piece);
-                self.line(download, &line, &mut rows)?;
+    /// The next row among the whole lines the download holds, or `None` when it needs more
+    /// bytes.
+    fn next_line(&mut self, download: &mut Download) -> Result<Option<T>, Error> {
+        loop {
+            let rest = &download.pending[download.read..];
+            let Some(end) = rest.iter().position(|&b| b == b'\n') else {
+                return Ok(None);
+            };
+            let start = download.read;
+            download.read += end + 1;
+            let row = self.line(download, start, start + end)?;
+            if row.is_some() {
+                return Ok(row);
             }
         }
-        download.partial.extend_from_slice(rest);
-        if last && !download.partial.is_empty() {
-            let line = std::mem::take(&mut download.partial);
-            self.line(download, &line, &mut rows)?;
-        }
-        Ok(rows)
     }
 
-    /// One line: a row (given unless an earlier download gave it), or nothing when blank.
+    /// One line, `pending[start..end]`: a row (unless an earlier download gave it), or nothing
+    /// when blank.
     fn line(
         &mut self,
         download: &mut Download,
-        line: &[u8],
-        rows: &mut Vec<T>,
-    ) -> Result<(), Error> {
+        start: usize,
+        end: usize,
+    ) -> Result<Option<T>, Error> {
         download.lines += 1;
+        let line = &download.pending[start..end];
         if line.iter().all(u8::is_ascii_whitespace) {
-            return Ok(());
+            return Ok(None);
         }
         download.rows += 1;
         if download.rows <= download.skip {
-            return Ok(());
+            return Ok(None);
         }
         match serde_json::from_slice::<T>(line) {
             Ok(row) => {
-                rows.push(row);
                 self.given += 1;
-                Ok(())
+                Ok(Some(row))
             }
             Err(e) => {
                 let error = ExportError::new(
@@ -644,5 +648,15 @@ impl<T: DeserializeOwned> FileRows<T> {
                 Err(Error::Export(Box::new(error)))
             }
         }
+    }
+}
+
+impl Download {
+    /// Moves what the decoder wrote into `pending`, after dropping the lines already read
+    /// (the decoder keeps its buffer's allocation, and `pending` its own).
+    fn take_output(&mut self) {
+        self.pending.drain(..self.read);
+        self.read = 0;
+        self.pending.append(self.decoder.get_mut());
     }
 }

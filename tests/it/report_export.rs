@@ -403,6 +403,3 @@ async fn a_refused_export_goes_back_to_calls_with_one_event_naming_the_permissio
     let error = plan.finish().await.unwrap_err();
     assert_eq!(error.status(), Some(defender_tvm::StatusCode::FORBIDDEN));
 }
-
-
-
