@@ -31,6 +31,10 @@ use serde::Deserialize;
 /// about 100 MB, 14,000 about 1 GB.
 const SIZES: [(&str, usize); 2] = [("100 MB", 1_400), ("1 GB", 14_000)];
 
+/// Files in the export at either size (so as many are in flight at once at both, and peak
+/// memory compares the reader's, not the files' count).
+const FILES: usize = 8;
+
 /// Files read at once, by the client and the loop alike.
 const CONCURRENCY: usize = 4;
 
@@ -71,11 +75,13 @@ struct Read {
 
 fn rows_via_files(quick: bool) {
     let me = std::env::current_exe().expect("the bench knows its path");
-    let rounds = if quick { 1 } else { 3 };
+    let rounds = if quick { 1 } else { 5 };
     let sizes = if quick { &SIZES[..1] } else { &SIZES[..] };
-    println!("## Rows via files ({rounds} rounds, the loop and the client alternating)\n");
     println!(
-        "| size | rows | NDJSON | loop rows/s (wall) | client rows/s (wall) | wall ratio | loop rows/s (CPU) | client rows/s (CPU) | CPU ratio | loop peak RSS | client peak RSS |"
+        "## Rows via files ({rounds} rounds, the loop and the client alternating, {FILES} files, {CONCURRENCY} at a time)\n"
+    );
+    println!(
+        "| size | rows | NDJSON | loop rows/s (wall) | client rows/s (wall) | wall ratio, median of rounds (range) | loop rows/s (CPU) | client rows/s (CPU) | CPU ratio, median (range) | loop peak RSS | client peak RSS |"
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for (name, devices) in sizes {
@@ -83,6 +89,10 @@ fn rows_via_files(quick: bool) {
         let mut server = Command::new(&me)
             .env("EXPORT_BENCH_ROLE", "serve")
             .env("EXPORT_BENCH_DEVICES", devices.to_string())
+            .env(
+                "EXPORT_BENCH_ROWS_PER_FILE",
+                (devices * 61 / FILES).to_string(),
+            )
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -142,16 +152,27 @@ fn rows_via_files(quick: bool) {
         let client_wall = rows / median(&clients, &|r| r.wall);
         let loop_cpu = rows / median(&loops, &|r| r.cpu);
         let client_cpu = rows / median(&clients, &|r| r.cpu);
+        // The ratio of each round (client to loop, in rows a second: above 1, the client is
+        // faster), their median and range: the machine's noise shows as the range.
+        let ratios = |f: &dyn Fn(&Read) -> f64| {
+            let mut v: Vec<f64> = loops
+                .iter()
+                .zip(&clients)
+                .map(|(l, c)| f(l) / f(c))
+                .collect();
+            v.sort_by(f64::total_cmp);
+            format!("{:.2} ({:.2}–{:.2})", v[v.len() / 2], v[0], v[v.len() - 1])
+        };
         println!(
-            "| {name} | {} | {:.0} MB | {:.0} | {:.0} | {:.3} | {:.0} | {:.0} | {:.3} | {:.1} MB | {:.1} MB |",
+            "| {name} | {} | {:.0} MB | {:.0} | {:.0} | {} | {:.0} | {:.0} | {} | {:.1} MB | {:.1} MB |",
             loops[0].rows,
             loops[0].bytes as f64 / 1e6,
             loop_wall,
             client_wall,
-            client_wall / loop_wall,
+            ratios(&|r| r.wall),
             loop_cpu,
             client_cpu,
-            client_cpu / loop_cpu,
+            ratios(&|r| r.cpu),
             median(&loops, &|r| r.peak_rss_mb),
             median(&clients, &|r| r.peak_rss_mb),
         );
@@ -168,8 +189,13 @@ fn serve() {
         .unwrap_or(1_400);
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     runtime.block_on(async {
+        let rows_per_file: usize = std::env::var("EXPORT_BENCH_ROWS_PER_FILE")
+            .ok()
+            .and_then(|d| d.parse().ok())
+            .unwrap_or(100_000);
         let tenant = DemoTenant::builder()
             .devices(devices)
+            .rows_per_file(rows_per_file)
             .unlimited()
             .start()
             .await

@@ -65,7 +65,7 @@ pub mod types;
 mod wire;
 
 pub use api::export_files::{ExportProgress, ExportRows, ExportRowsOptions};
-pub use api::exports::{ExportPages, MAX_CHANGES_AGE, SasValidHours};
+pub use api::exports::{ExportPages, MAX_CHANGES_AGE, SasValidHours, check_changes_since};
 pub use api::software::SoftwareQuery;
 pub use api::vulnerabilities::MachineVulnerabilityQuery;
 pub use auth::{AccessToken, Credential, Secret};

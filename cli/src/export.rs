@@ -68,6 +68,10 @@ pub fn check(global: &Global, args: &ExportArgs) -> Result<(), CliError> {
             "--changes-since reads JSON pages only (the delta export has no files)".into(),
         ));
     }
+    if let Some(since) = args.changes_since {
+        defender_tvm::check_changes_since(since)
+            .map_err(|e| CliError::Usage(format!("--changes-since: {e}")))?;
+    }
     Ok(())
 }
 

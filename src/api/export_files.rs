@@ -37,6 +37,12 @@ use crate::types::{ExportFiles, SasUrl, SoftwareInventory, SoftwareVulnerability
 /// is stopped sooner: each chunk must arrive within the client's request timeout.)
 const DOWNLOAD_LIMIT: Duration = Duration::from_secs(6 * 3600);
 
+/// How much of a received chunk is decoded at a time. The HTTP stack hands over chunks of up to
+/// a few hundred kilobytes on a fast link, and NDJSON inflates tenfold or more: decoding a
+/// slice at a time, with its lines read in between, keeps a file's decoded bytes to about this
+/// much times the compression ratio, whatever the chunks' size.
+const DECODE_SLICE: usize = 8 * 1024;
+
 /// How a via-files export is read.
 ///
 /// ```
@@ -222,7 +228,8 @@ async fn read<T: DeserializeOwned + Send + 'static>(
     let downloads = options.downloads;
     let rows = stream::iter(0..total)
         .map(move |index| {
-            let file = FileRows::<T>::new(Arc::clone(&links), index, downloads);
+            // Boxed: the state moves in and out of the stream at every row.
+            let file = Box::new(FileRows::<T>::new(Arc::clone(&links), index, downloads));
             stream::try_unfold(file, |mut file| async move {
                 Ok(file.next_row().await?.map(|row| (row, file)))
             })
@@ -320,8 +327,8 @@ struct FileRows<T> {
     attempts: u32,
     /// The links' generation of the last download's link.
     generation: u64,
-    /// The current download, if one is open.
-    open: Option<Download>,
+    /// The current download, if one is open (boxed: it moves out and back at every row).
+    open: Option<Box<Download>>,
     /// Rows given from this file, over all its downloads.
     given: u64,
     /// The file was read to its end (its last rows may still be on their way).
@@ -332,6 +339,8 @@ struct FileRows<T> {
 /// One download of a file, being decoded.
 struct Download {
     response: reqwest::Response,
+    /// Received bytes not yet decoded.
+    input: Bytes,
     decoder: MultiGzDecoder<Vec<u8>>,
     /// Decoded bytes not yet read as lines, from `read` on (a line whose end has not arrived
     /// stays here until it does).
@@ -389,6 +398,7 @@ impl<T: DeserializeOwned> FileRows<T> {
                         self.open = Some(download);
                         Step::Row(row)
                     }
+                    Ok(None) if !download.input.is_empty() => self.decode_slice(download),
                     Ok(None) if download.ended => self.finish(&download),
                     Ok(None) => self.read_chunk(download).await,
                     Err(error) => Step::Fatal(error),
@@ -468,8 +478,9 @@ impl<T: DeserializeOwned> FileRows<T> {
         match transport.exchange(request, op, Headers::StreamBody).await {
             Ok(fetched) => match fetched.unread {
                 Some(response) => {
-                    self.open = Some(Download {
+                    self.open = Some(Box::new(Download {
                         response,
+                        input: Bytes::new(),
                         decoder: MultiGzDecoder::new(Vec::new()),
                         pending: Vec::new(),
                         read: 0,
@@ -478,7 +489,7 @@ impl<T: DeserializeOwned> FileRows<T> {
                         lines: 0,
                         rows: 0,
                         skip: self.given,
-                    });
+                    }));
                     Step::More
                 }
                 None => {
@@ -505,8 +516,8 @@ impl<T: DeserializeOwned> FileRows<T> {
         }
     }
 
-    /// Reads and decodes the download's next chunk.
-    async fn read_chunk(&mut self, mut download: Download) -> Step<T> {
+    /// Receives the download's next chunk (decoded a slice at a time).
+    async fn read_chunk(&mut self, mut download: Box<Download>) -> Step<T> {
         let chunk = match self.links.client.request_timeout() {
             Some(idle) => match tokio::time::timeout(idle, download.response.chunk()).await {
                 Ok(chunk) => chunk,
@@ -535,9 +546,19 @@ impl<T: DeserializeOwned> FileRows<T> {
             }
         };
         download.received += chunk.len() as u64;
-        // What the decoder writes out comes after this chunk or the next (it keeps its last
-        // output until then); the body's end takes the rest.
-        if let Err(e) = download.decoder.write_all(&chunk) {
+        download.input = chunk;
+        self.open = Some(download);
+        Step::More
+    }
+
+    /// Decodes the next slice of the received bytes. What the decoder writes out comes after
+    /// this slice or a later one (it keeps its last output until then); the body's end takes
+    /// the rest.
+    fn decode_slice(&mut self, mut download: Box<Download>) -> Step<T> {
+        let slice = download
+            .input
+            .split_to(DECODE_SLICE.min(download.input.len()));
+        if let Err(e) = download.decoder.write_all(&slice) {
             return Step::Fatal(self.corrupt(e, download.lines));
         }
         download.take_output();
@@ -547,7 +568,7 @@ impl<T: DeserializeOwned> FileRows<T> {
 
     /// The body's end: a body that was empty is downloaded again; a GZIP stream that ends
     /// early is an error; else the last bytes (a last line without its newline is a line too).
-    fn end_of_body(&mut self, mut download: Download) -> Step<T> {
+    fn end_of_body(&mut self, mut download: Box<Download>) -> Step<T> {
         if download.received == 0 {
             return Step::Again {
                 error: Error::invalid_input("storage answered 200 with an empty body"),
@@ -602,7 +623,7 @@ impl<T: DeserializeOwned> FileRows<T> {
     fn next_line(&mut self, download: &mut Download) -> Result<Option<T>, Error> {
         loop {
             let rest = &download.pending[download.read..];
-            let Some(end) = rest.iter().position(|&b| b == b'\n') else {
+            let Some(end) = memchr::memchr(b'\n', rest) else {
                 return Ok(None);
             };
             let start = download.read;

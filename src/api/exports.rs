@@ -155,10 +155,7 @@ impl Client {
         pages: ExportPages,
     ) -> Pager<SoftwareVulnerabilityChange> {
         let op = &LIST_SOFTWARE_VULNERABILITY_CHANGES_BY_MACHINE;
-        let page_size = match (
-            check_since(since, DateTime::<Utc>::from(SystemTime::now())),
-            pages.checked(),
-        ) {
+        let page_size = match (check_changes_since(since), pages.checked()) {
             (Err(e), _) | (_, Err(e)) => return Pager::failed(e),
             (Ok(()), Ok(page_size)) => page_size,
         };
@@ -231,6 +228,21 @@ impl Client {
 
 /// Refuses a `since` the delta export cannot take: in the future, or more than 14 days before
 /// `now`.
+/// Whether the delta export takes `since` now: the check
+/// [`Client::software_vulnerability_changes_by_machine`] makes before sending, for a caller
+/// that refuses a bad time earlier (a command line, before connecting). An
+/// [`Error::InvalidInput`] when `since` is in the future or more than 14 days back.
+///
+/// ```
+/// use chrono::{Duration, Utc};
+///
+/// assert!(defender_tvm::check_changes_since(Utc::now() - Duration::days(3)).is_ok());
+/// assert!(defender_tvm::check_changes_since(Utc::now() - Duration::days(15)).is_err());
+/// ```
+pub fn check_changes_since(since: DateTime<Utc>) -> Result<(), Error> {
+    check_since(since, DateTime::<Utc>::from(SystemTime::now()))
+}
+
 fn check_since(since: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), Error> {
     if since > now {
         return Err(Error::invalid_input(format!(

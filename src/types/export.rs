@@ -10,7 +10,8 @@
 
 use std::fmt;
 
-use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use chrono::format::{self, Fixed, Item, Numeric, Pad, Parsed};
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::types::severity::Severity;
@@ -42,6 +43,22 @@ impl From<DateTime<Utc>> for ExportTimestamp {
     }
 }
 
+/// `%Y-%m-%d %H:%M:%S%.f` as chrono's format items.
+const SERVICE_FORMAT: [Item<'static>; 12] = [
+    Item::Numeric(Numeric::Year, Pad::Zero),
+    Item::Literal("-"),
+    Item::Numeric(Numeric::Month, Pad::Zero),
+    Item::Literal("-"),
+    Item::Numeric(Numeric::Day, Pad::Zero),
+    Item::Space(" "),
+    Item::Numeric(Numeric::Hour, Pad::Zero),
+    Item::Literal(":"),
+    Item::Numeric(Numeric::Minute, Pad::Zero),
+    Item::Literal(":"),
+    Item::Numeric(Numeric::Second, Pad::Zero),
+    Item::Fixed(Fixed::Nanosecond),
+];
+
 impl std::str::FromStr for ExportTimestamp {
     type Err = String;
 
@@ -50,8 +67,11 @@ impl std::str::FromStr for ExportTimestamp {
         if let Ok(instant) = DateTime::parse_from_rfc3339(text) {
             return Ok(Self(instant.with_timezone(&Utc)));
         }
-        // `%.f` takes any number of fractional digits, none included.
-        NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f")
+        // `%Y-%m-%d %H:%M:%S%.f`, its items parsed once (every row has timestamps); `%.f`
+        // takes any number of fractional digits, none included.
+        let mut parsed = Parsed::new();
+        format::parse(&mut parsed, text, SERVICE_FORMAT.iter())
+            .and_then(|()| parsed.to_naive_datetime_with_offset(0))
             .map(|naive| Self(naive.and_utc()))
             .map_err(|e| {
                 format!(
@@ -500,5 +520,39 @@ impl schemars::JsonSchema for SasUrl {
             ..Default::default()
         }
         .into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_service_format_is_chronos_reading_of_its_strftime() {
+        let items: Vec<Item<'_>> =
+            chrono::format::StrftimeItems::new("%Y-%m-%d %H:%M:%S%.f").collect();
+        assert_eq!(items, SERVICE_FORMAT);
+    }
+
+    #[test]
+    fn service_timestamps_with_any_fraction_and_none() {
+        let cases = [
+            ("2020-11-03 10:13:34.8476880", 1_604_398_414, 847_688_000),
+            ("2025-10-06 10:43:58", 1_759_747_438, 0),
+            ("2025-10-06 10:43:58.5", 1_759_747_438, 500_000_000),
+        ];
+        for (text, seconds, nanos) in cases {
+            let t: ExportTimestamp = text.parse().unwrap();
+            assert_eq!(t.as_utc().timestamp(), seconds, "{text}");
+            assert_eq!(t.as_utc().timestamp_subsec_nanos(), nanos, "{text}");
+        }
+        for bad in [
+            "2025-10-06",
+            "2025-13-06 10:43:58",
+            "yesterday",
+            "2025-10-06 10:43:58 x",
+        ] {
+            assert!(bad.parse::<ExportTimestamp>().is_err(), "{bad}");
+        }
     }
 }

@@ -264,6 +264,24 @@ async fn export_refuses_what_it_cannot_do_before_connecting() {
             vec![
                 "export",
                 "--demo",
+                "--changes-since",
+                "2020-01-01T00:00:00Z",
+            ],
+            "more than 14 days back",
+        ),
+        (
+            vec![
+                "export",
+                "--demo",
+                "--changes-since",
+                "2999-01-01T00:00:00Z",
+            ],
+            "is in the future",
+        ),
+        (
+            vec![
+                "export",
+                "--demo",
                 "--inventory",
                 "--changes-since",
                 "2026-01-01T00:00:00Z",
