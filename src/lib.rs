@@ -22,19 +22,20 @@
 //! in layers, each using only the ones below it (generated code included):
 //!
 //! `report` → `api` → `client` and `paging` → `generated` → `transport` → `auth` → `wire` →
-//! `types`, `cloud`, `error`.
+//! `operations`, `types`, `cloud`, `error`.
 //!
 //! | where | what |
 //! |---|---|
-//! | `report/` | the estate report: [`Client::plan_missing_kbs_report`], [`ReportPlan`], [`Report`] (`model.rs`: rows, KB rollups, failures, resumable [`SoftwareResult`]s) |
-//! | `api/` | the operations, as [`Client`] methods: `software.rs` (the Software family and [`Client::missing_kbs`], [`SoftwareQuery`]), `machines.rs` (device missing KBs), `vulnerabilities.rs` (vulnerabilities by machine and software, [`MachineVulnerabilityQuery`]), `operations.rs` (each operation's id and permissions: the one table of them) |
+//! | `report/` | the estate report: [`Client::plan_missing_kbs_report`], [`ReportPlan`], [`Source`] (`mod.rs`); `calls.rs` (from one `getmissingkbs` per software, and device listings); `snapshot.rs` (from one via-files export, folded as its rows stream in); `model.rs` ([`Report`]: rows, KB rollups, failures, resumable [`SoftwareResult`]s) |
+//! | `api/` | the operations, as [`Client`] methods: `software.rs` (the Software family and [`Client::missing_kbs`], [`SoftwareQuery`]), `machines.rs` (device missing KBs), `vulnerabilities.rs` (vulnerabilities by machine and software, [`MachineVulnerabilityQuery`]), `exports.rs` (the export assessment APIs: JSON pages, [`ExportPages`], the via-files export calls), `export_files.rs` (reading a via-files export's files as one stream of rows, [`ExportRows`]) |
 //! | `client/` | [`Client`] (`mod.rs`); `builder.rs` ([`ClientBuilder`]: cloud, credential, timeouts, retries, rate limit); `from_env.rs` (the one resolution of credentials from variables); `hooks.rs` (how generated calls enter the sending path) |
 //! | `paging.rs` | [`Pager`]: one lazy stream for every collection; next links (same origin only, no loops), caps; a listing of one page collected without a stream |
 //! | `generated.rs` | the generated client ([`generated`]), one builder per operation |
-//! | `transport/` | the **one sending path** (`mod.rs`): token, rate limit, 401 refresh, retries, body read, response → [`Error`] (`response.rs`); `rate_limit.rs` ([`RateLimit`]) |
+//! | `transport/` | the **one sending path** (`mod.rs`): token, rate limit, 401 refresh, retries, body read, response → [`Error`] (`response.rs`); `rate_limit.rs` ([`RateLimit`], one budget per endpoint class) |
 //! | `auth/` | `credential.rs` ([`Credential`], [`AccessToken`]), `client_secret.rs` (Entra ID client credentials), `token_cache.rs` (reuse, renewal, single flight), `secret.rs` ([`Secret`]) |
 //! | `wire/` | `retry.rs` ([`RetryPolicy`] and the one retry loop, for API calls and the token request), `body.rs` (bounded bodies, excerpts, `Retry-After`), `path_segment.rs` (ids that must stay one path segment) |
-//! | `types/` | the value types ([`types`]): the spec's (`spec.rs`, generated), [`Severity`], [`StringList`], the filters ([`SoftwareFilter`], [`MachineVulnerabilityFilter`]) |
+//! | `operations.rs` | each operation's id, permissions and budget class: the one table of them |
+//! | `types/` | the value types ([`types`]): the spec's (`spec.rs`, generated), the export rows (`export.rs`: [`types::SoftwareVulnerability`], [`types::ExportTimestamp`], …), [`Severity`], [`StringList`], the filters ([`SoftwareFilter`], [`MachineVulnerabilityFilter`]) |
 //! | `cloud.rs` | [`Cloud`]: the spec's `servers` by name |
 //! | `error.rs` | [`Error`] and the payload of each variant |
 //! | `mock.rs` | with feature `mock`, typed httpmock helpers ([`mock`]) |

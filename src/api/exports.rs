@@ -234,10 +234,12 @@ impl Client {
 /// [`Error::InvalidInput`] when `since` is in the future or more than 14 days back.
 ///
 /// ```
-/// use chrono::{Duration, Utc};
+/// use chrono::{DateTime, Duration, Utc};
 ///
-/// assert!(defender_tvm::check_changes_since(Utc::now() - Duration::days(3)).is_ok());
-/// assert!(defender_tvm::check_changes_since(Utc::now() - Duration::days(15)).is_err());
+/// let now = DateTime::<Utc>::from(std::time::SystemTime::now());
+/// assert!(defender_tvm::check_changes_since(now - Duration::days(3)).is_ok());
+/// assert!(defender_tvm::check_changes_since(now - Duration::days(15)).is_err());
+/// assert!(defender_tvm::check_changes_since(now + Duration::days(1)).is_err());
 /// ```
 pub fn check_changes_since(since: DateTime<Utc>) -> Result<(), Error> {
     check_since(since, DateTime::<Utc>::from(SystemTime::now()))
