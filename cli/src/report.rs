@@ -49,8 +49,8 @@ pub async fn run(client: &Client, global: &Global, args: &ReportArgs) -> Result<
             plan.software().len(),
         )),
         _ => notices.say(format_args!(
-            "plan: {} software listed, {} selected, {} resumed from the checkpoint; {} \
-             getmissingkbs calls{}, at least {} under the rate limit",
+            "plan: {} software listed, {} selected, {} resumed from the checkpoint; source: \
+             calls, {} getmissingkbs calls{}, at least {} under the rate limit",
             plan.listed(),
             plan.software().len(),
             plan.resumed(),

@@ -334,8 +334,8 @@ async fn the_plan_says_what_will_be_called_and_quiet_says_nothing() {
     assert_eq!(
         stderr.lines().nth(1),
         Some(
-            "plan: 150 software listed, 63 selected, 0 resumed from the checkpoint; 63 \
-             getmissingkbs calls, at least 0 s under the rate limit"
+            "plan: 150 software listed, 63 selected, 0 resumed from the checkpoint; source: \
+             calls, 63 getmissingkbs calls, at least 0 s under the rate limit"
         ),
         "{stderr}"
     );
