@@ -529,3 +529,98 @@ async fn export_links_never_show_in_debug_or_errors() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn the_links_are_asked_for_the_hours_chosen() {
+    let server = Storage::start().await;
+    let links = [server.link("part-0.json.gz", "a")];
+    let three_hours = server.api.mock(move |when, then| {
+        when.path("/api/machines/SoftwareVulnerabilitiesExport")
+            .query_param("sasValidHours", "3");
+        then.status(200).json_body(json!({
+            "exportFiles": links,
+            "generatedTime": "2026-11-30T06:00:00Z",
+        }));
+    });
+    server.serves("part-0.json.gz", "a", gzip(&file_lines(0, 5)));
+
+    let options = ExportRowsOptions::new().valid(defender_tvm::SasValidHours::new(3).unwrap());
+    let rows: Vec<SoftwareVulnerability> = client(&server.api)
+        .software_vulnerabilities_export_rows(options)
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+
+    three_hours.assert_calls(1);
+    assert_eq!(rows.len(), 5);
+}
+
+#[tokio::test]
+async fn one_file_at_a_time_gives_every_row_of_a_file_before_the_next_file() {
+    let server = Storage::start().await;
+    server.export_answers(&[
+        server.link("part-0.json.gz", "a"),
+        server.link("part-1.json.gz", "b"),
+        server.link("part-2.json.gz", "c"),
+    ]);
+    // The first file is the slowest to answer: read at once, the others' rows would come first.
+    let body = gzip(&file_lines(0, 100));
+    server.storage.mock(move |when, then| {
+        when.path("/exports/snap/part-0.json.gz");
+        then.status(200)
+            .delay(Duration::from_millis(300))
+            .body(body);
+    });
+    server.serves("part-1.json.gz", "b", gzip(&file_lines(100, 100)));
+    server.serves("part-2.json.gz", "c", gzip(&file_lines(200, 100)));
+
+    let rows: Vec<SoftwareVulnerability> = client(&server.api)
+        .software_vulnerabilities_export_rows(ExportRowsOptions::new().concurrency(1))
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+
+    let devices: Vec<String> = rows.iter().map(|r| r.device_id.clone()).collect();
+    let expected: Vec<String> = (0..300).map(|n| format!("dev-{n}")).collect();
+    assert_eq!(devices, expected, "the files in their order, each whole");
+}
+
+#[tokio::test]
+async fn a_file_is_downloaded_at_most_the_times_allowed() {
+    let body = gzip(&file_lines(0, 2_000));
+    let flaky = crate::flaky::Flaky::start(vec![
+        crate::flaky::Act::CutBytes(200, body.clone()),
+        crate::flaky::Act::CutBytes(200, body.clone()),
+        crate::flaky::Act::Bytes(200, body),
+    ])
+    .await;
+    let api = MockServer::start_async().await;
+    let link = format!("{}/exports/snap/part-0.json.gz?sig=s3cr3t", flaky.base_url);
+    api.mock(|when, then| {
+        when.path("/api/machines/SoftwareVulnerabilitiesExport");
+        then.status(200).json_body(json!({
+            "exportFiles": [link],
+            "generatedTime": "2026-11-30T06:00:00Z",
+        }));
+    });
+    let client = client(&api);
+
+    let read: Result<Vec<SoftwareVulnerability>, Error> = client
+        .software_vulnerabilities_export_rows(ExportRowsOptions::new().downloads(2))
+        .await
+        .unwrap()
+        .try_collect()
+        .await;
+
+    let Err(Error::Export(error)) = read else {
+        panic!("two cut downloads of two allowed: {read:?}");
+    };
+    assert_eq!(error.kind, ExportErrorKind::Download);
+    assert_eq!(error.file, "part-0.json.gz");
+    assert_eq!(error.attempts, 2);
+    assert_eq!(flaky.requests(), 2, "no third download");
+}
