@@ -506,6 +506,19 @@ async fn export_links_never_show_in_debug_or_errors() {
         shown.contains("part-0.json.gz") && !shown.contains("top-secret-sig"),
         "{shown}"
     );
+    // The row stream shows the snapshot's time and where reading stands, never a link.
+    let rows = client(&server.api)
+        .software_vulnerabilities_export_rows(ExportRowsOptions::new())
+        .await
+        .unwrap();
+    let shown = format!("{rows:?}");
+    assert!(
+        shown.starts_with("ExportRows")
+            && shown.contains("2026-11-30T06:00:00Z")
+            && shown.contains("files_total: 1")
+            && !shown.contains("top-secret-sig"),
+        "{shown}"
+    );
 
     // Storage unreachable after the export call: the transport error names no link.
     let (_held, refusing) = crate::common::refusing_address();
