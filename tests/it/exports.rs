@@ -637,3 +637,39 @@ async fn a_file_is_downloaded_at_most_the_times_allowed() {
     assert_eq!(error.attempts, 2);
     assert_eq!(flaky.requests(), 2, "no third download");
 }
+
+#[tokio::test]
+async fn fresh_links_of_a_new_snapshot_are_an_error_not_a_mix_of_two_snapshots() {
+    let server = Storage::start().await;
+    let mut first_export = server.export_answers(&[server.link("part-0.json.gz", "old")]);
+    server.storage.mock(|when, then| {
+        when.path("/exports/snap/part-0.json.gz")
+            .query_param("sig", "old");
+        then.status(403)
+            .body("<Error><Code>AuthenticationFailed</Code></Error>");
+    });
+    let client = client(&server.api);
+    let rows = client
+        .software_vulnerabilities_export_rows(ExportRowsOptions::new())
+        .await
+        .unwrap();
+    // The renewal answers the same number of files, of a newer snapshot.
+    first_export.delete();
+    let link = server.link("part-0.json.gz", "new");
+    server.api.mock(move |when, then| {
+        when.path("/api/machines/SoftwareVulnerabilitiesExport");
+        then.status(200).json_body(json!({
+            "exportFiles": [link],
+            "generatedTime": "2026-11-30T12:00:00Z",
+        }));
+    });
+    let newer = server.serves("part-0.json.gz", "new", gzip(&file_lines(0, 5)));
+
+    let read: Result<Vec<SoftwareVulnerability>, Error> = rows.try_collect().await;
+
+    let Err(Error::Export(error)) = read else {
+        panic!("a new snapshot mid-read: {read:?}");
+    };
+    assert_eq!(error.kind, ExportErrorKind::SnapshotChanged);
+    newer.assert_calls(0);
+}
