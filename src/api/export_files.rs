@@ -331,8 +331,6 @@ struct FileRows<T> {
     open: Option<Box<Download>>,
     /// Rows given from this file, over all its downloads.
     given: u64,
-    /// The file was read to its end (its last rows may still be on their way).
-    finished: bool,
     row: PhantomData<fn() -> T>,
 }
 
@@ -382,7 +380,6 @@ impl<T: DeserializeOwned> FileRows<T> {
             generation: 0,
             open: None,
             given: 0,
-            finished: false,
             row: PhantomData,
         }
     }
@@ -391,7 +388,6 @@ impl<T: DeserializeOwned> FileRows<T> {
     async fn next_row(&mut self) -> Result<Option<T>, Error> {
         loop {
             let step = match self.open.take() {
-                None if self.finished => Step::End,
                 None => self.open_download().await,
                 Some(mut download) => match self.next_line(&mut download) {
                     Ok(Some(row)) => {
@@ -589,7 +585,7 @@ impl<T: DeserializeOwned> FileRows<T> {
 
     /// Every line of the download read: the file's end, unless it holds fewer rows than were
     /// already given from it.
-    fn finish(&mut self, download: &Download) -> Step<T> {
+    fn finish(&self, download: &Download) -> Step<T> {
         if download.rows < download.skip {
             return Step::Fatal(self.failure(
                 ExportErrorKind::SnapshotChanged,
@@ -601,7 +597,6 @@ impl<T: DeserializeOwned> FileRows<T> {
                 None,
             ));
         }
-        self.finished = true;
         Step::End
     }
 

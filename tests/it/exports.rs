@@ -673,3 +673,55 @@ async fn fresh_links_of_a_new_snapshot_are_an_error_not_a_mix_of_two_snapshots()
     assert_eq!(error.kind, ExportErrorKind::SnapshotChanged);
     newer.assert_calls(0);
 }
+
+#[tokio::test]
+async fn files_whose_links_expired_together_are_renewed_with_one_export_call() {
+    let server = Storage::start().await;
+    let mut first_export = server.export_answers(&[
+        server.link("part-0.json.gz", "old0"),
+        server.link("part-1.json.gz", "old1"),
+    ]);
+    let expired = server.storage.mock(|when, then| {
+        when.path_includes("/exports/snap/part-")
+            .query_param_matches("sig", "^old");
+        then.status(403)
+            .body("<Error><Code>AuthenticationFailed</Code></Error>");
+    });
+    let client = client(&server.api);
+    let rows = client
+        .software_vulnerabilities_export_rows(ExportRowsOptions::new().concurrency(2))
+        .await
+        .unwrap();
+    first_export.delete();
+    // The renewal answers late, so both files meet their expired link before it does.
+    let links = [
+        server.link("part-0.json.gz", "new0"),
+        server.link("part-1.json.gz", "new1"),
+    ];
+    let renewal = server.api.mock(move |when, then| {
+        when.path("/api/machines/SoftwareVulnerabilitiesExport");
+        then.status(200)
+            .delay(Duration::from_millis(300))
+            .json_body(json!({
+                "exportFiles": links,
+                "generatedTime": "2026-11-30T06:00:00Z",
+            }));
+    });
+    server.serves("part-0.json.gz", "new0", gzip(&file_lines(0, 10)));
+    server.serves("part-1.json.gz", "new1", gzip(&file_lines(10, 10)));
+
+    let progress = {
+        let mut rows = rows;
+        let mut count = 0;
+        while rows.try_next().await.unwrap().is_some() {
+            count += 1;
+        }
+        assert_eq!(count, 20);
+        rows.progress()
+    };
+
+    expired.assert_calls(2);
+    renewal.assert_calls(1);
+    assert_eq!(progress.link_renewals, 1);
+    assert_eq!(progress.downloads_repeated, 2);
+}
