@@ -27,9 +27,10 @@ use flate2::write::MultiGzDecoder;
 use futures::{StreamExt, TryStreamExt};
 use serde::Deserialize;
 
-/// About 1,215 bytes of NDJSON a row and 61 rows a device in the demo tenant: 1,400 devices make
-/// about 100 MB, 14,000 about 1 GB.
-const SIZES: [(&str, usize); 2] = [("100 MB", 1_400), ("1 GB", 14_000)];
+/// About 1,215 bytes of NDJSON a row in the demo tenant (rows a device vary with its size): 1,700
+/// devices make 74,732 rows (about 90 MB), 22,000 devices 905,281 rows (about 1.1 GB). With each,
+/// rows a file such that the export has [`FILES`] files.
+const SIZES: [(&str, usize, usize); 2] = [("100 MB", 1_700, 9_400), ("1 GB", 22_000, 113_200)];
 
 /// Files in the export at either size (so as many are in flight at once at both, and peak
 /// memory compares the reader's, not the files' count).
@@ -84,15 +85,12 @@ fn rows_via_files(quick: bool) {
         "| size | rows | NDJSON | loop rows/s (wall) | client rows/s (wall) | wall ratio, median of rounds (range) | loop rows/s (CPU) | client rows/s (CPU) | CPU ratio, median (range) | loop peak RSS | client peak RSS |"
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|");
-    for (name, devices) in sizes {
+    for &(name, devices, rows_per_file) in sizes {
         // The demo tenant in a child process: its memory and CPU are not the reader's.
         let mut server = Command::new(&me)
             .env("EXPORT_BENCH_ROLE", "serve")
             .env("EXPORT_BENCH_DEVICES", devices.to_string())
-            .env(
-                "EXPORT_BENCH_ROWS_PER_FILE",
-                (devices * 61 / FILES).to_string(),
-            )
+            .env("EXPORT_BENCH_ROWS_PER_FILE", rows_per_file.to_string())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -186,7 +184,7 @@ fn serve() {
     let devices: usize = std::env::var("EXPORT_BENCH_DEVICES")
         .ok()
         .and_then(|d| d.parse().ok())
-        .unwrap_or(1_400);
+        .unwrap_or(1_700);
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     runtime.block_on(async {
         let rows_per_file: usize = std::env::var("EXPORT_BENCH_ROWS_PER_FILE")

@@ -79,8 +79,9 @@ pub use error::{
 };
 pub use paging::{CollectItems, Page, Pager};
 pub use report::{
-    DeviceKbs, Failure, KbRollup, Priority, Progress, Report, ReportEvent, ReportOptions,
-    ReportPlan, Row, Selection, SoftwareInfo, SoftwareResult, Source, default_priority,
+    DeployPlan, DeployStep, DeviceDeploy, DeviceKbs, Failure, KbRollup, Priority, Progress, Report,
+    ReportEvent, ReportOptions, ReportPlan, Row, Selection, SoftwareInfo, SoftwareResult, Source,
+    default_priority,
 };
 /// HTTP status codes, as [`Error::status`] returns them (the `http` crate's type).
 pub use reqwest::StatusCode;

@@ -1,4 +1,4 @@
-//! Measures the export at scale: generates a tenant of `DEVICES` devices (default 19,000, about
+//! Measures the export at scale: generates a tenant of `DEVICES` devices (default 25,000, about
 //! a million vulnerability rows), downloads every vulnerability export file (streaming: each
 //! chunk is decompressed as it arrives and counted, never kept) and every JSON page at the most
 //! rows a page may hold, and prints sizes and times. Run it in release under `/usr/bin/time -v`
@@ -6,8 +6,8 @@
 //!
 //! ```text
 //! cargo build --release -p defender-tvm-demo --example export_scale
-//! /usr/bin/time -v target/release/examples/export_scale 19000
-//! /usr/bin/time -v target/release/examples/export_scale 19000 estate   # the estate alone
+//! /usr/bin/time -v target/release/examples/export_scale 25000
+//! /usr/bin/time -v target/release/examples/export_scale 25000 estate   # the estate alone
 //! ```
 
 use std::io::Write;
@@ -37,7 +37,7 @@ impl Write for Count {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let devices: usize = args.next().map_or(Ok(19_000), |a| a.parse())?;
+    let devices: usize = args.next().map_or(Ok(25_000), |a| a.parse())?;
     let estate_only = args.next().as_deref() == Some("estate");
 
     let started = Instant::now();

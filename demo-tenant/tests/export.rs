@@ -427,7 +427,7 @@ async fn export_calls_answer_fresh_sas_links_and_the_generated_time() {
 
 #[tokio::test]
 async fn files_hold_every_row_once_as_pascal_case_gzip_ndjson_and_need_no_token() {
-    let tenant = small().rows_per_file(700).start().await.unwrap();
+    let tenant = small().rows_per_file(400).start().await.unwrap();
     let token = tenant.issue_token();
     let links = export_links(&tenant, &token, "SoftwareVulnerabilitiesExport").await;
     assert!(links.len() > 2, "{}", links.len());
@@ -435,7 +435,7 @@ async fn files_hold_every_row_once_as_pascal_case_gzip_ndjson_and_need_no_token(
     let mut rows = Vec::new();
     for link in &links {
         let file = file_rows(link).await;
-        assert!(file.len() <= 700);
+        assert!(file.len() <= 400);
         rows.extend(file);
     }
     let truth = tenant.truth();

@@ -72,8 +72,8 @@ fn the_default_estate_has_the_documented_size_and_realistic_names() {
     assert_eq!(estate.devices.len(), 500);
     assert_eq!(estate.software.len(), 150);
     // As the crate docs say.
-    assert_eq!(estate.vulnerability_row_count(), 26_259);
-    assert_eq!(estate.installations.len(), 11_514);
+    assert_eq!(estate.vulnerability_row_count(), 21_331);
+    assert_eq!(estate.installations.len(), 11_421);
     let weak = estate
         .summaries()
         .iter()
@@ -797,4 +797,56 @@ fn missing_kbs_name_the_products_the_kb_is_missed_on() {
         }
     }
     assert!(narrowed > 0, "no KB missed on only some of its products");
+}
+
+#[test]
+fn windows_cumulative_updates_are_missed_newest_first_and_the_newest_on_the_most_devices() {
+    let estate = Estate::generate(defender_tvm_demo::DEFAULT_SEED, Size::default());
+    let mut series_seen = 0;
+    for (s, software) in estate.software.iter().enumerate() {
+        // The KBs of a Windows version, oldest first by the month their title starts with.
+        let mut kbs: Vec<usize> = (0..estate.kbs.len())
+            .filter(|&k| {
+                estate.kbs[k].products == [s]
+                    && estate.kbs[k].name.contains(" Cumulative Update for ")
+                    && !estate.kbs[k].name.contains(".NET")
+            })
+            .collect();
+        if kbs.len() < 2 {
+            continue;
+        }
+        series_seen += 1;
+        kbs.sort_by_key(|&k| estate.kbs[k].name[..7].to_owned());
+        let mut missed_on = vec![0usize; kbs.len()];
+        for installation in estate.installations.iter().filter(|i| i.software == s) {
+            let missing: BTreeSet<usize> = installation
+                .missing_kbs
+                .iter()
+                .copied()
+                .filter(|k| kbs.contains(k))
+                .collect();
+            for (position, k) in kbs.iter().enumerate() {
+                if missing.contains(k) {
+                    missed_on[position] += 1;
+                    // Missing one, the device misses every newer one of its version.
+                    for newer in &kbs[position + 1..] {
+                        assert!(
+                            missing.contains(newer),
+                            "{}: a device misses {} but not the newer {}",
+                            software.name,
+                            estate.kbs[*k].name,
+                            estate.kbs[*newer].name
+                        );
+                    }
+                }
+            }
+        }
+        let newest = missed_on.last().copied().unwrap_or(0);
+        assert!(
+            missed_on.iter().all(|&n| n <= newest) && newest > 0,
+            "{}: the newest is missing on the most devices: {missed_on:?}",
+            software.name
+        );
+    }
+    assert_eq!(series_seen, 4, "Windows 10, 11, Server 2019 and 2022");
 }

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use futures::{StreamExt, TryStreamExt};
 
+use super::deploy::DeployPlan;
 use super::model::{self, Report, SoftwareInfo, SoftwareResult, Source};
 use super::{Phase, ReportEvent, ReportOptions, now_rfc3339};
 use crate::api::vulnerabilities::MachineVulnerabilityQuery;
@@ -112,5 +113,6 @@ pub(super) async fn run<F: FnMut(ReportEvent<'_>)>(
         source: Source::Calls,
         data_as_of: None,
         devices_missing: Vec::new(),
+        deploy: DeployPlan::default(),
     })
 }

@@ -13,6 +13,9 @@
 //!    one error. Dropping the run's future stops it: no call starts after the drop.
 //! 3. **Resume**: each finished software is a self-contained [`SoftwareResult`]; give the ones
 //!    kept from an interrupted run to [`ReportOptions::resume`] and they are not asked again.
+//! 4. **Deploy plan** ([`Report::deploy`], `deploy.rs`): the KBs to deploy in priority order,
+//!    Windows cumulative updates of one series counted once as their newest (`cumulative.rs`
+//!    has the rule and its limits), and, with devices known, what each device needs.
 //!
 //! Decision: by default a software with no weakness is not asked about. A security update is
 //! missing only where a vulnerability is open, so such a software has none to report; the cost
@@ -20,6 +23,8 @@
 //! lagging count) is not seen. [`Selection::All`] asks about every software instead.
 
 mod calls;
+mod cumulative;
+mod deploy;
 mod model;
 mod snapshot;
 
@@ -30,6 +35,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 
+pub use deploy::{DeployPlan, DeployStep, DeviceDeploy};
 pub use model::{
     DeviceKbs, Failure, KbRollup, Report, Row, SoftwareInfo, SoftwareResult, Source,
     default_priority,
@@ -77,6 +83,7 @@ pub struct ReportOptions {
     resume: Vec<SoftwareResult>,
     priority: Priority,
     source: Source,
+    collapse_cumulative: bool,
 }
 
 impl Default for ReportOptions {
@@ -88,6 +95,7 @@ impl Default for ReportOptions {
             resume: Vec::new(),
             priority: Arc::new(default_priority),
             source: Source::Auto,
+            collapse_cumulative: true,
         }
     }
 }
@@ -100,6 +108,7 @@ impl std::fmt::Debug for ReportOptions {
             .field("devices", &self.devices)
             .field("resume", &self.resume.len())
             .field("source", &self.source)
+            .field("collapse_cumulative", &self.collapse_cumulative)
             .finish_non_exhaustive()
     }
 }
@@ -147,6 +156,17 @@ impl ReportOptions {
     /// [`ReportEvent::ExportRefused`], when the export is refused (403).
     pub fn source(mut self, source: Source) -> Self {
         self.source = source;
+        self
+    }
+
+    /// Whether the deploy plan counts the Windows cumulative updates of one series once, as
+    /// their newest (default `true`): the older ones are then marked
+    /// [`covered_by`](KbRollup::covered_by) the newest, which carries the union of their
+    /// devices and CVEs. The rule reads Microsoft's titles (`2025-08 Cumulative Update for
+    /// Windows 11 Version 24H2 for x64-based Systems (KB…)`) for Windows 10, 11 and Server 2016
+    /// or later; the README says its limits. `false`: every KB is a step of its own.
+    pub fn collapse_cumulative(mut self, collapse: bool) -> Self {
+        self.collapse_cumulative = collapse;
         self
     }
 
@@ -305,26 +325,45 @@ impl ReportPlan {
             on_event,
         };
         phase.ticks.tick().await;
-        if source == Source::Export {
-            match snapshot::run(&client, &options, &selected, &mut phase).await {
-                Ok(report) => return Ok(report),
-                // Auto: without the export's permission, the calls still work.
-                Err(e)
-                    if options.source == Source::Auto
-                        && e.status() == Some(reqwest::StatusCode::FORBIDDEN) =>
-                {
-                    (phase.on_event)(ReportEvent::ExportRefused { error: &e });
-                }
-                Err(e) => return Err(e),
-            }
-        }
-        calls::run(&client, &options, &selected, done, &mut phase).await
+        let mut report = run_source(&client, &options, &selected, done, source, &mut phase).await?;
+        deploy::plan(
+            &mut report,
+            options.collapse_cumulative,
+            options.priority.as_ref(),
+        );
+        Ok(report)
     }
 
     /// Runs the plan without progress events.
     pub async fn finish(self) -> Result<Report, Error> {
         self.run(|_| {}).await
     }
+}
+
+/// The report from the chosen source: the export (then, for [`Source::Auto`], calls when it is
+/// refused) or calls.
+async fn run_source<F: FnMut(ReportEvent<'_>)>(
+    client: &Client,
+    options: &ReportOptions,
+    selected: &[SoftwareInfo],
+    done: BTreeMap<String, SoftwareResult>,
+    source: Source,
+    phase: &mut Phase<F>,
+) -> Result<Report, Error> {
+    if source == Source::Export {
+        match snapshot::run(client, options, selected, phase).await {
+            Ok(report) => return Ok(report),
+            // Auto: without the export's permission, the calls still work.
+            Err(e)
+                if options.source == Source::Auto
+                    && e.status() == Some(reqwest::StatusCode::FORBIDDEN) =>
+            {
+                (phase.on_event)(ReportEvent::ExportRefused { error: &e });
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    calls::run(client, options, selected, done, phase).await
 }
 
 impl Client {

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use super::deploy::DeployPlan;
 use crate::types::{ExploitabilityLevel, PublicProductFixDto, Severity, Software};
 
 /// The software a report asked about, as the inventory listed it.
@@ -128,6 +129,11 @@ pub struct KbRollup {
     /// has been missing.
     #[serde(default)]
     pub first_seen: Option<String>,
+    /// The newer cumulative update of its series that installs it too (a KB number), when
+    /// there is one in the report; it is then not a step of the [`DeployPlan`] (see
+    /// [`ReportOptions::collapse_cumulative`](super::ReportOptions::collapse_cumulative)).
+    #[serde(default)]
+    pub covered_by: Option<String>,
 }
 
 /// Where a report's data came from.
@@ -212,6 +218,9 @@ pub struct Report {
     /// Per device, how many KBs it misses, most first (from the export; empty from calls).
     #[serde(default)]
     pub devices_missing: Vec<DeviceKbs>,
+    /// What to deploy, in which order, to which devices.
+    #[serde(default)]
+    pub deploy: DeployPlan,
 }
 
 impl Report {
@@ -282,6 +291,7 @@ pub(crate) fn assemble(
             cvss: None,
             exploitability: None,
             first_seen: None,
+            covered_by: None,
         });
         entry.name = entry.name.take().or_else(|| row.kb_name.clone());
         entry.url = entry.url.take().or_else(|| row.url.clone());

@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use futures::StreamExt;
 
+use super::deploy::DeployPlan;
 use super::model::{DeviceKbs, KbRollup, Report, Row, SoftwareInfo, Source};
 use super::{Phase, ReportEvent, ReportOptions, now_rfc3339};
 use crate::api::export_files::ExportRowsOptions;
@@ -209,6 +210,7 @@ impl Fold {
                     cvss: fold.cvss,
                     exploitability: fold.exploitability,
                     first_seen: fold.first_seen.map(|t| t.to_string()),
+                    covered_by: None,
                 })
             })
             .collect();
@@ -242,6 +244,7 @@ impl Fold {
             source: Source::Export,
             data_as_of: Some(data_as_of),
             devices_missing,
+            deploy: DeployPlan::default(),
         }
     }
 }

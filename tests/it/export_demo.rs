@@ -327,7 +327,7 @@ async fn a_client_with_the_tenants_budgets_receives_no_429_mixing_every_class() 
     };
     let json = async {
         client
-            .software_vulnerabilities_by_machine(ExportPages::new().page_size(1_000))
+            .software_vulnerabilities_by_machine(ExportPages::new().page_size(300))
             .items()
             .try_collect::<Vec<_>>()
             .await

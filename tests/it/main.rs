@@ -6,6 +6,7 @@ mod auth;
 mod client_config;
 mod common;
 mod demo_tenant;
+mod deploy_plan;
 mod errors;
 mod export_demo;
 mod exports;

@@ -454,7 +454,8 @@ async fn a_report_says_when_it_was_made_and_options_show_what_they_hold() {
         .devices(true);
     assert_eq!(
         format!("{options:?}"),
-        "ReportOptions { selection: All, concurrency: 3, devices: true, resume: 0, source: Calls, .. }"
+        "ReportOptions { selection: All, concurrency: 3, devices: true, resume: 0, source: Calls, \
+         collapse_cumulative: true, .. }"
     );
 }
 
@@ -470,7 +471,7 @@ async fn dropping_the_run_starts_no_further_call() {
     tenant.faults().slow(Duration::from_millis(50));
     let client = client_for(&tenant, RateLimit::disabled());
     let plan = client
-        .plan_missing_kbs_report(calls().concurrency(2))
+        .plan_missing_kbs_report(calls().selection(Selection::All).concurrency(2))
         .await
         .unwrap();
     let total = plan.calls() as u64;

@@ -125,11 +125,18 @@ impl Estate {
                 } else {
                     versions - 1
                 };
-                let missing_kbs: Vec<usize> = kbs_of[software]
-                    .iter()
-                    .copied()
-                    .filter(|_| rng.f64() < if version == 0 { 0.6 } else { 0.2 })
-                    .collect();
+                let rate = if version == 0 { 0.6 } else { 0.2 };
+                let kbs = &kbs_of[software];
+                let missing_kbs: Vec<usize> = if self.software[software].name.starts_with("windows")
+                {
+                    // Windows' monthly cumulative updates (oldest first): a device that misses
+                    // one misses every newer one, so it misses the newest `n`, and the newest is
+                    // missing on the most devices.
+                    let n = (0..kbs.len()).take_while(|_| rng.f64() < rate).count();
+                    kbs[kbs.len() - n..].to_vec()
+                } else {
+                    kbs.iter().copied().filter(|_| rng.f64() < rate).collect()
+                };
                 let mut exposed: BTreeSet<usize> = missing_kbs
                     .iter()
                     .flat_map(|&k| self.kbs[k].cves.iter().copied())

@@ -1,0 +1,470 @@
+//! The deploy plan: what to deploy, in which order, to which devices.
+//!
+//! From the report's KBs: the cumulative updates of one series (see `cumulative.rs`) count once,
+//! as their newest, with the union of the devices and CVEs of the ones it covers (the older ones
+//! are marked `covered_by` in [`Report::kbs`], and the rows stay as the service returned them);
+//! every other KB is a step of its own. Steps come in the report's priority order, computed on
+//! those union figures. With devices known, each device gets the steps it needs, and the devices
+//! that need the most come first.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::cumulative;
+use super::model::{KbRollup, Report};
+
+/// What to deploy, in priority order, and the devices that need it most.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct DeployPlan {
+    /// The KBs to deploy, in priority order: the fewest that close every missing update (a
+    /// cumulative update stands for the older ones of its series).
+    pub steps: Vec<DeployStep>,
+    /// The devices, those that need the most steps first (then by id), when the report knows
+    /// each KB's devices (the export, or the devices option); else empty.
+    pub devices: Vec<DeviceDeploy>,
+    /// Whether cumulative updates were collapsed into their newest
+    /// ([`ReportOptions::collapse_cumulative`](super::ReportOptions::collapse_cumulative)).
+    pub collapsed: bool,
+}
+
+/// One KB to deploy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct DeployStep {
+    /// The KB, its figures the union over the KBs it covers: `devices` the distinct devices
+    /// (with devices known; else the largest count among them), `cve_ids` and `cves_addressed`
+    /// the distinct CVEs (from calls, which give counts only, the sum), `public_exploit` any.
+    /// `rank` is the step's place in the plan, from 1.
+    #[serde(flatten)]
+    pub kb: KbRollup,
+    /// The older cumulative updates it installs too (KB numbers, oldest first).
+    pub covers: Vec<String>,
+}
+
+/// A device and the steps of the plan it needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct DeviceDeploy {
+    /// The device (machine) id.
+    pub device_id: String,
+    /// Its name, when the report has it (from the export).
+    pub device_name: Option<String>,
+    /// The KBs to deploy to it (KB numbers, in the plan's order).
+    pub kbs: Vec<String>,
+    /// How many of the report's KBs it misses, covered ones included.
+    pub missing: usize,
+}
+
+/// Marks covered KBs in `report.kbs` and builds its deploy plan.
+pub(crate) fn plan(
+    report: &mut Report,
+    collapse: bool,
+    priority: &dyn Fn(&KbRollup, &KbRollup) -> Ordering,
+) {
+    for kb in &mut report.kbs {
+        kb.covered_by = None;
+    }
+    // Series → its KBs (indexes into report.kbs).
+    let mut series: BTreeMap<(String, Vec<String>), Vec<usize>> = BTreeMap::new();
+    if collapse {
+        for (i, kb) in report.kbs.iter().enumerate() {
+            if let Some((name, _)) = kb.name.as_deref().and_then(cumulative::series) {
+                series
+                    .entry((name.to_owned(), kb.products.clone()))
+                    .or_default()
+                    .push(i);
+            }
+        }
+    }
+    // Each KB's newest of its series (itself when none).
+    let mut newest: Vec<usize> = (0..report.kbs.len()).collect();
+    for members in series.values() {
+        let order = |&i: &usize| {
+            let kb = &report.kbs[i];
+            let month = kb
+                .name
+                .as_deref()
+                .and_then(cumulative::series)
+                .and_then(|(_, month)| month)
+                .map(str::to_owned);
+            (month, kb.id.parse::<u64>().unwrap_or(0), kb.id.clone())
+        };
+        if let Some(&top) = members.iter().max_by_key(|i| order(i)) {
+            for &i in members {
+                newest[i] = top;
+            }
+        }
+    }
+    for (i, &top) in newest.iter().enumerate() {
+        if top != i {
+            report.kbs[i].covered_by = Some(report.kbs[top].id.clone());
+        }
+    }
+
+    let mut steps: Vec<DeployStep> = Vec::new();
+    for (top, kb) in report.kbs.iter().enumerate() {
+        if newest[top] != top {
+            continue;
+        }
+        let members: Vec<&KbRollup> = (0..report.kbs.len())
+            .filter(|&i| newest[i] == top)
+            .map(|i| &report.kbs[i])
+            .collect();
+        let mut step = kb.clone();
+        let mut covers: Vec<&KbRollup> =
+            members.iter().copied().filter(|m| m.id != kb.id).collect();
+        covers.sort_by(|a, b| {
+            let number = |k: &KbRollup| k.id.parse::<u64>().unwrap_or(0);
+            number(a).cmp(&number(b)).then_with(|| a.id.cmp(&b.id))
+        });
+        if !covers.is_empty() {
+            union(&mut step, &members);
+        }
+        steps.push(DeployStep {
+            kb: step,
+            covers: covers.iter().map(|k| k.id.clone()).collect(),
+        });
+    }
+    steps.sort_by(|a, b| priority(&a.kb, &b.kb));
+    for (i, step) in steps.iter_mut().enumerate() {
+        step.kb.rank = i + 1;
+        step.kb.covered_by = None;
+    }
+
+    // Devices: which steps each needs, and how many KBs it misses in all.
+    let names: BTreeMap<&str, &str> = report
+        .devices_missing
+        .iter()
+        .filter_map(|d| Some((d.device_id.as_str(), d.device_name.as_deref()?)))
+        .collect();
+    let mut needs: BTreeMap<&str, (Vec<String>, usize)> = BTreeMap::new();
+    for step in &steps {
+        for device in step.kb.device_ids.iter().flatten() {
+            needs.entry(device).or_default().0.push(step.kb.id.clone());
+        }
+    }
+    for kb in &report.kbs {
+        for device in kb.device_ids.iter().flatten() {
+            needs.entry(device).or_default().1 += 1;
+        }
+    }
+    let mut devices: Vec<DeviceDeploy> = needs
+        .into_iter()
+        .map(|(id, (kbs, missing))| DeviceDeploy {
+            device_id: id.to_owned(),
+            device_name: names.get(id).map(|n| (*n).to_owned()),
+            kbs,
+            missing,
+        })
+        .collect();
+    devices.sort_by(|a, b| {
+        b.kbs
+            .len()
+            .cmp(&a.kbs.len())
+            .then_with(|| a.device_id.cmp(&b.device_id))
+    });
+    report.deploy = DeployPlan {
+        steps,
+        devices,
+        collapsed: collapse,
+    };
+}
+
+/// The union of a series' figures, into `step` (its newest).
+fn union(step: &mut KbRollup, members: &[&KbRollup]) {
+    let exact = members.iter().all(|m| m.device_ids.is_some());
+    if exact {
+        let ids: BTreeSet<&String> = members
+            .iter()
+            .flat_map(|m| m.device_ids.iter().flatten())
+            .collect();
+        step.device_ids = Some(ids.into_iter().cloned().collect());
+        step.devices = step.device_ids.as_ref().map_or(0, |d| d.len() as i64);
+        step.devices_exact = true;
+    } else {
+        step.devices = members.iter().map(|m| m.devices).max().unwrap_or(0);
+        step.devices_exact = false;
+        step.device_ids = None;
+    }
+    let cves: BTreeSet<&String> = members.iter().flat_map(|m| &m.cve_ids).collect();
+    if members
+        .iter()
+        .all(|m| !m.cve_ids.is_empty() || m.cves_addressed == 0)
+        && !cves.is_empty()
+    {
+        step.cve_ids = cves.into_iter().cloned().collect();
+        step.cves_addressed = step.cve_ids.len() as i64;
+    } else {
+        step.cves_addressed = members.iter().map(|m| m.cves_addressed).sum();
+    }
+    step.public_exploit = members.iter().any(|m| m.public_exploit);
+    step.severity = members.iter().filter_map(|m| m.severity.clone()).max();
+    step.cvss = members.iter().filter_map(|m| m.cvss).max_by(f64::total_cmp);
+    step.exploitability = members
+        .iter()
+        .filter_map(|m| m.exploitability.clone())
+        .max();
+    step.first_seen = members
+        .iter()
+        .filter_map(|m| {
+            let text = m.first_seen.as_deref()?;
+            Some((chrono::DateTime::parse_from_rfc3339(text).ok()?, text))
+        })
+        .min()
+        .map(|(_, text)| text.to_owned());
+    let mut software: BTreeSet<String> = BTreeSet::new();
+    for m in members {
+        software.extend(m.software_ids.iter().cloned());
+    }
+    step.software_ids = software.into_iter().collect();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::model::default_priority;
+
+    fn kb(id: &str, name: &str, product: &str, devices: &[&str], cves: &[&str]) -> KbRollup {
+        KbRollup {
+            rank: 0,
+            id: id.into(),
+            name: Some(format!("{name} (KB{id})")),
+            url: None,
+            products: vec![product.into()],
+            software_ids: vec![format!("microsoft-_-{product}")],
+            cves_addressed: cves.len() as i64,
+            devices: devices.len() as i64,
+            devices_exact: true,
+            device_ids: Some(devices.iter().map(|d| (*d).to_owned()).collect()),
+            public_exploit: false,
+            cve_ids: cves.iter().map(|c| (*c).to_owned()).collect(),
+            severity: None,
+            cvss: None,
+            exploitability: None,
+            first_seen: None,
+            covered_by: None,
+        }
+    }
+
+    const W11_24H2: &str = "Cumulative Update for Windows 11 Version 24H2 for x64-based Systems";
+    const W11_23H2: &str = "Cumulative Update for Windows 11 Version 23H2 for x64-based Systems";
+
+    /// Two versions of Windows 11, a Windows Server update alongside, two Office updates (not
+    /// cumulative).
+    fn estate() -> Report {
+        let kbs = vec![
+            kb(
+                "5001",
+                &format!("2025-08 {W11_24H2}"),
+                "windows_11",
+                &["a", "b"],
+                &["C1", "C2"],
+            ),
+            kb(
+                "5003",
+                &format!("2025-10 {W11_24H2}"),
+                "windows_11",
+                &["a", "b", "c", "d"],
+                &["C5"],
+            ),
+            kb(
+                "5002",
+                &format!("2025-09 {W11_24H2}"),
+                "windows_11",
+                &["a", "b", "c"],
+                &["C3", "C4"],
+            ),
+            kb(
+                "5012",
+                &format!("2025-09 {W11_23H2}"),
+                "windows_11",
+                &["e"],
+                &["C6"],
+            ),
+            kb(
+                // The month decides, not the KB number.
+                "5011",
+                &format!("2025-10 {W11_23H2}"),
+                "windows_11",
+                &["e", "f"],
+                &["C7"],
+            ),
+            kb(
+                "5021",
+                "2025-10 Cumulative Update for Windows Server 2019 for x64-based Systems",
+                "windows_server_2019",
+                &["s1"],
+                &["C8"],
+            ),
+            kb(
+                "5031",
+                "2025-09 Security Update for Microsoft 365 Apps",
+                "office",
+                &["a"],
+                &["C9"],
+            ),
+            kb(
+                "5032",
+                "2025-10 Security Update for Microsoft 365 Apps",
+                "office",
+                &["a", "f"],
+                &["C10"],
+            ),
+        ];
+        Report {
+            generated_at: String::new(),
+            partial: false,
+            software_count: 3,
+            rows: Vec::new(),
+            kbs,
+            failures: Vec::new(),
+            source: crate::report::Source::Export,
+            data_as_of: None,
+            devices_missing: Vec::new(),
+            deploy: DeployPlan::default(),
+        }
+    }
+
+    fn step<'a>(report: &'a Report, id: &str) -> &'a DeployStep {
+        report
+            .deploy
+            .steps
+            .iter()
+            .find(|s| s.kb.id == id)
+            .unwrap_or_else(|| panic!("no step {id}: {:?}", report.deploy.steps))
+    }
+
+    #[test]
+    fn the_newest_cumulative_update_of_each_windows_version_stands_for_the_older_ones() {
+        let mut report = estate();
+        plan(&mut report, true, &default_priority);
+
+        let covered: BTreeMap<&str, Option<&str>> = report
+            .kbs
+            .iter()
+            .map(|k| (k.id.as_str(), k.covered_by.as_deref()))
+            .collect();
+        let expected: BTreeMap<&str, Option<&str>> = [
+            ("5001", Some("5003")),
+            ("5002", Some("5003")),
+            ("5003", None),
+            ("5011", None),
+            ("5012", Some("5011")),
+            ("5021", None),
+            ("5031", None),
+            ("5032", None),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(covered, expected);
+
+        let mut ids: Vec<&str> = report
+            .deploy
+            .steps
+            .iter()
+            .map(|s| s.kb.id.as_str())
+            .collect();
+        ids.sort();
+        assert_eq!(ids, ["5003", "5011", "5021", "5031", "5032"]);
+        let w11 = step(&report, "5003");
+        assert_eq!(w11.covers, ["5001", "5002"]);
+        assert_eq!(
+            w11.kb.device_ids.as_deref(),
+            Some(&["a", "b", "c", "d"].map(String::from)[..])
+        );
+        assert_eq!(w11.kb.devices, 4);
+        assert_eq!(w11.kb.cve_ids, ["C1", "C2", "C3", "C4", "C5"]);
+        assert_eq!(w11.kb.cves_addressed, 5);
+        let w11_23h2 = step(&report, "5011");
+        assert_eq!(w11_23h2.covers, ["5012"]);
+        assert_eq!(w11_23h2.kb.cves_addressed, 2);
+        assert!(step(&report, "5021").covers.is_empty());
+        assert!(
+            step(&report, "5031").covers.is_empty(),
+            "Office updates are not cumulative"
+        );
+        // Ranks from 1, in the priority order on the union figures: 5 CVEs × 4 devices first.
+        let ranks: Vec<usize> = report.deploy.steps.iter().map(|s| s.kb.rank).collect();
+        assert_eq!(ranks, [1, 2, 3, 4, 5]);
+        assert_eq!(report.deploy.steps[0].kb.id, "5003");
+        assert!(report.deploy.collapsed);
+        // The report's own KBs keep their figures.
+        let oldest = report.kbs.iter().find(|k| k.id == "5001").unwrap();
+        assert_eq!(oldest.devices, 2);
+    }
+
+    #[test]
+    fn each_device_gets_the_steps_it_needs_those_needing_most_first() {
+        let mut report = estate();
+        plan(&mut report, true, &default_priority);
+
+        let devices: Vec<(&str, Vec<&str>, usize)> = report
+            .deploy
+            .devices
+            .iter()
+            .map(|d| {
+                (
+                    d.device_id.as_str(),
+                    d.kbs.iter().map(String::as_str).collect(),
+                    d.missing,
+                )
+            })
+            .collect();
+        let order = |id: &str| report.deploy.steps.iter().position(|s| s.kb.id == id);
+        // "a": Windows 11 24H2 (3 KBs missing, one step) and both Office updates.
+        let a = &devices[0];
+        assert_eq!(a.0, "a");
+        let mut a_steps = a.1.clone();
+        a_steps.sort_by_key(|id| order(id));
+        assert_eq!(a.1, a_steps, "in the plan's order");
+        a_steps.sort();
+        assert_eq!(a_steps, ["5003", "5031", "5032"]);
+        assert_eq!(a.2, 5);
+        let f = devices.iter().find(|d| d.0 == "f").unwrap();
+        let mut f_steps = f.1.clone();
+        f_steps.sort();
+        assert_eq!(f_steps, ["5011", "5032"]);
+        let counts: Vec<usize> = devices.iter().map(|d| d.1.len()).collect();
+        let mut sorted = counts.clone();
+        sorted.sort_by(|x, y| y.cmp(x));
+        assert_eq!(counts, sorted, "most steps first");
+        assert_eq!(devices.len(), 7, "a b c d e f s1");
+    }
+
+    #[test]
+    fn without_collapsing_every_kb_is_a_step() {
+        let mut report = estate();
+        plan(&mut report, false, &default_priority);
+        assert_eq!(report.deploy.steps.len(), 8);
+        assert!(report.kbs.iter().all(|k| k.covered_by.is_none()));
+        assert!(report.deploy.steps.iter().all(|s| s.covers.is_empty()));
+        assert!(!report.deploy.collapsed);
+        let a = report
+            .deploy
+            .devices
+            .iter()
+            .find(|d| d.device_id == "a")
+            .unwrap();
+        assert_eq!(a.kbs.len(), 5);
+    }
+
+    #[test]
+    fn without_devices_a_series_counts_its_largest_device_count_and_the_sum_of_cves() {
+        let mut report = estate();
+        for kb in &mut report.kbs {
+            kb.device_ids = None;
+            kb.devices_exact = false;
+            kb.cve_ids.clear();
+        }
+        plan(&mut report, true, &default_priority);
+        let w11 = step(&report, "5003");
+        assert_eq!(w11.kb.devices, 4);
+        assert!(!w11.kb.devices_exact);
+        assert_eq!(w11.kb.device_ids, None);
+        assert_eq!(w11.kb.cves_addressed, 5, "2 + 2 + 1");
+        assert!(report.deploy.devices.is_empty());
+    }
+}
