@@ -725,3 +725,113 @@ async fn files_whose_links_expired_together_are_renewed_with_one_export_call() {
     assert_eq!(progress.link_renewals, 1);
     assert_eq!(progress.downloads_repeated, 2);
 }
+
+/// A server with one export file served by `acts` in turn, and a client reading it.
+async fn one_flaky_file(acts: Vec<crate::flaky::Act>) -> (crate::flaky::Flaky, MockServer, Client) {
+    let flaky = crate::flaky::Flaky::start(acts).await;
+    let api = MockServer::start_async().await;
+    let link = format!("{}/exports/snap/part-0.json.gz?sig=s3cr3t", flaky.base_url);
+    api.mock(|when, then| {
+        when.path("/api/machines/SoftwareVulnerabilitiesExport");
+        then.status(200).json_body(json!({
+            "exportFiles": [link],
+            "generatedTime": "2026-11-30T06:00:00Z",
+        }));
+    });
+    let client = client(&api);
+    (flaky, api, client)
+}
+
+fn devices_of(rows: &[SoftwareVulnerability]) -> Vec<String> {
+    rows.iter().map(|r| r.device_id.clone()).collect()
+}
+
+#[tokio::test]
+async fn storage_errors_past_the_retries_are_downloaded_again_and_a_404_is_not() {
+    use crate::flaky::Act;
+    let body = gzip(&file_lines(0, 30));
+    // The client tries each download twice: two 503s end the first download, the second
+    // meets a 429 then the file.
+    let (flaky, _api, client) = one_flaky_file(vec![
+        Act::Answer(503, String::new()),
+        Act::Answer(503, String::new()),
+        Act::Answer(429, String::new()),
+        Act::Bytes(200, body),
+    ])
+    .await;
+    let rows = all_rows(&client).await.unwrap();
+    assert_eq!(devices_of(&rows).len(), 30);
+    assert_eq!(flaky.requests(), 4);
+
+    let (flaky, _api, client) = one_flaky_file(vec![
+        Act::Answer(404, String::new()),
+        Act::Bytes(200, gzip(&file_lines(0, 30))),
+    ])
+    .await;
+    let err = all_rows(&client).await.unwrap_err();
+    assert_eq!(
+        err.status(),
+        Some(defender_tvm::StatusCode::NOT_FOUND),
+        "{err:?}"
+    );
+    assert_eq!(flaky.requests(), 1, "a 404 is not downloaded again");
+}
+
+#[tokio::test]
+async fn a_last_line_without_its_newline_is_a_row() {
+    let lines = file_lines(0, 3);
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(lines.join("\n").as_bytes()).unwrap();
+    let body = encoder.finish().unwrap();
+    let (_flaky, _api, client) = one_flaky_file(vec![crate::flaky::Act::Bytes(200, body)]).await;
+
+    let rows = all_rows(&client).await.unwrap();
+
+    assert_eq!(devices_of(&rows), ["dev-0", "dev-1", "dev-2"]);
+}
+
+#[tokio::test]
+async fn a_download_cut_after_its_last_row_is_made_again_and_gives_no_row_twice() {
+    use crate::flaky::Act;
+    // Two GZIP members: the rows, then a long run of blank lines that does not compress well,
+    // so that half the body holds every row and the cut falls in the blanks.
+    let mut body = gzip(&file_lines(0, 10));
+    let mut noise = fastrand::Rng::with_seed(7);
+    let blanks: Vec<String> = (0..20_000)
+        .map(|_| {
+            (0..noise.usize(1..8))
+                .map(|_| if noise.bool() { ' ' } else { '\t' })
+                .collect()
+        })
+        .collect();
+    body.extend(gzip(&blanks));
+    let (flaky, _api, client) = one_flaky_file(vec![
+        Act::CutBytes(200, body.clone()),
+        Act::Bytes(200, body),
+    ])
+    .await;
+
+    let rows = all_rows(&client).await.unwrap();
+
+    assert_eq!(flaky.requests(), 2);
+    let expected: Vec<String> = (0..10).map(|n| format!("dev-{n}")).collect();
+    assert_eq!(devices_of(&rows), expected);
+}
+
+#[tokio::test]
+async fn a_file_that_comes_back_shorter_than_what_was_read_is_a_changed_snapshot() {
+    use crate::flaky::Act;
+    let (flaky, _api, client) = one_flaky_file(vec![
+        Act::CutBytes(200, gzip(&file_lines(0, 4_000))),
+        Act::Bytes(200, gzip(&file_lines(0, 5))),
+    ])
+    .await;
+
+    let err = all_rows(&client).await.unwrap_err();
+
+    assert_eq!(flaky.requests(), 2);
+    let Error::Export(error) = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(error.kind, ExportErrorKind::SnapshotChanged, "{err}");
+}
