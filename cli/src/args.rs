@@ -84,6 +84,8 @@ pub enum Format {
     Csv,
     /// One self-contained HTML page.
     Html,
+    /// Markdown, for tickets and chat (for `report`: a summary and the top of the deploy plan).
+    Markdown,
 }
 
 /// The commands.
@@ -184,6 +186,23 @@ pub struct ReportArgs {
     /// Where the data comes from.
     #[arg(long, value_enum, default_value_t = SourceArg::Auto)]
     pub source: SourceArg,
+    /// One row per KB (the report), or per device with the KBs to deploy to it (lists each KB's
+    /// devices, as --devices does).
+    #[arg(long, value_enum, default_value_t = By::Kb)]
+    pub by: By,
+    /// Count every Windows cumulative update in the deploy plan, instead of only the newest of
+    /// each version (which installs the older ones too).
+    #[arg(long)]
+    pub no_collapse: bool,
+}
+
+/// What a report's rows are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum By {
+    /// One row per missing KB, in priority order.
+    Kb,
+    /// One row per device: the KBs to deploy to it, those needing most first.
+    Device,
 }
 
 /// `software` subcommands.

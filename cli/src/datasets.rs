@@ -59,6 +59,10 @@ pub fn report(report: Report) -> Dataset {
                 opt(&kb.cvss),
                 opt(&kb.exploitability),
                 kb.first_seen.clone().unwrap_or_default(),
+                kb.covered_by
+                    .as_ref()
+                    .map(|id| format!("KB{id}"))
+                    .unwrap_or_default(),
             ]
         })
         .collect();
@@ -71,6 +75,11 @@ pub fn report(report: Report) -> Dataset {
     for row in &report.rows {
         let mut record = json!(row);
         record["record"] = json!("row");
+        records.push(record);
+    }
+    for step in &report.deploy.steps {
+        let mut record = json!(step);
+        record["record"] = json!("step");
         records.push(record);
     }
     for failure in &report.failures {
@@ -119,6 +128,7 @@ pub fn report(report: Report) -> Dataset {
             "cvss",
             "exploitability",
             "first_seen",
+            "covered_by",
         ],
         rows,
         document: json!(report),
@@ -127,6 +137,66 @@ pub fn report(report: Report) -> Dataset {
         footer: Some(footer),
         // rank, kb, name, devices, cves_addressed, public_exploit, products
         table_columns: Some(vec![0, 1, 2, 3, 5, 6, 7]),
+    }
+}
+
+/// The report by device: the KBs of the deploy plan each device needs, those needing most
+/// first.
+pub fn devices(report: Report) -> Dataset {
+    let devices = &report.deploy.devices;
+    let rows = devices
+        .iter()
+        .map(|d| {
+            vec![
+                d.device_id.clone(),
+                d.device_name.clone().unwrap_or_default(),
+                d.kbs.len().to_string(),
+                d.kbs
+                    .iter()
+                    .map(|id| format!("KB{id}"))
+                    .collect::<Vec<_>>()
+                    .join(";"),
+                d.missing.to_string(),
+            ]
+        })
+        .collect();
+    let records = devices
+        .iter()
+        .map(|d| {
+            let mut record = json!(d);
+            record["record"] = json!("device");
+            record
+        })
+        .collect();
+    let document = json!({
+        "generated_at": report.generated_at,
+        "source": report.source,
+        "data_as_of": report.data_as_of,
+        "partial": report.partial,
+        "collapsed": report.deploy.collapsed,
+        "devices": devices,
+        "failures": report.failures,
+    });
+    let footer = format!(
+        "{} devices miss at least one KB; {} KBs to deploy",
+        devices.len(),
+        report.deploy.steps.len()
+    );
+    Dataset {
+        title: "Devices and the security updates (KBs) to deploy to them".into(),
+        columns: vec![
+            "device_id",
+            "device_name",
+            "kbs_to_deploy",
+            "kbs",
+            "missing_kbs",
+        ],
+        rows,
+        document,
+        records,
+        report: None,
+        footer: Some(footer),
+        table_columns: None,
     }
 }
 

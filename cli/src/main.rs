@@ -25,9 +25,12 @@ mod datasets;
 mod error;
 mod exit;
 mod export;
+mod html;
+mod markdown;
 mod output;
 mod render;
 mod report;
+mod words;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;

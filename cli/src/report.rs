@@ -10,7 +10,7 @@ use defender_tvm::{
 };
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::args::{Global, ReportArgs, SourceArg};
+use crate::args::{By, Global, ReportArgs, SourceArg};
 use crate::checkpoint::Checkpoint;
 use crate::datasets;
 use crate::error::CliError;
@@ -34,7 +34,8 @@ pub async fn run(client: &Client, global: &Global, args: &ReportArgs) -> Result<
         })
         .selection(selection(args))
         .concurrency(usize::from(args.concurrency))
-        .devices(args.devices)
+        .devices(args.devices || args.by == By::Device)
+        .collapse_cumulative(!args.no_collapse)
         .resume(done);
     let plan = client.plan_missing_kbs_report(options).await?;
     let mut notices = Notices {
@@ -153,7 +154,11 @@ pub async fn run(client: &Client, global: &Global, args: &ReportArgs) -> Result<
         notices.say(format_args!("data: the export snapshot of {when}"));
     }
     let closing = report.partial.then(|| partial_line(&report));
-    output::emit(&datasets::report(report), global)?;
+    let data = match args.by {
+        By::Kb => datasets::report(report),
+        By::Device => datasets::devices(report),
+    };
+    output::emit(&data, global)?;
     if let Some(line) = closing {
         notices.say(line);
     }

@@ -1,12 +1,11 @@
 //! Every command's formats: CSV columns as documented, each cell equal to the JSON of the same
-//! data; NDJSON records; one self-contained HTML page whose every value is escaped.
+//! data; NDJSON records; HTML whose every value is escaped (`deploy.rs` tests the report's page).
 
-use defender_tvm::Report;
 use defender_tvm_demo::{DEFAULT_SEED, Estate, Size};
 use httpmock::MockServer;
 use serde_json::Value;
 
-use crate::{command, library_report, run, tempdir, text, with_token};
+use crate::{command, library_report, run, text, with_token};
 
 /// How a CSV cell is read from the JSON item of the same row.
 #[derive(Clone, Copy)]
@@ -17,12 +16,16 @@ enum Cell {
     Kb(&'static str),
     /// The list's items joined with `;`.
     List(&'static str),
+    /// The list's items, each `KB` and the item, joined with `;`.
+    KbList(&'static str),
+    /// How many items the list holds.
+    Count(&'static str),
 }
 
 /// The documented CSV columns of each command (README, "CSV columns") and the JSON field each
 /// shows.
 fn columns(command: &str) -> Vec<(&'static str, Cell)> {
-    use Cell::{Field, Kb, List};
+    use Cell::{Count, Field, Kb, KbList, List};
     match command {
         "report" => vec![
             ("rank", Field("rank")),
@@ -40,6 +43,14 @@ fn columns(command: &str) -> Vec<(&'static str, Cell)> {
             ("cvss", Field("cvss")),
             ("exploitability", Field("exploitability")),
             ("first_seen", Field("first_seen")),
+            ("covered_by", Kb("covered_by")),
+        ],
+        "devices" => vec![
+            ("device_id", Field("device_id")),
+            ("device_name", Field("device_name")),
+            ("kbs_to_deploy", Count("kbs")),
+            ("kbs", KbList("kbs")),
+            ("missing_kbs", Field("missing")),
         ],
         "missing-kbs" | "machine-missing-kbs" => vec![
             ("kb", Kb("id")),
@@ -86,9 +97,21 @@ fn columns(command: &str) -> Vec<(&'static str, Cell)> {
 /// Whether CSV text `cell` shows `value` as `how` says.
 fn shows(cell: &str, item: &Value, how: Cell) -> bool {
     match how {
-        Cell::Kb(field) => item[field]
-            .as_str()
-            .is_some_and(|id| cell == format!("KB{id}")),
+        Cell::Kb(field) => match item[field].as_str() {
+            Some(id) => cell == format!("KB{id}"),
+            None => item[field].is_null() && cell.is_empty(),
+        },
+        Cell::KbList(field) => item[field].as_array().is_some_and(|items| {
+            let joined: Vec<String> = items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(|id| format!("KB{id}"))
+                .collect();
+            cell == joined.join(";")
+        }),
+        Cell::Count(field) => item[field]
+            .as_array()
+            .is_some_and(|items| cell == items.len().to_string()),
         Cell::List(field) => item[field].as_array().is_some_and(|items| {
             let joined: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
             cell == joined.join(";")
@@ -164,6 +187,8 @@ async fn every_commands_csv_has_its_documented_columns_and_shows_the_json_of_the
     // with anything but `;` shows.
     let kbs = |json: &Value| json["kbs"].as_array().cloned().unwrap();
     csv_equals_json(&["report"], "report", kbs).await;
+    let devices = |json: &Value| json["devices"].as_array().cloned().unwrap();
+    csv_equals_json(&["report", "--by", "device"], "devices", devices).await;
     csv_equals_json(&["missing-kbs", "microsoft-_-office"], "missing-kbs", array).await;
     csv_equals_json(
         &["machine-missing-kbs", device.as_str()],
@@ -210,11 +235,22 @@ async fn report_ndjson_holds_one_record_a_line_for_each_kb_and_row() {
         .collect();
     let kbs: Vec<&Value> = lines.iter().filter(|l| l["record"] == "kb").collect();
     let rows = lines.iter().filter(|l| l["record"] == "row").count();
+    let steps: Vec<&Value> = lines.iter().filter(|l| l["record"] == "step").collect();
     assert_eq!((kbs.len(), rows), (expected.kbs.len(), expected.rows.len()));
-    assert_eq!(lines.len(), kbs.len() + rows, "no other record");
+    assert_eq!(steps.len(), expected.deploy.steps.len());
+    assert_eq!(
+        lines.len(),
+        kbs.len() + rows + steps.len(),
+        "no other record"
+    );
     for (record, kb) in kbs.iter().zip(&expected.kbs) {
         assert_eq!(record["id"], kb.id.as_str());
         assert_eq!(record["rank"], kb.rank);
+    }
+    for (record, step) in steps.iter().zip(&expected.deploy.steps) {
+        assert_eq!(record["id"], step.kb.id.as_str());
+        assert_eq!(record["rank"], step.kb.rank);
+        assert_eq!(record["covers"], serde_json::json!(step.covers));
     }
 }
 
@@ -281,99 +317,6 @@ async fn software_list_filters_by_vendor_and_name_and_takes_top() {
     let got: Vec<&str> = top.iter().map(|s| s["id"].as_str().unwrap()).collect();
     assert_eq!(got, first);
     assert_eq!(list(&[]).await.len(), 150);
-}
-
-#[tokio::test]
-async fn report_html_is_one_page_with_a_summary_a_chart_and_no_script() {
-    let dir = tempdir();
-    let page = dir.join("report.html");
-    let output = run(
-        &mut command(),
-        &[
-            "report",
-            "--demo",
-            "--format",
-            "html",
-            "--output",
-            page.to_str().unwrap(),
-        ],
-    )
-    .await;
-    assert!(output.status.success(), "{}", text(&output.stderr));
-    assert!(output.stdout.is_empty(), "data went to the file");
-    let html = std::fs::read_to_string(&page).unwrap();
-    let report: Report = library_report().await;
-    assert!(html.starts_with("<!DOCTYPE html>"));
-    assert!(html.contains("<svg"), "a chart");
-    assert!(
-        html.contains(&format!(
-            "<dt>Missing KBs</dt><dd>{}</dd>",
-            report.kbs.len()
-        )),
-        "a summary"
-    );
-    assert!(!html.contains("<script"), "no script");
-    assert!(
-        !html.contains("http-equiv") && !html.contains("<link"),
-        "no external assets"
-    );
-    for kb in &report.kbs {
-        // Numbers are right-aligned cells, text is not, the link is the catalog's.
-        let row = format!(
-            "<tr><td class=\"n\">{}</td><td>KB{}</td><td>{}</td><td class=\"n\">{}</td>\
-             <td>false</td><td class=\"n\">{}</td><td>{}</td>",
-            kb.rank,
-            kb.id,
-            kb.name.as_deref().unwrap(),
-            kb.devices,
-            kb.cves_addressed,
-            kb.public_exploit
-        );
-        assert!(html.contains(&row), "{row} in\n{html}");
-        assert!(
-            html.contains(&format!(
-                "<td><a href=\"{}\">catalog</a></td>",
-                kb.url.as_deref().unwrap()
-            )),
-            "KB{}",
-            kb.id
-        );
-    }
-    chart_bars_are_proportional_to_devices(&html, &report);
-}
-
-/// The chart: the 15 KBs missing on the most devices, one 22 px row each from the top (16 px
-/// bars from y = 10), each bar as long as its devices make it against the longest (520 px), in
-/// a 710 px wide picture (110 px of labels, 80 px for the counts).
-fn chart_bars_are_proportional_to_devices(html: &str, report: &Report) {
-    let mut top: Vec<&defender_tvm::KbRollup> = report.kbs.iter().collect();
-    top.sort_by(|a, b| b.devices.cmp(&a.devices).then_with(|| a.id.cmp(&b.id)));
-    top.truncate(15);
-    let max = top[0].devices as f64;
-    let attribute = |tag: &str, name: &str| -> f64 {
-        let start = tag.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
-        let end = start + tag[start..].find('"').unwrap();
-        tag[start..end].parse().unwrap()
-    };
-    let svg_start = html.find("<svg").unwrap();
-    let svg = &html[svg_start..svg_start + html[svg_start..].find('>').unwrap()];
-    assert_eq!(attribute(svg, "width"), 710.0);
-    assert_eq!(attribute(svg, "height"), 22.0 * top.len() as f64 + 30.0);
-    let rects: Vec<&str> = html.split("<rect").skip(1).collect();
-    assert_eq!(rects.len(), top.len());
-    for (i, (rect, kb)) in rects.iter().zip(&top).enumerate() {
-        assert_eq!(attribute(rect, "x"), 110.0);
-        assert_eq!(attribute(rect, "y"), 10.0 + 22.0 * i as f64, "bar {i}");
-        assert_eq!(attribute(rect, "height"), 16.0);
-        let want = kb.devices as f64 / max * 520.0;
-        assert!(
-            (attribute(rect, "width") - want).abs() < 0.06,
-            "bar {i} (KB{}, {} devices)",
-            kb.id,
-            kb.devices
-        );
-        assert!(rect.contains(&format!("<title>{}</title>", kb.name.as_deref().unwrap())));
-    }
 }
 
 /// Markup in every value a server sends.

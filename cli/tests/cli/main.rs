@@ -3,6 +3,7 @@
 //! for answers the demo tenant never gives. One binary, a module per concern.
 
 mod credentials;
+mod deploy;
 mod export;
 mod formats;
 mod interrupt;
