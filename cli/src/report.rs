@@ -90,9 +90,11 @@ pub async fn run(client: &Client, global: &Global, args: &ReportArgs) -> Result<
                     "plan: {listings} device listings, at least {} under the rate limit",
                     duration(*estimate)
                 ));
-                bar.set_prefix("device listings");
-                bar.set_length(*listings as u64);
+                // Count and length first: a draw in between never shows the software's
+                // count as device listings.
                 bar.set_position(0);
+                bar.set_length(*listings as u64);
+                bar.set_prefix("device listings");
                 None
             }
             ReportEvent::DevicesDone { progress, .. } | ReportEvent::Tick { progress } => {
@@ -106,9 +108,9 @@ pub async fn run(client: &Client, global: &Global, args: &ReportArgs) -> Result<
                 None
             }
             ReportEvent::Export { progress } => {
-                bar.set_prefix("export files");
-                bar.set_length(progress.files_total as u64);
                 bar.set_position(progress.files_done as u64);
+                bar.set_length(progress.files_total as u64);
+                bar.set_prefix("export files");
                 bar.set_message(format!("{} rows", progress.rows));
                 None
             }
