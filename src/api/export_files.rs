@@ -346,6 +346,8 @@ struct Download {
     read: usize,
     /// The body ended (what `pending` holds is the last of it).
     ended: bool,
+    /// The GZIP stream was cut short or corrupt: the error, after the lines before it.
+    corrupt: Option<std::io::Error>,
     /// Compressed bytes received.
     received: u64,
     /// Lines read (blank ones included, for line numbers).
@@ -395,7 +397,7 @@ impl<T: DeserializeOwned> FileRows<T> {
                         Step::Row(row)
                     }
                     Ok(None) if !download.input.is_empty() => self.decode_slice(download),
-                    Ok(None) if download.ended => self.finish(&download),
+                    Ok(None) if download.ended => self.finish(&mut download),
                     Ok(None) => self.read_chunk(download).await,
                     Err(error) => Step::Fatal(error),
                 },
@@ -481,6 +483,7 @@ impl<T: DeserializeOwned> FileRows<T> {
                         pending: Vec::new(),
                         read: 0,
                         ended: false,
+                        corrupt: None,
                         received: 0,
                         lines: 0,
                         rows: 0,
@@ -555,15 +558,19 @@ impl<T: DeserializeOwned> FileRows<T> {
             .input
             .split_to(DECODE_SLICE.min(download.input.len()));
         if let Err(e) = download.decoder.write_all(&slice) {
-            return Step::Fatal(self.corrupt(e, download.lines));
+            // Corrupt: the whole lines before it are given, then the error (see `finish`).
+            download.corrupt = Some(e);
+            download.ended = true;
+            download.input.clear();
         }
         download.take_output();
         self.open = Some(download);
         Step::More
     }
 
-    /// The body's end: a body that was empty is downloaded again; a GZIP stream that ends
-    /// early is an error; else the last bytes (a last line without its newline is a line too).
+    /// The body's end: a body that was empty is downloaded again; else the last bytes (a last
+    /// line without its newline is a line too). A GZIP stream that ends early gives the whole
+    /// lines it holds, then is an error naming the first line that did not arrive whole.
     fn end_of_body(&mut self, mut download: Box<Download>) -> Step<T> {
         if download.received == 0 {
             return Step::Again {
@@ -571,21 +578,32 @@ impl<T: DeserializeOwned> FileRows<T> {
                 renew: false,
             };
         }
-        if let Err(e) = download.decoder.try_finish() {
-            return Step::Fatal(self.corrupt(e, download.lines));
-        }
+        // What the decoder holds comes out first, whole lines before a cut included.
+        let finished = download
+            .decoder
+            .flush()
+            .and_then(|()| download.decoder.try_finish());
         download.take_output();
-        if download.pending.len() > download.read && download.pending.last() != Some(&b'\n') {
-            download.pending.push(b'\n');
+        match finished {
+            Err(e) => download.corrupt = Some(e),
+            Ok(()) => {
+                if download.pending.len() > download.read && download.pending.last() != Some(&b'\n')
+                {
+                    download.pending.push(b'\n');
+                }
+            }
         }
         download.ended = true;
         self.open = Some(download);
         Step::More
     }
 
-    /// Every line of the download read: the file's end, unless it holds fewer rows than were
-    /// already given from it.
-    fn finish(&self, download: &Download) -> Step<T> {
+    /// Every whole line of the download read: the file's end, unless its GZIP stream was cut
+    /// (the next line is at fault) or it holds fewer rows than were already given from it.
+    fn finish(&self, download: &mut Download) -> Step<T> {
+        if let Some(e) = download.corrupt.take() {
+            return Step::Fatal(self.corrupt(e, download.lines));
+        }
         if download.rows < download.skip {
             return Step::Fatal(self.failure(
                 ExportErrorKind::SnapshotChanged,

@@ -535,6 +535,26 @@ mod tests {
     }
 
     #[test]
+    fn hand_written_types_show_in_schemas_as_strings_and_levels_print_as_sent() {
+        let schema =
+            serde_json::to_value(schemars::schema_for!(SoftwareVulnerabilityChange)).unwrap();
+        for name in ["ExportTimestamp", "ExploitabilityLevel", "ChangeStatus"] {
+            assert_eq!(
+                schema["definitions"][name]["type"], "string",
+                "{name} in {schema}"
+            );
+        }
+        assert_eq!(
+            ExploitabilityLevel::ExploitIsInKit.to_string(),
+            "ExploitIsInKit"
+        );
+        assert_eq!(
+            ExploitabilityLevel::Other("Rumoured".into()).to_string(),
+            "Rumoured"
+        );
+    }
+
+    #[test]
     fn service_timestamps_with_any_fraction_and_none() {
         let cases = [
             ("2020-11-03 10:13:34.8476880", 1_604_398_414, 847_688_000),

@@ -457,6 +457,7 @@ async fn a_truncated_gzip_stream_or_a_line_that_is_not_a_row_names_the_file_and_
     server.export_answers(&[server.link("part-7.json.gz", "secret-signature")]);
     let whole = gzip(&file_lines(0, 100));
     let cut = whole[..whole.len() - 20].to_vec();
+    let cut_copy = cut.clone();
     server.serves("part-7.json.gz", "secret-signature", cut);
 
     let err = all_rows(&client(&server.api)).await.unwrap_err();
@@ -466,6 +467,16 @@ async fn a_truncated_gzip_stream_or_a_line_that_is_not_a_row_names_the_file_and_
     };
     assert_eq!(export.kind, ExportErrorKind::Truncated);
     assert_eq!(export.file, "part-7.json.gz");
+    // The line at fault is the first that did not arrive whole: count, by hand, the whole lines
+    // the cut stream decodes to.
+    let mut decoded = Vec::new();
+    let _ = std::io::Read::read_to_end(
+        &mut flate2::read::MultiGzDecoder::new(&cut_copy[..]),
+        &mut decoded,
+    );
+    let whole_lines = decoded.iter().filter(|&&b| b == b'\n').count() as u64;
+    assert!(whole_lines > 0 && whole_lines < 100, "{whole_lines}");
+    assert_eq!(export.line, Some(whole_lines + 1));
     let text = err.to_string();
     assert!(text.contains("part-7.json.gz"), "{text}");
     assert!(

@@ -100,6 +100,8 @@ async fn both_sources_give_the_same_kbs_products_software_and_devices() {
     };
     assert_eq!(devices(&from_export), devices(&from_calls));
     assert!(from_export.kbs.iter().all(|kb| kb.devices_exact));
+    let ranks: Vec<usize> = from_export.kbs.iter().map(|kb| kb.rank).collect();
+    assert_eq!(ranks, (1..=from_export.kbs.len()).collect::<Vec<_>>());
     assert_eq!(from_export.software_count, from_calls.software_count);
     assert!(!from_export.partial);
 
