@@ -544,6 +544,8 @@ mod tests {
                 "{name} in {schema}"
             );
         }
+        let files = serde_json::to_value(schemars::schema_for!(ExportFiles)).unwrap();
+        assert_eq!(files["definitions"]["SasUrl"]["type"], "string", "{files}");
         assert_eq!(
             ExploitabilityLevel::ExploitIsInKit.to_string(),
             "ExploitIsInKit"

@@ -312,6 +312,19 @@ async fn a_selection_keeps_only_its_software() {
         "rows only for the selected software"
     );
     assert_eq!(from_export.rows.len(), from_calls.rows.len());
+    // Per device, only the selection's KBs count: exactly the devices they reach.
+    let reached: BTreeSet<&str> = from_export
+        .kbs
+        .iter()
+        .flat_map(|kb| kb.device_ids.iter().flatten().map(String::as_str))
+        .collect();
+    let counted: BTreeSet<&str> = from_export
+        .devices_missing
+        .iter()
+        .map(|d| d.device_id.as_str())
+        .collect();
+    assert_eq!(counted, reached);
+    assert!(from_export.devices_missing.iter().all(|d| d.kbs > 0));
 }
 
 #[tokio::test]
