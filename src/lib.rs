@@ -21,11 +21,12 @@
 //! client from it on every build. The hand-written facade around them is organised by concern,
 //! in layers, each using only the ones below it (generated code included):
 //!
-//! `report` → `api` → `client` and `paging` → `generated` → `transport` → `auth` → `wire` →
+//! `tenants` → `report` → `api` → `client` and `paging` → `generated` → `transport` → `auth` → `wire` →
 //! `operations`, `types`, `cloud`, `error`.
 //!
 //! | where | what |
 //! |---|---|
+//! | `tenants/` | many tenants at once: [`Tenants`] (`mod.rs`: named clients, jobs across them), [`CombinedReport`] (`combined.rs`), the TOML file (`file.rs`, feature `tenants`) |
 //! | `report/` | the estate report: [`Client::plan_missing_kbs_report`], [`ReportPlan`], [`Source`] (`mod.rs`); `calls.rs` (from one `getmissingkbs` per software, and device listings); `snapshot.rs` (from one via-files export, folded as its rows stream in); `model.rs` ([`Report`]: rows, KB rollups, failures, resumable [`SoftwareResult`]s) |
 //! | `api/` | the operations, as [`Client`] methods: `software.rs` (the Software family and [`Client::missing_kbs`], [`SoftwareQuery`]), `machines.rs` (device missing KBs), `vulnerabilities.rs` (vulnerabilities by machine and software, [`MachineVulnerabilityQuery`]), `exports.rs` (the export assessment APIs: JSON pages, [`ExportPages`], the via-files export calls), `export_files.rs` (reading a via-files export's files as one stream of rows, [`ExportRows`]) |
 //! | `client/` | [`Client`] (`mod.rs`); `builder.rs` ([`ClientBuilder`]: cloud, credential, timeouts, retries, rate limit); `from_env.rs` (the one resolution of credentials from variables); `hooks.rs` (how generated calls enter the sending path) |
@@ -44,6 +45,7 @@
 //!
 //! - `azure`: [`ClientBuilder::azure_credential`], any `azure_core` token credential.
 //! - `mock`: [`mock`], progenitor's typed httpmock helpers for your tests.
+//! - `tenants`: `Tenants::from_file`, a TOML file of tenants.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -61,6 +63,7 @@ pub mod mock;
 mod operations;
 mod paging;
 mod report;
+mod tenants;
 mod transport;
 pub mod types;
 mod wire;
@@ -85,6 +88,9 @@ pub use report::{
 };
 /// HTTP status codes, as [`Error::status`] returns them (the `http` crate's type).
 pub use reqwest::StatusCode;
+#[cfg(feature = "tenants")]
+pub use tenants::TenantsFile;
+pub use tenants::{CombinedReport, CrossTenantKb, Tenant, TenantOutcome, TenantReport, Tenants};
 pub use transport::rate_limit::RateLimit;
 pub use types::{
     MachineVulnerabilityField, MachineVulnerabilityFilter, PublicProductFixDto, Severity,

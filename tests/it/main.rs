@@ -25,5 +25,6 @@ mod sign_in_retries;
 mod software;
 mod software_ids;
 mod spec_examples;
+mod tenants;
 mod transport_failures;
 mod types_match_spec;

@@ -1,0 +1,195 @@
+//! Many tenants at once: named [`Client`]s, each with its own credential, cloud, token cache and
+//! budgets (the service's budgets are per application and tenant, so N tenants can be asked N
+//! times as fast as one), and jobs run across them with bounded concurrency, every result tagged
+//! with its tenant. A tenant that fails is that tenant's failure; the others finish.
+//!
+//! - `mod.rs`: [`Tenants`], [`Tenants::run`] (any job) and [`Tenants::report`] (the estate
+//!   report of each tenant, combined).
+//! - `combined.rs`: [`CombinedReport`]: per tenant, and per KB across tenants.
+//! - `file.rs` (feature `tenants`): [`Tenants::from_file`], a TOML file of tenants.
+
+mod combined;
+#[cfg(feature = "tenants")]
+mod file;
+
+use std::cell::RefCell;
+use std::future::Future;
+
+use futures::stream::{self, StreamExt};
+
+pub use combined::{CombinedReport, CrossTenantKb, TenantReport};
+#[cfg(feature = "tenants")]
+pub use file::TenantsFile;
+
+use crate::client::Client;
+use crate::error::Error;
+use crate::report::{ReportEvent, ReportOptions};
+
+/// One named tenant: its client.
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    name: String,
+    client: Client,
+}
+
+impl Tenant {
+    /// Its name (as the caller or the file gave it).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Its client (own credential, token cache and budgets).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+}
+
+/// A set of named tenants, in the order they were added.
+///
+/// ```no_run
+/// # async fn run(contoso: defender_tvm::Client, fabrikam: defender_tvm::Client) -> Result<(), defender_tvm::Error> {
+/// use defender_tvm::{ReportOptions, Tenants};
+///
+/// let tenants = Tenants::new().with("contoso", contoso)?.with("fabrikam", fabrikam)?;
+/// let combined = tenants
+///     .report(4, |_tenant| ReportOptions::new(), |_tenant, _event| {})
+///     .await;
+/// for kb in combined.kbs.iter().take(10) {
+///     println!("KB{} in {} tenants, on {} devices", kb.id, kb.tenants.len(), kb.devices);
+/// }
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Tenants {
+    tenants: Vec<Tenant>,
+}
+
+/// What a job gave for one tenant.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct TenantOutcome<T> {
+    /// The tenant's name.
+    pub tenant: String,
+    /// Its result, or its failure.
+    pub result: Result<T, Error>,
+}
+
+impl Tenants {
+    /// No tenant yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a tenant. A name must be unique and not blank.
+    pub fn with(mut self, name: impl Into<String>, client: Client) -> Result<Self, Error> {
+        let name = name.into();
+        if name.trim().is_empty() {
+            return Err(Error::invalid_input("a tenant's name must not be blank"));
+        }
+        if self.tenants.iter().any(|t| t.name == name) {
+            return Err(Error::invalid_input(format!(
+                "two tenants are named {name:?}"
+            )));
+        }
+        self.tenants.push(Tenant { name, client });
+        Ok(self)
+    }
+
+    /// Only the tenants named, in their order here; a name that is not one is an error.
+    pub fn select(self, names: &[String]) -> Result<Self, Error> {
+        if names.is_empty() {
+            return Ok(self);
+        }
+        if let Some(unknown) = names
+            .iter()
+            .find(|n| !self.tenants.iter().any(|t| &t.name == *n))
+        {
+            let known: Vec<&str> = self.tenants.iter().map(|t| t.name.as_str()).collect();
+            return Err(Error::invalid_input(format!(
+                "no tenant is named {unknown:?} (the tenants: {})",
+                known.join(", ")
+            )));
+        }
+        Ok(Self {
+            tenants: self
+                .tenants
+                .into_iter()
+                .filter(|t| names.contains(&t.name))
+                .collect(),
+        })
+    }
+
+    /// The tenants, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &Tenant> {
+        self.tenants.iter()
+    }
+
+    /// How many tenants there are.
+    pub fn len(&self) -> usize {
+        self.tenants.len()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.tenants.is_empty()
+    }
+
+    /// Runs `job` for every tenant, `concurrency` tenants at a time (at least 1); the outcomes
+    /// come in the tenants' order, each tagged with its tenant. A failing tenant does not stop
+    /// the others.
+    pub async fn run<'a, T, F, Fut>(&'a self, concurrency: usize, job: F) -> Vec<TenantOutcome<T>>
+    where
+        F: Fn(&'a Tenant) -> Fut,
+        Fut: Future<Output = Result<T, Error>> + 'a,
+    {
+        let job = &job;
+        let mut outcomes: Vec<(usize, TenantOutcome<T>)> =
+            stream::iter(self.tenants.iter().enumerate())
+                .map(|(i, tenant)| async move {
+                    let result = job(tenant).await;
+                    (
+                        i,
+                        TenantOutcome {
+                            tenant: tenant.name.clone(),
+                            result,
+                        },
+                    )
+                })
+                .buffer_unordered(concurrency.max(1))
+                .collect()
+                .await;
+        outcomes.sort_by_key(|(i, _)| *i);
+        outcomes.into_iter().map(|(_, outcome)| outcome).collect()
+    }
+
+    /// The estate report of every tenant (`options` gives each its own, for example to resume
+    /// its kept results), `concurrency` tenants at a time, each under its own budgets, combined:
+    /// per tenant, and per KB across tenants. Events come tagged with their tenant.
+    pub async fn report(
+        &self,
+        concurrency: usize,
+        options: impl Fn(&str) -> ReportOptions,
+        on_event: impl FnMut(&str, ReportEvent<'_>),
+    ) -> CombinedReport {
+        // One task polls every tenant's run, so the callback is shared without a lock.
+        let on_event = RefCell::new(on_event);
+        let on_event = &on_event;
+        let options = &options;
+        let outcomes = self
+            .run(concurrency, |tenant| async move {
+                let plan = tenant
+                    .client
+                    .plan_missing_kbs_report(options(&tenant.name))
+                    .await?;
+                plan.run(|event| {
+                    if let Ok(mut f) = on_event.try_borrow_mut() {
+                        f(&tenant.name, event);
+                    }
+                })
+                .await
+            })
+            .await;
+        CombinedReport::from_outcomes(outcomes)
+    }
+}
