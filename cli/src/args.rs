@@ -69,6 +69,25 @@ pub struct Global {
     /// Only data and errors: no plan, banner or progress.
     #[arg(long, short, global = true)]
     pub quiet: bool,
+    /// A TOML file of tenants: `report` and `tenants check` run across them (README, "Many
+    /// tenants").
+    #[arg(long, global = true, value_name = "FILE", conflicts_with_all = ["demo", "cloud", "base_url"])]
+    pub tenants: Option<PathBuf>,
+    /// Only this tenant of the file (repeatable).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub tenant: Vec<String>,
+    /// Start N embedded demo tenants of different seeds and sizes (offline demo data) and run
+    /// across them.
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=20),
+          conflicts_with_all = ["demo", "tenants", "cloud", "base_url"])]
+    pub demo_tenants: Option<u8>,
+}
+
+impl Global {
+    /// Whether the command runs across several tenants.
+    pub fn many_tenants(&self) -> bool {
+        self.tenants.is_some() || self.demo_tenants.is_some()
+    }
 }
 
 /// Output formats.
@@ -93,6 +112,9 @@ pub enum Format {
 pub enum Command {
     /// The estate report: every missing KB across the tenant, in priority order.
     Report(ReportArgs),
+    /// Many tenants: check each one of --tenants (or --demo-tenants).
+    #[command(subcommand)]
+    Tenants(TenantsCommand),
     /// The missing KBs of one software.
     MissingKbs {
         /// For example microsoft-_-windows_11.
@@ -203,6 +225,14 @@ pub enum By {
     Kb,
     /// One row per device: the KBs to deploy to it, those needing most first.
     Device,
+}
+
+/// `tenants` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TenantsCommand {
+    /// Sign in to each tenant and make one cheap call: a table of tenant, API, sign-in and the
+    /// permission found missing, to validate a tenants file before the first run.
+    Check,
 }
 
 /// `software` subcommands.

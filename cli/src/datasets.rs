@@ -2,7 +2,7 @@
 //! command shows (stable, documented in the README) and the JSON the library serializes.
 
 use defender_tvm::types::{MachineReference, Software, SoftwareVersionDistribution, Vulnerability};
-use defender_tvm::{PublicProductFixDto, Report};
+use defender_tvm::{CombinedReport, PublicProductFixDto, Report};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -20,6 +20,8 @@ pub struct Dataset {
     pub records: Vec<Value>,
     /// The report, for the HTML summary and chart.
     pub report: Option<Report>,
+    /// The report across tenants, for the HTML per-tenant summary and tenants × KBs table.
+    pub combined: Option<CombinedReport>,
     /// A closing line under a table (counts), if any.
     pub footer: Option<String>,
     /// The columns (indexes) a table shows, when not all (the others are in CSV and JSON).
@@ -134,6 +136,7 @@ pub fn report(report: Report) -> Dataset {
         document: json!(report),
         records,
         report: Some(report),
+        combined: None,
         footer: Some(footer),
         // rank, kb, name, devices, cves_addressed, public_exploit, products
         table_columns: Some(vec![0, 1, 2, 3, 5, 6, 7]),
@@ -195,7 +198,116 @@ pub fn devices(report: Report) -> Dataset {
         document,
         records,
         report: None,
+        combined: None,
         footer: Some(footer),
+        table_columns: None,
+    }
+}
+
+/// The report across tenants: one row per tenant and KB, `tenant` first.
+pub fn tenants(combined: CombinedReport) -> Dataset {
+    let mut rows = Vec::new();
+    let mut records: Vec<Value> = Vec::new();
+    for part in &combined.tenants {
+        let mut record = json!({
+            "record": "tenant",
+            "tenant": part.tenant,
+            "error": part.error,
+        });
+        if let Some(report) = &part.report {
+            record["kbs"] = json!(report.kbs.len());
+            record["to_deploy"] = json!(report.deploy.steps.len());
+            record["software_count"] = json!(report.software_count);
+            record["partial"] = json!(report.partial);
+            record["data_as_of"] = json!(report.data_as_of);
+        }
+        records.push(record);
+        for kb in part.report.iter().flat_map(|r| &r.kbs) {
+            rows.push(vec![
+                part.tenant.clone(),
+                kb.rank.to_string(),
+                format!("KB{}", kb.id),
+                kb.name.clone().unwrap_or_default(),
+                kb.devices.to_string(),
+                kb.devices_exact.to_string(),
+                kb.cves_addressed.to_string(),
+                kb.public_exploit.to_string(),
+                kb.products.join(";"),
+                kb.covered_by
+                    .as_ref()
+                    .map(|id| format!("KB{id}"))
+                    .unwrap_or_default(),
+            ]);
+            let mut record = json!(kb);
+            record["record"] = json!("kb");
+            record["tenant"] = json!(part.tenant);
+            records.push(record);
+        }
+        for failure in part.report.iter().flat_map(|r| &r.failures) {
+            let mut record = json!(failure);
+            record["record"] = json!("failure");
+            record["tenant"] = json!(part.tenant);
+            records.push(record);
+        }
+    }
+    let failed: Vec<&str> = combined.failed().map(|t| t.tenant.as_str()).collect();
+    let footer = format!(
+        "{} tenants, {} KBs missing across them{}",
+        combined.tenants.len(),
+        combined.kbs.len(),
+        if failed.is_empty() {
+            String::new()
+        } else {
+            format!("; FAILED: {}", failed.join(", "))
+        }
+    );
+    Dataset {
+        title: "Missing security updates (KBs) across the tenants".into(),
+        columns: vec![
+            "tenant",
+            "rank",
+            "kb",
+            "name",
+            "devices",
+            "devices_exact",
+            "cves_addressed",
+            "public_exploit",
+            "products",
+            "covered_by",
+        ],
+        rows,
+        document: json!(combined),
+        records,
+        report: None,
+        combined: Some(combined),
+        footer: Some(footer),
+        // tenant, rank, kb, name, devices, cves_addressed, public_exploit
+        table_columns: Some(vec![0, 1, 2, 3, 4, 6, 7]),
+    }
+}
+
+/// `tenants check`: a row per tenant.
+pub fn tenant_checks(rows: Vec<Vec<String>>, failed: usize) -> Dataset {
+    let document = Value::Array(
+        rows.iter()
+            .map(|r| {
+                json!({
+                    "tenant": r[0], "api": r[1], "sign_in": r[2], "call": r[3],
+                    "missing_permission": if r[4].is_empty() { Value::Null } else { json!(r[4]) },
+                })
+            })
+            .collect(),
+    );
+    let records = document.as_array().cloned().unwrap_or_default();
+    Dataset {
+        title: "Tenants checked".into(),
+        columns: vec!["tenant", "api", "sign_in", "call", "missing_permission"],
+        footer: Some(format!("{} tenants checked, {failed} failed", rows.len())),
+        rows,
+        document,
+        records,
+        report: None,
+        combined: None,
         table_columns: None,
     }
 }
@@ -222,6 +334,7 @@ pub fn missing_kbs(title: String, kbs: Vec<PublicProductFixDto>) -> Dataset {
         footer: Some(format!("{} missing KBs", kbs.len())),
         document: json!(kbs),
         report: None,
+        combined: None,
         table_columns: Some(vec![0, 1, 2, 3, 4]),
     }
 }
@@ -259,6 +372,7 @@ pub fn software(title: String, items: Vec<Software>) -> Dataset {
         footer: Some(format!("{} software", items.len())),
         document: json!(items),
         report: None,
+        combined: None,
         table_columns: None,
     }
 }
@@ -297,6 +411,7 @@ pub fn vulnerabilities(title: String, items: Vec<Vulnerability>) -> Dataset {
         footer: Some(format!("{} vulnerabilities", items.len())),
         document: json!(items),
         report: None,
+        combined: None,
         table_columns: None,
     }
 }
@@ -321,6 +436,7 @@ pub fn machines(title: String, items: Vec<MachineReference>) -> Dataset {
         footer: Some(format!("{} devices", items.len())),
         document: json!(items),
         report: None,
+        combined: None,
         table_columns: None,
     }
 }
@@ -344,6 +460,7 @@ pub fn distributions(title: String, items: Vec<SoftwareVersionDistribution>) -> 
         footer: Some(format!("{} versions", items.len())),
         document: json!(items),
         report: None,
+        combined: None,
         table_columns: None,
     }
 }

@@ -3,7 +3,7 @@
 //! then every missing KB; in people's words (plain headers, product names, yes/no, thousands
 //! separators, dates in words beside the exact time). It prints on A4 and reads on a phone.
 
-use defender_tvm::{DeployStep, Report};
+use defender_tvm::{CombinedReport, DeployStep, Report};
 
 use crate::datasets::Dataset;
 use crate::markdown;
@@ -42,14 +42,20 @@ pub fn page(data: &Dataset) -> String {
     page.push_str(&format!("<title>{}</title>\n", escape(&data.title)));
     page.push_str(&format!("<style>\n{STYLE}</style>\n</head>\n<body>\n"));
     page.push_str(&format!("<h1>{}</h1>\n", escape(&data.title)));
-    match &data.report {
-        Some(report) => {
+    match (&data.report, &data.combined) {
+        (Some(report), _) => {
             page.push_str(&summary(report));
             page.push_str(&plan(report));
             page.push_str(&chart(report));
             page.push_str(&kbs(report));
         }
-        None => page.push_str(&table(data)),
+        (None, Some(combined)) => {
+            page.push_str(&tenant_summary(combined));
+            page.push_str(&tenants_by_kb(combined));
+            page.push_str("<h2>Every missing update, by tenant</h2>\n");
+            page.push_str(&table(data));
+        }
+        (None, None) => page.push_str(&table(data)),
     }
     if let Some(footer) = &data.footer {
         page.push_str(&format!("<p>{}</p>\n", escape(footer)));
@@ -317,6 +323,88 @@ fn kbs(report: &Report) -> String {
              counts.</small></p>\n",
         );
     }
+    out
+}
+
+/// A row per tenant: its figures, or why it failed.
+fn tenant_summary(combined: &CombinedReport) -> String {
+    let mut out = String::from(
+        "<h2>Tenants</h2>\n<div class=\"scroll\"><table id=\"tenants\">\n<thead><tr><th>Tenant</th>\
+         <th class=\"n\">Missing updates</th><th class=\"n\">To deploy</th>\
+         <th>Devices affected</th><th class=\"n\">Software asked</th><th>Status</th>\
+         </tr></thead>\n<tbody>\n",
+    );
+    for part in &combined.tenants {
+        match (&part.report, &part.error) {
+            (Some(report), _) => out.push_str(&format!(
+                "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td>\
+                 <td class=\"n\">{}</td><td>{}</td></tr>\n",
+                escape(&part.tenant),
+                words::thousands(report.kbs.len() as i64),
+                words::thousands(report.deploy.steps.len() as i64),
+                escape(&markdown::devices(report)),
+                words::thousands(report.software_count as i64),
+                if report.partial {
+                    format!(
+                        "<span class=\"exploit\">partial: {} failed</span>",
+                        report.failures.len()
+                    )
+                } else {
+                    "complete".to_owned()
+                }
+            )),
+            (None, error) => out.push_str(&format!(
+                "<tr><td>{}</td><td></td><td></td><td></td><td></td>\
+                 <td><span class=\"exploit\">failed: {}</span></td></tr>\n",
+                escape(&part.tenant),
+                escape(error.as_deref().unwrap_or(""))
+            )),
+        }
+    }
+    out.push_str("</tbody>\n</table></div>\n");
+    out
+}
+
+/// The KBs missing in the most tenants, against each tenant's devices.
+fn tenants_by_kb(combined: &CombinedReport) -> String {
+    let names: Vec<&str> = combined
+        .tenants
+        .iter()
+        .filter(|t| t.report.is_some())
+        .map(|t| t.tenant.as_str())
+        .collect();
+    let mut out = format!(
+        "<h2>The updates missing in the most tenants</h2>\n<div class=\"scroll\">\
+         <table id=\"tenants-by-kb\">\n<thead><tr><th>Update</th><th class=\"n\">Tenants</th>{}\
+         </tr></thead>\n<tbody>\n",
+        names
+            .iter()
+            .map(|n| format!("<th class=\"n\">{}</th>", escape(n)))
+            .collect::<String>()
+    );
+    for kb in combined.kbs.iter().take(TOP) {
+        let mut cells = String::new();
+        for name in &names {
+            let devices = combined
+                .tenants
+                .iter()
+                .find(|t| t.tenant == *name)
+                .and_then(|t| t.report.as_ref())
+                .and_then(|r| r.kbs.iter().find(|k| k.id == kb.id))
+                .map(|k| words::thousands(k.devices));
+            cells.push_str(&format!(
+                "<td class=\"n\">{}</td>",
+                devices.unwrap_or_else(|| "—".to_owned())
+            ));
+        }
+        out.push_str(&format!(
+            "<tr><td>KB{}<small>{}</small></td><td class=\"n\">{}</td>{cells}</tr>\n",
+            escape(&kb.id),
+            escape(kb.name.as_deref().unwrap_or("")),
+            kb.tenants.len()
+        ));
+    }
+    out.push_str("</tbody>\n</table></div>\n");
     out
 }
 

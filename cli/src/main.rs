@@ -30,6 +30,7 @@ mod markdown;
 mod output;
 mod render;
 mod report;
+mod tenants;
 mod words;
 
 use std::io::IsTerminal;
@@ -37,7 +38,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use args::{Cli, Command};
+use args::{Cli, Command, TenantsCommand};
 use error::CliError;
 use exit::Exit;
 
@@ -106,6 +107,26 @@ async fn run(cli: Cli) -> Result<Exit, CliError> {
         export::check(global, args)?;
     }
     let env = |name: &str| std::env::var(name).ok();
+    if global.many_tenants() || !global.tenant.is_empty() {
+        if !matches!(&cli.command, Command::Report(_) | Command::Tenants(_)) {
+            return Err(CliError::Usage(
+                "across tenants, only `report` and `tenants check` run; run the others against \
+                 one tenant, without --tenants"
+                    .into(),
+            ));
+        }
+        let many = tenants::connect(global, &env).await?;
+        return match &cli.command {
+            Command::Report(args) => tenants::report(&many, global, args).await,
+            Command::Tenants(TenantsCommand::Check) => tenants::check(&many, global).await,
+            _ => Ok(Exit::Usage),
+        };
+    }
+    if let Command::Tenants(_) = &cli.command {
+        return Err(CliError::Usage(
+            "`tenants check` needs --tenants FILE (or --demo-tenants N)".into(),
+        ));
+    }
     let connection = connect::connect(global, &env).await?;
     if let Some(demo) = &connection.demo
         && !global.quiet
@@ -124,6 +145,7 @@ async fn run(cli: Cli) -> Result<Exit, CliError> {
             calls::machine_missing_kbs(client, machine_id).await?
         }
         Command::Software(command) => calls::software(client, command).await?,
+        Command::Tenants(_) => return Ok(Exit::Usage),
     };
     output::emit(&data, global)?;
     Ok(Exit::Done)

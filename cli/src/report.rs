@@ -26,17 +26,7 @@ pub async fn run(client: &Client, global: &Global, args: &ReportArgs) -> Result<
         }
         None => (None, Vec::new()),
     };
-    let options = ReportOptions::new()
-        .source(match args.source {
-            SourceArg::Calls => Source::Calls,
-            SourceArg::Export => Source::Export,
-            SourceArg::Auto => Source::Auto,
-        })
-        .selection(selection(args))
-        .concurrency(usize::from(args.concurrency))
-        .devices(args.devices || args.by == By::Device)
-        .collapse_cumulative(!args.no_collapse)
-        .resume(done);
+    let options = options(args).resume(done);
     let plan = client.plan_missing_kbs_report(options).await?;
     let mut notices = Notices {
         quiet: global.quiet,
@@ -165,6 +155,20 @@ pub async fn run(client: &Client, global: &Global, args: &ReportArgs) -> Result<
         notices.say(line);
     }
     Ok(exit)
+}
+
+/// The report's options as the flags say (what to resume aside).
+pub fn options(args: &ReportArgs) -> ReportOptions {
+    ReportOptions::new()
+        .source(match args.source {
+            SourceArg::Calls => Source::Calls,
+            SourceArg::Export => Source::Export,
+            SourceArg::Auto => Source::Auto,
+        })
+        .selection(selection(args))
+        .concurrency(usize::from(args.concurrency))
+        .devices(args.devices || args.by == By::Device)
+        .collapse_cumulative(!args.no_collapse)
 }
 
 /// Which software the flags select: `--all-software`, `--software`, `--vendor`, else those with

@@ -9,6 +9,7 @@ mod formats;
 mod interrupt;
 mod output;
 mod report;
+mod tenants;
 mod terminal;
 
 use std::path::{Path, PathBuf};

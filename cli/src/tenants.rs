@@ -1,0 +1,271 @@
+//! Many tenants: `--tenants FILE` (or `--demo-tenants N`), then `report` across them, or
+//! `tenants check`. Each tenant signs in with its own credential and keeps its own budgets; a
+//! failing tenant is its own failure (exit 4) and the others finish.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use defender_tvm::{ClientBuilder, Error, ReportEvent, SoftwareQuery, SoftwareResult, Tenants};
+use defender_tvm_demo::{DEFAULT_SEED, DemoTenant};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::args::{By, Global, ReportArgs};
+use crate::checkpoint::Checkpoint;
+use crate::datasets;
+use crate::error::CliError;
+use crate::exit::Exit;
+use crate::output;
+use crate::report;
+
+/// How many tenants are asked at once (each under its own budgets).
+const AT_ONCE: usize = 4;
+
+/// The tenants, and the demo tenants they talk to when `--demo-tenants` was given (kept alive).
+pub struct Many {
+    tenants: Tenants,
+    _demos: Vec<DemoTenant>,
+}
+
+/// Reads `--tenants FILE` (or starts `--demo-tenants N`), and keeps the `--tenant` ones.
+pub async fn connect(
+    global: &Global,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Many, CliError> {
+    let say = |line: String| {
+        if !global.quiet {
+            eprintln!("{line}");
+        }
+    };
+    let (tenants, demos) = match (&global.tenants, global.demo_tenants) {
+        (Some(path), _) => {
+            let file = Tenants::from_file(path, env).map_err(|e| match e {
+                Error::InvalidInput(invalid) => CliError::Usage(invalid.message),
+                other => CliError::Api(other),
+            })?;
+            for warning in &file.warnings {
+                say(format!("warning: {warning}"));
+            }
+            (file.tenants, Vec::new())
+        }
+        (None, Some(count)) => {
+            let mut tenants = Tenants::new();
+            let mut demos = Vec::new();
+            for i in 0..usize::from(count) {
+                // Different seeds and sizes: 300 to 700 devices, 100 to 180 software.
+                let demo = DemoTenant::builder()
+                    .seed(DEFAULT_SEED + i as u64)
+                    .devices(300 + (i * 150) % 450)
+                    .software(100 + (i * 40) % 100)
+                    .start()
+                    .await
+                    .map_err(|e| CliError::Io(format!("cannot start a demo tenant: {e}")))?;
+                let client = ClientBuilder::from_vars(|name| demo.var(name))?.build()?;
+                tenants = tenants.with(format!("demo-{}", i + 1), client)?;
+                demos.push(demo);
+            }
+            say(format!(
+                "using {count} embedded demo tenants (offline demo data, not real tenants)"
+            ));
+            (tenants, demos)
+        }
+        (None, None) => {
+            return Err(CliError::Usage(
+                "--tenant picks among --tenants FILE or --demo-tenants N".into(),
+            ));
+        }
+    };
+    let tenants = tenants.select(&global.tenant).map_err(|e| match e {
+        Error::InvalidInput(invalid) => CliError::Usage(invalid.message),
+        other => CliError::Api(other),
+    })?;
+    Ok(Many {
+        tenants,
+        _demos: demos,
+    })
+}
+
+/// `report` across the tenants.
+pub async fn report(many: &Many, global: &Global, args: &ReportArgs) -> Result<Exit, CliError> {
+    if args.by == By::Device {
+        return Err(CliError::Usage(
+            "--by device reads one tenant; pick it with --tenant NAME and drop --tenants".into(),
+        ));
+    }
+    // One checkpoint file per tenant, beside the one named: FILE.NAME.
+    let mut checkpoints: BTreeMap<String, Checkpoint> = BTreeMap::new();
+    let mut kept: BTreeMap<String, Vec<SoftwareResult>> = BTreeMap::new();
+    if let Some(path) = &args.checkpoint {
+        for tenant in many.tenants.iter() {
+            let (checkpoint, done) = Checkpoint::open(&checkpoint_path(path, tenant.name()))?;
+            checkpoints.insert(tenant.name().to_owned(), checkpoint);
+            kept.insert(tenant.name().to_owned(), done);
+        }
+    }
+    let bars = Bars::new(global, &many.tenants);
+    let write_error: Mutex<Option<CliError>> = Mutex::new(None);
+    let combined = many
+        .tenants
+        .report(
+            AT_ONCE,
+            |tenant| report::options(args).resume(kept.get(tenant).cloned().unwrap_or_default()),
+            |tenant, event| {
+                if let ReportEvent::SoftwareDone { result, .. } = &event
+                    && let Some(checkpoint) = checkpoints.get_mut(tenant)
+                    && let Err(e) = checkpoint.append(result)
+                    && let Ok(mut slot) = write_error.lock()
+                {
+                    slot.get_or_insert(e);
+                }
+                bars.show(tenant, &event);
+            },
+        )
+        .await;
+    bars.clear();
+    if let Ok(Some(e)) = write_error.into_inner() {
+        return Err(e);
+    }
+    if !global.quiet {
+        for part in &combined.tenants {
+            match (&part.report, &part.error) {
+                (Some(report), _) => eprintln!(
+                    "tenant {}: {} missing KBs across {} software{}",
+                    part.tenant,
+                    report.kbs.len(),
+                    report.software_count,
+                    if report.partial { " (partial)" } else { "" }
+                ),
+                (None, Some(error)) => eprintln!("warning: tenant {} failed: {error}", part.tenant),
+                (None, None) => {}
+            }
+        }
+    }
+    let exit = if combined.partial() {
+        Exit::Partial
+    } else if args.fail_on_missing && !combined.kbs.is_empty() {
+        Exit::Missing
+    } else {
+        Exit::Done
+    };
+    output::emit(&datasets::tenants(combined), global)?;
+    Ok(exit)
+}
+
+/// `FILE.NAME`: a tenant's own checkpoint beside the file named.
+fn checkpoint_path(path: &Path, tenant: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".");
+    name.push(tenant);
+    PathBuf::from(name)
+}
+
+/// `tenants check`: signs in to each tenant and lists one software.
+pub async fn check(many: &Many, global: &Global) -> Result<Exit, CliError> {
+    let outcomes = many
+        .tenants
+        .run(AT_ONCE * 2, |tenant| async move {
+            tenant
+                .client()
+                .software(SoftwareQuery::new().top(1))
+                .await
+                .map(|_| ())
+        })
+        .await;
+    let apis: BTreeMap<&str, &str> = many
+        .tenants
+        .iter()
+        .map(|t| (t.name(), t.client().base_url()))
+        .collect();
+    let rows: Vec<Vec<String>> = outcomes
+        .iter()
+        .map(|outcome| {
+            let (sign_in, call, missing) = match &outcome.result {
+                Ok(()) => ("ok".to_owned(), "ok".to_owned(), String::new()),
+                Err(Error::Auth(e)) => {
+                    (format!("failed: {e}"), "not made".to_owned(), String::new())
+                }
+                Err(e) => {
+                    let missing = match e {
+                        Error::Api(api) if api.status.as_u16() == 403 => {
+                            api.permission.application.to_owned()
+                        }
+                        _ => String::new(),
+                    };
+                    ("ok".to_owned(), format!("failed: {e}"), missing)
+                }
+            };
+            vec![
+                outcome.tenant.clone(),
+                apis.get(outcome.tenant.as_str())
+                    .map(|api| (*api).to_owned())
+                    .unwrap_or_default(),
+                sign_in,
+                call,
+                missing,
+            ]
+        })
+        .collect();
+    let failed = outcomes.iter().filter(|o| o.result.is_err()).count();
+    output::emit(&datasets::tenant_checks(rows, failed), global)?;
+    Ok(if failed > 0 {
+        Exit::Partial
+    } else {
+        Exit::Done
+    })
+}
+
+/// A progress bar per tenant (software done of selected), on a terminal only.
+struct Bars {
+    multi: Option<MultiProgress>,
+    bars: BTreeMap<String, ProgressBar>,
+}
+
+impl Bars {
+    fn new(global: &Global, tenants: &Tenants) -> Self {
+        if global.quiet || global.no_progress || !std::io::stderr().is_terminal() {
+            return Self {
+                multi: None,
+                bars: BTreeMap::new(),
+            };
+        }
+        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+        let style = ProgressStyle::with_template("{prefix:>12} {pos}/{len} [{bar:30}] {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
+        let bars = tenants
+            .iter()
+            .map(|t| {
+                let bar = multi.add(ProgressBar::new(0));
+                bar.set_style(style.clone());
+                bar.set_prefix(t.name().to_owned());
+                (t.name().to_owned(), bar)
+            })
+            .collect();
+        Self {
+            multi: Some(multi),
+            bars,
+        }
+    }
+
+    fn show(&self, tenant: &str, event: &ReportEvent<'_>) {
+        let Some(bar) = self.bars.get(tenant) else {
+            return;
+        };
+        let progress = match event {
+            ReportEvent::SoftwareDone { progress, .. } | ReportEvent::Tick { progress } => progress,
+            _ => return,
+        };
+        bar.set_length(progress.software_total as u64);
+        bar.set_position(progress.software_done as u64);
+        if progress.failures > 0 {
+            bar.set_message(format!("{} failed", progress.failures));
+        }
+    }
+
+    fn clear(&self) {
+        if let Some(multi) = &self.multi {
+            let _ = multi.clear();
+        }
+    }
+}
