@@ -71,7 +71,8 @@ pub struct Global {
     pub quiet: bool,
     /// A TOML file of tenants: `report` and `tenants check` run across them (README, "Many
     /// tenants").
-    #[arg(long, global = true, value_name = "FILE", conflicts_with_all = ["demo", "cloud", "base_url"])]
+    /// With --demo, a demo tenant stands in for each tenant of the file.
+    #[arg(long, global = true, value_name = "FILE", conflicts_with_all = ["cloud", "base_url"])]
     pub tenants: Option<PathBuf>,
     /// Only this tenant of the file (repeatable).
     #[arg(long, global = true, value_name = "NAME")]

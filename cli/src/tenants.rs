@@ -7,7 +7,9 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use defender_tvm::{ClientBuilder, Error, ReportEvent, SoftwareQuery, SoftwareResult, Tenants};
+use defender_tvm::{
+    ClientBuilder, Error, ReportEvent, SoftwareQuery, SoftwareResult, Tenants, TenantsFile,
+};
 use defender_tvm_demo::{DEFAULT_SEED, DemoTenant};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -39,6 +41,19 @@ pub async fn connect(
         }
     };
     let (tenants, demos) = match (&global.tenants, global.demo_tenants) {
+        (Some(path), _) if global.demo => {
+            let names = TenantsFile::names(path).map_err(|e| match e {
+                Error::InvalidInput(invalid) => CliError::Usage(invalid.message),
+                other => CliError::Api(other),
+            })?;
+            let (tenants, demos) = start_demos(&names).await?;
+            say(format!(
+                "using {} embedded demo tenants in place of the file's (offline demo data, not \
+                 real tenants)",
+                names.len()
+            ));
+            (tenants, demos)
+        }
         (Some(path), _) => {
             let file = Tenants::from_file(path, env).map_err(|e| match e {
                 Error::InvalidInput(invalid) => CliError::Usage(invalid.message),
@@ -50,21 +65,8 @@ pub async fn connect(
             (file.tenants, Vec::new())
         }
         (None, Some(count)) => {
-            let mut tenants = Tenants::new();
-            let mut demos = Vec::new();
-            for i in 0..usize::from(count) {
-                // Different seeds and sizes: 300 to 700 devices, 100 to 180 software.
-                let demo = DemoTenant::builder()
-                    .seed(DEFAULT_SEED + i as u64)
-                    .devices(300 + (i * 150) % 450)
-                    .software(100 + (i * 40) % 100)
-                    .start()
-                    .await
-                    .map_err(|e| CliError::Io(format!("cannot start a demo tenant: {e}")))?;
-                let client = ClientBuilder::from_vars(|name| demo.var(name))?.build()?;
-                tenants = tenants.with(format!("demo-{}", i + 1), client)?;
-                demos.push(demo);
-            }
+            let names: Vec<String> = (1..=count).map(|i| format!("demo-{i}")).collect();
+            let (tenants, demos) = start_demos(&names).await?;
             say(format!(
                 "using {count} embedded demo tenants (offline demo data, not real tenants)"
             ));
@@ -84,6 +86,26 @@ pub async fn connect(
         tenants,
         _demos: demos,
     })
+}
+
+/// A demo tenant for each name, of different seeds and sizes (300 to 750 devices, 100 to 180
+/// software).
+async fn start_demos(names: &[String]) -> Result<(Tenants, Vec<DemoTenant>), CliError> {
+    let mut tenants = Tenants::new();
+    let mut demos = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let demo = DemoTenant::builder()
+            .seed(DEFAULT_SEED + i as u64)
+            .devices(300 + (i * 150) % 450)
+            .software(100 + (i * 40) % 100)
+            .start()
+            .await
+            .map_err(|e| CliError::Io(format!("cannot start a demo tenant: {e}")))?;
+        let client = ClientBuilder::from_vars(|var| demo.var(var))?.build()?;
+        tenants = tenants.with(name.clone(), client)?;
+        demos.push(demo);
+    }
+    Ok((tenants, demos))
 }
 
 /// `report` across the tenants.

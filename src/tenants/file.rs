@@ -167,6 +167,24 @@ impl Tenants {
     }
 }
 
+impl TenantsFile {
+    /// The tenants' names in a tenants file, in its order, without building any client (no
+    /// secret is read): for a dry run, or to stand a demo tenant in for each.
+    pub fn names(path: &Path) -> Result<Vec<String>, Error> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::invalid_input(format!("cannot read the tenants file {shown}: {e}"))
+        })?;
+        let file: File = toml::from_str(&text)
+            .map_err(|e| Error::invalid_input(format!("{shown}: {}", e.message())))?;
+        Ok(file
+            .tenant
+            .into_iter()
+            .map(|entry| entry.into_inner().name)
+            .collect())
+    }
+}
+
 /// A warning when others than the owner may read `path`.
 #[cfg(unix)]
 fn readable_by_others(path: &Path) -> Option<String> {

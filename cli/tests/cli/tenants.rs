@@ -288,6 +288,40 @@ async fn demo_tenants_run_offline_and_the_page_compares_tenants() {
 }
 
 #[tokio::test]
+async fn demo_with_a_tenants_file_stands_a_demo_tenant_in_for_each_without_its_secrets() {
+    let (a, b) = (demo(8).await, demo(9).await);
+    // The variables the file names are not set: --demo reads only the names.
+    let path = file(&[("north", &a, "UNSET_A"), ("south", &b, "UNSET_B")]);
+    let out = run(
+        &mut command(),
+        &[
+            "--demo",
+            "--tenants",
+            path.to_str().unwrap(),
+            "report",
+            "--format",
+            "json",
+        ],
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("using 2 embedded demo tenants in place of the file's"));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = json["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["tenant"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["north", "south"]);
+    assert_eq!(
+        a.calls("get_missing_kbs_by_software_id"),
+        0,
+        "the real ones untouched"
+    );
+}
+
+#[tokio::test]
 async fn tenant_flags_are_refused_where_they_do_not_apply() {
     for (args, says) in [
         (vec!["--tenant", "x", "report"], "--tenant picks among"),
