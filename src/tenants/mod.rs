@@ -12,8 +12,8 @@ mod combined;
 #[cfg(feature = "tenants")]
 mod file;
 
-use std::cell::RefCell;
 use std::future::Future;
+use std::sync::Mutex;
 
 use futures::stream::{self, StreamExt};
 
@@ -143,22 +143,31 @@ impl Tenants {
         F: Fn(&'a Tenant) -> Fut,
         Fut: Future<Output = Result<T, Error>> + 'a,
     {
-        let job = &job;
-        let mut outcomes: Vec<(usize, TenantOutcome<T>)> =
-            stream::iter(self.tenants.iter().enumerate())
-                .map(|(i, tenant)| async move {
-                    let result = job(tenant).await;
+        // The futures made first (futures do nothing until polled), so that no closure over a
+        // borrowed tenant lives in the stream: the whole stays `Send` when the jobs are.
+        let jobs: Vec<_> = self
+            .tenants
+            .iter()
+            .enumerate()
+            .map(|(i, tenant)| {
+                let job = job(tenant);
+                let name = tenant.name.clone();
+                async move {
+                    let result = job.await;
                     (
                         i,
                         TenantOutcome {
-                            tenant: tenant.name.clone(),
+                            tenant: name,
                             result,
                         },
                     )
-                })
-                .buffer_unordered(concurrency.max(1))
-                .collect()
-                .await;
+                }
+            })
+            .collect();
+        let mut outcomes: Vec<(usize, TenantOutcome<T>)> = stream::iter(jobs)
+            .buffer_unordered(concurrency.max(1))
+            .collect()
+            .await;
         outcomes.sort_by_key(|(i, _)| *i);
         outcomes.into_iter().map(|(_, outcome)| outcome).collect()
     }
@@ -172,8 +181,9 @@ impl Tenants {
         options: impl Fn(&str) -> ReportOptions,
         on_event: impl FnMut(&str, ReportEvent<'_>),
     ) -> CombinedReport {
-        // One task polls every tenant's run, so the callback is shared without a lock.
-        let on_event = RefCell::new(on_event);
+        // Every tenant's run calls the one callback, one event at a time (a lock no await
+        // holds; the future stays `Send` when the callback is).
+        let on_event = Mutex::new(on_event);
         let on_event = &on_event;
         let options = &options;
         let outcomes = self
@@ -183,7 +193,7 @@ impl Tenants {
                     .plan_missing_kbs_report(options(&tenant.name))
                     .await?;
                 plan.run(|event| {
-                    if let Ok(mut f) = on_event.try_borrow_mut() {
+                    if let Ok(mut f) = on_event.lock() {
                         f(&tenant.name, event);
                     }
                 })

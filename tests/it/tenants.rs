@@ -364,3 +364,18 @@ fn names_are_unique_and_not_blank() {
             .is_err()
     );
 }
+
+#[test]
+fn running_across_tenants_can_be_spawned() {
+    fn send<T: Send>(_: &T) {}
+    let tenants = Tenants::new()
+        .with("a", Client::builder().bearer_token("t").build().unwrap())
+        .unwrap();
+    send(&tenants.report(1, |_| ReportOptions::new(), |_, _| {}));
+    send(&tenants.run(1, |tenant| async move {
+        tenant
+            .client()
+            .software(defender_tvm::SoftwareQuery::new())
+            .await
+    }));
+}
