@@ -19,7 +19,10 @@ pub fn markdown(data: &Dataset) -> String {
                 Some(columns) => columns.clone(),
                 None => (0..data.columns.len()).collect(),
             };
-            let header: Vec<String> = shown.iter().map(|&i| cell(data.columns[i])).collect();
+            let header: Vec<String> = shown
+                .iter()
+                .map(|&i| cell(&words::header(data.columns[i])))
+                .collect();
             table(
                 &mut out,
                 &header,

@@ -850,3 +850,29 @@ fn windows_cumulative_updates_are_missed_newest_first_and_the_newest_on_the_most
     }
     assert_eq!(series_seen, 4, "Windows 10, 11, Server 2019 and 2022");
 }
+
+#[test]
+fn an_update_has_one_number_and_title_in_every_estate_as_in_every_real_tenant() {
+    let a = Estate::generate(1, Size::default());
+    let b = Estate::generate(2, Size::default());
+    let titles = |e: &Estate| -> BTreeMap<String, String> {
+        e.kbs
+            .iter()
+            .map(|k| (k.id.clone(), k.name.clone()))
+            .collect()
+    };
+    let (ta, tb) = (titles(&a), titles(&b));
+    let shared: Vec<&String> = ta.keys().filter(|id| tb.contains_key(*id)).collect();
+    assert!(
+        shared.len() >= 10,
+        "KBs shared by two estates: {}",
+        shared.len()
+    );
+    for id in shared {
+        assert_eq!(ta[id], tb[id], "KB{id}");
+    }
+    for e in [&a, &b] {
+        let ids: BTreeSet<&str> = e.kbs.iter().map(|k| k.id.as_str()).collect();
+        assert_eq!(ids.len(), e.kbs.len(), "one number per update");
+    }
+}

@@ -167,7 +167,7 @@ pub(super) const PRODUCTS: &[&str] = &[
 pub(super) const MONTHS: [&str; 5] = ["2025-06", "2025-07", "2025-08", "2025-09", "2025-10"];
 
 /// The title Microsoft gives a security update of `product` (a catalog product id such as
-/// `windows_11`), released in `month` (`2025-10`), the `nth` of its product in the estate.
+/// `windows_11`), released in `month` (`2025-10`), the `nth` month of [`MONTHS`].
 /// Titles read as the Microsoft Update Catalog writes them; product ids never appear in them.
 pub(super) fn kb_title(product: &str, month: &str, nth: usize, id: &str) -> String {
     match product {

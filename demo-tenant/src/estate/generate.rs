@@ -299,7 +299,8 @@ fn kbs_and_cves(rng: &mut fastrand::Rng, software: &[Software]) -> (Vec<Kb>, Vec
     let mut kbs: Vec<Kb> = Vec::new();
     let mut cves: Vec<Cve> = Vec::new();
     let mut next_cve = 21_000 + rng.usize(..500);
-    let mut next_kb = 5_040_000 + rng.usize(..20_000);
+    // Drawn as before (KB numbers no longer come from the seed), so the rest stays the same.
+    let _ = rng.usize(..20_000);
     let mut new_cve =
         |rng: &mut fastrand::Rng, cves: &mut Vec<Cve>, s: usize, kb: Option<usize>| {
             next_cve += 1 + rng.usize(..7);
@@ -340,11 +341,15 @@ fn kbs_and_cves(rng: &mut fastrand::Rng, software: &[Software]) -> (Vec<Kb>, Vec
             }
             let count = 2 + rng.usize(..4);
             for m in 0..count {
-                next_kb += 17 + rng.usize(..400);
-                let month = months[(months.len() - count + m) % months.len()];
-                let id = next_kb.to_string();
+                let _ = rng.usize(..400);
+                let month_index = (months.len() - count + m) % months.len();
+                let month = months[month_index];
+                // A product's update of a month has one number in every estate, whatever its
+                // seed, as Microsoft's KBs are the same in every tenant: the catalog product
+                // (its place, which every estate shares) and the month make it.
+                let id = (5_040_000 + s * 100 + month_index * 7 + 3).to_string();
                 let mut products = vec![s];
-                let name = kb_title(&product.name, month, m, &id);
+                let name = kb_title(&product.name, month, month_index, &id);
                 if Some(s) == office {
                     products.extend(teams);
                 }
