@@ -263,6 +263,16 @@ async fn demo_tenants_run_offline_and_the_page_compares_tenants() {
     assert!(html.contains("<th class=\"n\">demo-2</th>"));
     assert!(!html.contains("<script"));
 
+    // The demo tenants share Microsoft's KB numbers, as real ones do: some KB is missing in all.
+    let out = run(
+        &mut command(),
+        &["--demo-tenants", "3", "report", "--format", "json", "-q"],
+    )
+    .await;
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let first = &json["kbs"][0];
+    assert_eq!(first["tenants"].as_array().unwrap().len(), 3, "{first}");
+
     let out = run(
         &mut command(),
         &[
