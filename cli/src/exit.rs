@@ -49,7 +49,9 @@ impl Exit {
             Exit::Failed => "failed (API, sign-in, transport, a file)",
             Exit::Usage => "usage or configuration error, or input refused before sending",
             Exit::Missing => "--fail-on-missing and at least one missing KB",
-            Exit::Partial => "the report is partial (some software failed); wins over 3",
+            Exit::Partial => {
+                "the report is partial (some software or a tenant failed); wins over 3"
+            }
             Exit::Interrupted => "interrupted (Ctrl-C); a --checkpoint file keeps what finished",
         }
     }
