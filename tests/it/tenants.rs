@@ -240,6 +240,8 @@ async fn any_job_runs_across_tenants_each_result_tagged() {
         .map(|o| (o.tenant.as_str(), *o.result.as_ref().unwrap()))
         .collect();
     assert_eq!(got, [("north", 40), ("south", 50)]);
+    assert_eq!((tenants.len(), tenants.is_empty()), (2, false));
+    assert!(Tenants::new().is_empty());
     assert!(tenants.clone().select(&["west".into()]).is_err());
     let picked = tenants.select(&["south".into()]).unwrap();
     assert_eq!(
