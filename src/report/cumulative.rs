@@ -108,6 +108,15 @@ mod tests {
                 None,
             ),
             ("", None),
+            // Not a month before the title: not a monthly cumulative update.
+            (
+                "Preview Cumulative Update for Windows 11 Version 24H2 for x64-based Systems (KB5050004)",
+                None,
+            ),
+            (
+                "2025-0x Cumulative Update for Windows 11 Version 24H2 for x64-based Systems (KB5050005)",
+                None,
+            ),
         ];
         for (title, expected) in cases {
             assert_eq!(series(title), expected, "{title}");
