@@ -198,6 +198,8 @@ fn union(step: &mut KbRollup, members: &[&KbRollup]) {
         step.cve_ids = cves.into_iter().cloned().collect();
         step.cves_addressed = step.cve_ids.len() as i64;
     } else {
+        // Not every member's CVEs are known: the ids cannot be told apart, only counted.
+        step.cve_ids.clear();
         step.cves_addressed = members.iter().map(|m| m.cves_addressed).sum();
     }
     step.public_exploit = members.iter().any(|m| m.public_exploit);
@@ -432,6 +434,31 @@ mod tests {
         sorted.sort_by(|x, y| y.cmp(x));
         assert_eq!(counts, sorted, "most steps first");
         assert_eq!(devices.len(), 7, "a b c d e f s1");
+    }
+
+    #[test]
+    fn a_series_whose_cves_are_not_all_known_counts_the_sum() {
+        let mut report = estate();
+        // One member known by its count only (as from calls): its CVEs cannot be told apart.
+        for kb in report.kbs.iter_mut().filter(|k| k.id == "5002") {
+            kb.cve_ids.clear();
+        }
+        plan(&mut report, true, &default_priority);
+        let w11 = step(&report, "5003");
+        assert_eq!(w11.kb.cves_addressed, 5, "2 + 2 + 1");
+        assert!(
+            w11.kb.cve_ids.is_empty(),
+            "{:?}: not all known",
+            w11.kb.cve_ids
+        );
+        // None known and none counted: no CVE.
+        let mut report = estate();
+        for kb in report.kbs.iter_mut() {
+            kb.cve_ids.clear();
+            kb.cves_addressed = 0;
+        }
+        plan(&mut report, true, &default_priority);
+        assert_eq!(step(&report, "5003").kb.cves_addressed, 0);
     }
 
     #[test]

@@ -131,6 +131,17 @@ async fn the_combined_report_is_the_union_of_each_tenants_own_within_each_budget
         .map(|kb| (kb.id.clone(), (kb.tenants.clone(), kb.devices)))
         .collect();
     assert_eq!(got, want);
+    // Exact only where every tenant's count is (calls without devices: none is); an exploit
+    // where any tenant has one.
+    assert!(combined.kbs.iter().all(|kb| !kb.devices_exact));
+    for kb in &combined.kbs {
+        let any = alone
+            .iter()
+            .flat_map(|(_, own)| &own.kbs)
+            .any(|k| k.id == kb.id && k.public_exploit);
+        assert_eq!(kb.public_exploit, any, "KB{}", kb.id);
+    }
+    assert!(combined.kbs.iter().any(|kb| kb.public_exploit));
     let counts: Vec<usize> = combined.kbs.iter().map(|kb| kb.tenants.len()).collect();
     assert!(
         counts.windows(2).all(|w| w[0] >= w[1]),
