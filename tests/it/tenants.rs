@@ -355,6 +355,60 @@ async fn the_tenants_file_builds_each_client_and_refuses_what_it_must() {
         assert!(err.contains(says), "{err}");
         assert!(!err.contains("s3cr3t"), "{err}");
     }
+    // A bearer token instead of an application; a private secret file gets no warning; the
+    // names alone.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&secret_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let token = demo[1].issue_token();
+    let text = format!(
+        "[[tenant]]\nname = \"bearer\"\nbearer_token_env = \"TOKEN\"\nbase_url = \"{}\"\n\n{}",
+        demo[1].base_url(),
+        entry(
+            "private",
+            &demo[0],
+            &format!("client_secret_file = \"{}\"", secret_file.display())
+        )
+    );
+    let path = write(&dir, "more.toml", &text);
+    let with_token = |name: &str| (name == "TOKEN").then(|| token.clone());
+    let more = Tenants::from_file(&path, with_token).unwrap();
+    assert!(more.warnings.is_empty(), "{:?}", more.warnings);
+    let outcomes = more
+        .tenants
+        .run(2, |tenant| async move {
+            Ok(tenant
+                .client()
+                .software(defender_tvm::SoftwareQuery::new())
+                .await?
+                .len())
+        })
+        .await;
+    assert!(outcomes.iter().all(|o| o.result.is_ok()), "{outcomes:?}");
+    assert_eq!(
+        defender_tvm::TenantsFile::names(&path).unwrap(),
+        ["bearer", "private"]
+    );
+    let blank = |name: &str| (name == "TOKEN").then(|| "  ".to_owned());
+    let err = Tenants::from_file(&path, blank).unwrap_err().to_string();
+    assert!(
+        err.contains("line 1 (tenant \"bearer\"): bearer_token_env names TOKEN, which is not set"),
+        "{err}"
+    );
+    let both = entry(
+        "north",
+        &demo[0],
+        "client_secret_env = \"NORTH_SECRET\"\nclient_secret_file = \"/x\"",
+    );
+    let path = write(&dir, "both.toml", &both);
+    let err = Tenants::from_file(&path, env).unwrap_err().to_string();
+    assert!(
+        err.contains("give one of client_secret_env, client_secret_file"),
+        "{err}"
+    );
+
     // Allowed inline when the file says so.
     let allowed = format!(
         "allow_inline_secrets = true\n{}",
