@@ -6,8 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use futures::{StreamExt, TryStreamExt};
 
-use super::deploy::DeployPlan;
-use super::model::{self, Report, SoftwareInfo, SoftwareResult, Source};
+use super::model::{self, DeployPlan, Report, SoftwareInfo, SoftwareResult, Source};
 use super::{Phase, ReportEvent, ReportOptions, now_rfc3339};
 use crate::api::vulnerabilities::MachineVulnerabilityQuery;
 use crate::client::Client;

@@ -35,10 +35,9 @@ use std::time::Duration;
 
 use futures::StreamExt;
 
-pub use deploy::{DeployPlan, DeployStep, DeviceDeploy};
 pub use model::{
-    DeviceKbs, Failure, KbRollup, Report, Row, SoftwareInfo, SoftwareResult, Source,
-    default_priority,
+    DeployPlan, DeployStep, DeviceDeploy, DeviceKbs, Failure, KbRollup, Report, Row, SoftwareInfo,
+    SoftwareResult, Source, default_priority,
 };
 
 use crate::api::software::SoftwareQuery;

@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::deploy::DeployPlan;
 use crate::types::{ExploitabilityLevel, PublicProductFixDto, Severity, Software};
 
 /// The software a report asked about, as the inventory listed it.
@@ -321,4 +320,47 @@ pub(crate) fn assemble(
         kb.rank = i + 1;
     }
     (rows, kbs)
+}
+
+/// What to deploy, in priority order, and the devices that need it most.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct DeployPlan {
+    /// The KBs to deploy, in priority order: the fewest that close every missing update (a
+    /// cumulative update stands for the older ones of its series).
+    pub steps: Vec<DeployStep>,
+    /// The devices, those that need the most steps first (then by id), when the report knows
+    /// each KB's devices (the export, or the devices option); else empty.
+    pub devices: Vec<DeviceDeploy>,
+    /// Whether cumulative updates were collapsed into their newest
+    /// ([`ReportOptions::collapse_cumulative`](super::ReportOptions::collapse_cumulative)).
+    pub collapsed: bool,
+}
+
+/// One KB to deploy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct DeployStep {
+    /// The KB, its figures the union over the KBs it covers: `devices` the distinct devices
+    /// (with devices known; else the largest count among them), `cve_ids` and `cves_addressed`
+    /// the distinct CVEs (from calls, which give counts only, the sum), `public_exploit` any.
+    /// `rank` is the step's place in the plan, from 1.
+    #[serde(flatten)]
+    pub kb: KbRollup,
+    /// The older cumulative updates it installs too (KB numbers, oldest first).
+    pub covers: Vec<String>,
+}
+
+/// A device and the steps of the plan it needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct DeviceDeploy {
+    /// The device (machine) id.
+    pub device_id: String,
+    /// Its name, when the report has it (from the export).
+    pub device_name: Option<String>,
+    /// The KBs to deploy to it (KB numbers, in the plan's order).
+    pub kbs: Vec<String>,
+    /// How many of the report's KBs it misses, covered ones included.
+    pub missing: usize,
 }

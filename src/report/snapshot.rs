@@ -14,8 +14,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use futures::StreamExt;
 
-use super::deploy::DeployPlan;
-use super::model::{DeviceKbs, KbRollup, Report, Row, SoftwareInfo, Source};
+use super::model::{DeployPlan, DeviceKbs, KbRollup, Report, Row, SoftwareInfo, Source};
 use super::{Phase, ReportEvent, ReportOptions, now_rfc3339};
 use crate::api::export_files::ExportRowsOptions;
 use crate::client::Client;
