@@ -90,9 +90,15 @@ pub fn report(report: Report) -> Dataset {
         records.push(record);
     }
     let footer = format!(
-        "{} missing KBs across {} software{}{}",
+        "{} missing KBs across {} software; {} to deploy{}{}{}",
         report.kbs.len(),
         report.software_count,
+        report.deploy.steps.len(),
+        if report.deploy.steps.len() < report.kbs.len() {
+            " (newest Windows cumulative updates only)"
+        } else {
+            ""
+        },
         match &report.data_as_of {
             Some(when) => format!(" (export snapshot of {when})"),
             None => String::new(),
@@ -138,8 +144,8 @@ pub fn report(report: Report) -> Dataset {
         report: Some(report),
         combined: None,
         footer: Some(footer),
-        // rank, kb, name, devices, cves_addressed, public_exploit, products
-        table_columns: Some(vec![0, 1, 2, 3, 5, 6, 7]),
+        // rank, kb, name, devices, cves_addressed, public_exploit, products, covered_by
+        table_columns: Some(vec![0, 1, 2, 3, 5, 6, 7, 15]),
     }
 }
 

@@ -42,7 +42,8 @@ async fn the_default_output_is_a_table_of_every_kb_in_priority_order_with_a_foot
             "devices",
             "cves_addressed",
             "public_exploit",
-            "products"
+            "products",
+            "covered_by"
         ]
     );
     let rows: Vec<&str> = lines.by_ref().take(expected.kbs.len()).collect();
@@ -56,9 +57,11 @@ async fn the_default_output_is_a_table_of_every_kb_in_priority_order_with_a_foot
         lines.next(),
         Some(
             format!(
-                "{} missing KBs across {} software",
+                "{} missing KBs across {} software; {} to deploy (newest Windows cumulative \
+                 updates only)",
                 expected.kbs.len(),
-                expected.software_count
+                expected.software_count,
+                expected.deploy.steps.len()
             )
             .as_str()
         )
