@@ -128,3 +128,19 @@ async fn tracing_is_coloured_on_a_terminal_unless_no_color() {
     // No colour (the table's borders are not colour codes either).
     assert!(!plain.contains("\u{1b}["), "{plain:?}");
 }
+
+#[tokio::test]
+async fn across_tenants_each_tenant_has_its_own_bar() {
+    let screen = on_a_terminal(&["--demo-tenants", "2", "report", "--format", "csv"], &[]).await;
+
+    // Each tenant's bar, named and counting its own software (drawn at least at its end).
+    for name in ["demo-1", "demo-2"] {
+        assert!(
+            screen
+                .lines()
+                .any(|l| l.contains(name) && l.contains('[') && l.contains('/')),
+            "{name}'s bar in {screen}"
+        );
+    }
+    assert!(screen.contains("tenant demo-1: "), "{screen}");
+}
