@@ -138,3 +138,31 @@ pub fn signed_in_to(tenant: &defender_tvm_demo::DemoTenant) -> defender_tvm::Cli
     defender_tvm::ClientBuilder::from_vars(|name| tenant.var(name))
         .expect("the demo tenant gives every variable")
 }
+
+/// A client of a demo tenant with quick retries and no client-side rate limit (the tests that
+/// use it are about what is asked, not about pacing).
+pub fn demo_client(tenant: &defender_tvm_demo::DemoTenant) -> Client {
+    signed_in_to(tenant)
+        .retry(
+            defender_tvm::RetryPolicy::default()
+                .initial_backoff(std::time::Duration::from_millis(5))
+                .max_backoff(std::time::Duration::from_millis(20)),
+        )
+        .rate_limit(defender_tvm::RateLimit::disabled())
+        .build()
+        .unwrap()
+}
+
+/// The whole report of `client` with `options`, planned and run.
+pub async fn report_of(
+    client: &Client,
+    options: defender_tvm::ReportOptions,
+) -> defender_tvm::Report {
+    client
+        .plan_missing_kbs_report(options)
+        .await
+        .unwrap()
+        .finish()
+        .await
+        .unwrap()
+}

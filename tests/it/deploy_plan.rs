@@ -4,32 +4,11 @@
 //! of its own; both sources give the same plan; each device's steps are the plan's that reach it.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
 
-use defender_tvm::{Client, RateLimit, Report, ReportOptions, RetryPolicy, Source};
+use defender_tvm::{Report, ReportOptions, Source};
 use defender_tvm_demo::DemoTenant;
 
-fn client_for(tenant: &DemoTenant) -> Client {
-    crate::common::signed_in_to(tenant)
-        .retry(
-            RetryPolicy::default()
-                .initial_backoff(Duration::from_millis(5))
-                .max_backoff(Duration::from_millis(20)),
-        )
-        .rate_limit(RateLimit::disabled())
-        .build()
-        .unwrap()
-}
-
-async fn report(client: &Client, options: ReportOptions) -> Report {
-    client
-        .plan_missing_kbs_report(options)
-        .await
-        .unwrap()
-        .finish()
-        .await
-        .unwrap()
-}
+use crate::common::{demo_client, report_of};
 
 #[tokio::test]
 async fn each_windows_version_is_one_step_reaching_every_device_its_updates_miss_on() {
@@ -40,11 +19,11 @@ async fn each_windows_version_is_one_step_reaching_every_device_its_updates_miss
         .start()
         .await
         .unwrap();
-    let client = client_for(&tenant);
+    let client = demo_client(&tenant);
     let truth = tenant.truth();
 
-    let from_export = report(&client, ReportOptions::new().source(Source::Export)).await;
-    let from_calls = report(
+    let from_export = report_of(&client, ReportOptions::new().source(Source::Export)).await;
+    let from_calls = report_of(
         &client,
         ReportOptions::new().source(Source::Calls).devices(true),
     )
@@ -169,8 +148,8 @@ async fn without_collapsing_every_kb_is_a_step_and_none_is_covered() {
         .start()
         .await
         .unwrap();
-    let report = report(
-        &client_for(&tenant),
+    let report = report_of(
+        &demo_client(&tenant),
         ReportOptions::new()
             .source(Source::Export)
             .collapse_cumulative(false),

@@ -128,16 +128,7 @@ fn vulnerable(tenant: &DemoTenant) -> BTreeSet<String> {
         .collect()
 }
 
-/// The whole report of `client` with `options`, planned and run.
-async fn report_of(client: &Client, options: ReportOptions) -> Report {
-    client
-        .plan_missing_kbs_report(options)
-        .await
-        .unwrap()
-        .finish()
-        .await
-        .unwrap()
-}
+use crate::common::report_of;
 
 /// A report with its timestamp blanked, to compare runs.
 fn comparable(mut report: Report) -> Report {

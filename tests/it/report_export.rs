@@ -11,22 +11,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use defender_tvm::types::{ExploitabilityLevel, Severity};
-use defender_tvm::{
-    Client, RateLimit, Report, ReportEvent, ReportOptions, RetryPolicy, Selection, Source,
-};
+use defender_tvm::{Client, RateLimit, Report, ReportEvent, ReportOptions, Selection, Source};
 use defender_tvm_demo::DemoTenant;
 
-fn client_for(tenant: &DemoTenant) -> Client {
-    crate::common::signed_in_to(tenant)
-        .retry(
-            RetryPolicy::default()
-                .initial_backoff(Duration::from_millis(5))
-                .max_backoff(Duration::from_millis(20)),
-        )
-        .rate_limit(RateLimit::disabled())
-        .build()
-        .unwrap()
-}
+use crate::common::demo_client;
 
 async fn tenant() -> DemoTenant {
     DemoTenant::builder()
@@ -77,7 +65,7 @@ fn reach(report: &Report) -> Reach {
 #[tokio::test]
 async fn both_sources_give_the_same_kbs_products_software_and_devices() {
     let tenant = tenant().await;
-    let client = client_for(&tenant);
+    let client = demo_client(&tenant);
 
     let (from_calls, _) = run(
         &client,
@@ -171,7 +159,7 @@ fn rank_of_exploitability(level: &str) -> u8 {
 #[tokio::test]
 async fn each_kbs_cves_severity_exploitability_and_age_and_each_devices_count_are_the_raw_rows() {
     let tenant = tenant().await;
-    let client = client_for(&tenant);
+    let client = demo_client(&tenant);
     let (report, _) = run(&client, ReportOptions::new().source(Source::Export)).await;
     assert_eq!(
         report.data_as_of.as_deref(),
@@ -285,7 +273,7 @@ async fn each_kbs_cves_severity_exploitability_and_age_and_each_devices_count_ar
 #[tokio::test]
 async fn a_selection_keeps_only_its_software() {
     let tenant = tenant().await;
-    let client = client_for(&tenant);
+    let client = demo_client(&tenant);
     let ids = vec![
         "microsoft-_-windows_11".to_owned(),
         "microsoft-_-office".to_owned(),
@@ -330,7 +318,7 @@ async fn a_selection_keeps_only_its_software() {
 #[tokio::test]
 async fn auto_takes_the_export_for_devices_and_the_calls_for_a_few_software() {
     let tenant = tenant().await;
-    let client = client_for(&tenant);
+    let client = demo_client(&tenant);
     let plan = client
         .plan_missing_kbs_report(ReportOptions::new().devices(true))
         .await
@@ -392,7 +380,7 @@ async fn auto_takes_the_export_for_devices_and_the_calls_for_a_few_software() {
 #[tokio::test]
 async fn a_refused_export_goes_back_to_calls_with_one_event_naming_the_permission() {
     let tenant = tenant().await;
-    let client = client_for(&tenant);
+    let client = demo_client(&tenant);
     tenant.faults().deny("export_software_vulnerabilities");
 
     let (report, events) = run(&client, ReportOptions::new().devices(true)).await;

@@ -47,16 +47,6 @@ fn calls() -> ReportOptions {
     ReportOptions::new().source(Source::Calls)
 }
 
-async fn single(client: &Client, options: ReportOptions) -> Report {
-    client
-        .plan_missing_kbs_report(options)
-        .await
-        .unwrap()
-        .finish()
-        .await
-        .unwrap()
-}
-
 /// Per KB: id → (devices, CVEs).
 fn kbs(report: &Report) -> BTreeMap<String, (i64, i64)> {
     report
@@ -103,7 +93,7 @@ async fn the_combined_report_is_the_union_of_each_tenants_own_within_each_budget
     // Each tenant's part equals its own report, run alone.
     let mut alone = Vec::new();
     for (part, tenant) in combined.tenants.iter().zip(&demo) {
-        let own = single(&client(tenant, None), calls()).await;
+        let own = crate::common::report_of(&client(tenant, None), calls()).await;
         assert_eq!(
             kbs(part.report.as_ref().unwrap()),
             kbs(&own),
