@@ -6,7 +6,6 @@
 use defender_tvm::{CombinedReport, DeployStep, Report};
 
 use crate::datasets::Dataset;
-use crate::markdown;
 use crate::words;
 
 /// How many steps of the deploy plan the page puts first (table and chart).
@@ -119,7 +118,7 @@ fn summary(report: &Report) -> String {
     out.push_str(&figure(
         "devices",
         "Devices affected",
-        &escape(&markdown::devices(report)),
+        &escape(&words::devices(report)),
     ));
     out.push_str(&figure(
         "cves",
@@ -342,7 +341,7 @@ fn tenant_summary(combined: &CombinedReport) -> String {
                 escape(&part.tenant),
                 words::thousands(report.kbs.len() as i64),
                 words::thousands(report.deploy.steps.len() as i64),
-                escape(&markdown::devices(report)),
+                escape(&words::devices(report)),
                 words::thousands(report.software_count as i64),
                 if report.partial {
                     format!(

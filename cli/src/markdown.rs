@@ -54,7 +54,10 @@ fn report_summary(report: &Report, out: &mut String) {
             ""
         }
     ));
-    out.push_str(&format!("- **Devices affected:** {}\n", devices(report)));
+    out.push_str(&format!(
+        "- **Devices affected:** {}\n",
+        words::devices(report)
+    ));
     out.push_str(&format!(
         "- **CVEs closed by the plan:** {}\n",
         words::thousands(steps.iter().map(|s| s.kb.cves_addressed).sum())
@@ -126,17 +129,6 @@ fn report_summary(report: &Report, out: &mut String) {
             "\n…and {} more: `--format csv` or `--format html` lists them all.\n",
             steps.len() - TOP
         ));
-    }
-}
-
-/// The devices the report's KBs miss on: exact with device ids, else a lower bound.
-pub fn devices(report: &Report) -> String {
-    match report.devices() {
-        Some(devices) => words::thousands(devices.len() as i64),
-        None => format!(
-            "at least {} (with --devices, exact)",
-            words::thousands(report.kbs.iter().map(|kb| kb.devices).max().unwrap_or(0))
-        ),
     }
 }
 

@@ -2,8 +2,8 @@
 //! names as Microsoft writes them, yes/no, numbers with thousands separators, dates in words,
 //! what a KB is (product and month).
 
-use defender_tvm::KbRollup;
 use defender_tvm::types::ExploitabilityLevel;
+use defender_tvm::{KbRollup, Report};
 
 /// A product id as the service sends it (`edge_chromium-based`, `windows_11`, `.net_framework`)
 /// as Microsoft writes the name (`Edge Chromium-based`, `Windows 11`, `.NET Framework`).
@@ -127,8 +127,19 @@ pub fn exploit(kb: &KbRollup) -> &'static str {
 /// Whether a KB's worst CVE has an exploit (the same sources as [`exploit`]).
 pub fn has_exploit(kb: &KbRollup) -> bool {
     match &kb.exploitability {
-        Some(level) => *level >= ExploitabilityLevel::ExploitIsPublic,
+        Some(level) => level.has_exploit(),
         None => kb.public_exploit,
+    }
+}
+
+/// The devices the report's KBs miss on: exact with device ids, else a lower bound.
+pub fn devices(report: &Report) -> String {
+    match report.devices() {
+        Some(devices) => thousands(devices.len() as i64),
+        None => format!(
+            "at least {} (with --devices, exact)",
+            thousands(report.kbs.iter().map(|kb| kb.devices).max().unwrap_or(0))
+        ),
     }
 }
 
