@@ -8,6 +8,10 @@
 //! `#[non_exhaustive]` struct, so fields can be added without breaking callers. Messages say what
 //! to do next; none contains a token or secret.
 //!
+//! As `std::error::Error` has it, an error's `Display` describes its own layer only and
+//! [`source`](std::error::Error::source) gives the cause (a serde error, a connection failure):
+//! print the chain to see both, each once, as the command line does.
+//!
 //! This module only defines the types: the sending path (`transport/`) and sign-in (`auth/`)
 //! build them.
 
@@ -55,14 +59,44 @@ pub enum Error {
     /// and fresh links, its GZIP stream is truncated, a line is not a row, or the snapshot changed
     /// while it was read. Names the file and the line, never the file's link.
     Export(Box<ExportError>),
+    /// A local file the caller named could not be read (a tenants file, a secret file): the
+    /// path, and the I/O error as the cause.
+    File(Box<FileError>),
+}
+
+/// A local file that could not be read ([`Error::File`]).
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct FileError {
+    /// What the file is, for example `the tenants file`.
+    pub what: String,
+    /// Its path, as given.
+    pub path: std::path::PathBuf,
+    source: std::io::Error,
+}
+
+impl fmt::Display for FileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot read {} {}", self.what, self.path.display())
+    }
 }
 
 /// What went wrong reading a via-files export ([`Error::Export`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ExportErrorKind {
-    /// The file could not be downloaded whole, after the retries and fresh links allowed.
+    /// The file could not be downloaded whole, after the retries and fresh links allowed, or
+    /// storage refused it.
     Download,
+    /// Storage has no such file (404).
+    NotFound,
+    /// No data arrived within the client's request timeout, on each download allowed.
+    Stalled,
+    /// Storage answered 200 with an empty body on each download allowed (a blob still being
+    /// copied, or a zero-byte blob).
+    Empty,
+    /// The body is not GZIP (an HTML error page served with a 200, for example).
+    NotGzip,
     /// The file's GZIP stream ends before its end.
     Truncated,
     /// A line of the file is not a row.
@@ -86,7 +120,7 @@ pub struct ExportError {
     pub attempts: u32,
     /// What was found, in words.
     pub message: String,
-    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    pub(crate) source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
 /// The permissions an operation needs, as Microsoft's documentation names them.
@@ -250,6 +284,19 @@ pub struct InvalidInputError {
 }
 
 impl Error {
+    /// A local file that could not be read.
+    pub(crate) fn file(
+        what: impl Into<String>,
+        path: &std::path::Path,
+        source: std::io::Error,
+    ) -> Self {
+        Error::File(Box::new(FileError {
+            what: what.into(),
+            path: path.to_owned(),
+            source,
+        }))
+    }
+
     pub(crate) fn invalid_input(message: impl Into<String>) -> Self {
         Error::InvalidInput(InvalidInputError {
             message: message.into(),
@@ -327,12 +374,18 @@ impl Error {
         match self {
             Error::Api(api) => Some(api.status),
             Error::Decode(decode) => decode.status,
+            // Storage's status, when a download was refused (a 404, a 403 past fresh links).
+            Error::Export(export) => export
+                .source
+                .as_deref()
+                .and_then(|e| e.downcast_ref::<Error>())
+                .and_then(Error::status),
             Error::Auth(_)
             | Error::Transport(_)
             | Error::Timeout(_)
             | Error::Paging(_)
             | Error::InvalidInput(_)
-            | Error::Export(_) => None,
+            | Error::File(_) => None,
         }
     }
 
@@ -406,9 +459,6 @@ impl fmt::Display for ExportError {
         write!(f, ": {}", self.message)?;
         if self.attempts > 1 {
             write!(f, " (after {} downloads)", self.attempts)?;
-        }
-        if let Some(source) = &self.source {
-            write!(f, ": {source}")?;
         }
         Ok(())
     }
@@ -495,9 +545,6 @@ impl fmt::Display for AuthError {
         if let Some(description) = &self.description {
             write!(f, "; {description}")?;
         }
-        if let Some(source) = &self.source {
-            write!(f, "; {source}")?;
-        }
         if let Some(trace) = &self.trace_id {
             write!(f, " (trace id {trace}")?;
             match &self.correlation_id {
@@ -580,7 +627,7 @@ impl fmt::Display for DecodeError {
             (Some(item), None) => write!(f, " (item {item})")?,
             _ => {}
         }
-        write!(f, ": {}; body starts with {:?}", self.source, self.excerpt)
+        write!(f, "; body starts with {:?}", self.excerpt)
     }
 }
 
@@ -589,12 +636,6 @@ impl fmt::Display for TransportError {
         write!(f, "{} did not complete", self.operation)?;
         if self.attempts > 1 {
             write!(f, " after {} attempts", self.attempts)?;
-        }
-        write!(f, "; the last failure: {}", self.source)?;
-        let mut cause = std::error::Error::source(&self.source);
-        while let Some(inner) = cause {
-            write!(f, ": {inner}")?;
-            cause = inner.source();
         }
         Ok(())
     }
@@ -632,6 +673,7 @@ impl fmt::Display for Error {
             Error::Paging(paging) => write!(f, "cannot follow the listing: {}", paging.message),
             Error::InvalidInput(input) => write!(f, "invalid input: {}", input.message),
             Error::Export(export) => export.fmt(f),
+            Error::File(file) => file.fmt(f),
         }
     }
 }
@@ -644,6 +686,7 @@ impl std::error::Error for Error {
             Error::Timeout(timeout) => Some(&timeout.source),
             Error::Auth(auth) => auth.source.as_deref().map(|e| e as _),
             Error::Export(export) => export.source.as_deref().map(|e| e as _),
+            Error::File(file) => Some(&file.source),
             Error::Api(_) | Error::Paging(_) | Error::InvalidInput(_) => None,
         }
     }

@@ -158,7 +158,14 @@ pub async fn run(client: &Client, global: &Global, args: &ExportArgs) -> Result<
     {
         return Err(error);
     }
-    say(format!("export: {count} rows"));
+    say(if args.inventory {
+        format!("export: {} rows", count.rows)
+    } else {
+        format!(
+            "export: {} rows, {} of them software without a vulnerability (no CVE)",
+            count.rows, count.without_cve
+        )
+    });
     Ok(Exit::Done)
 }
 
@@ -226,6 +233,14 @@ enum Sink<'a> {
     },
 }
 
+/// How many rows were written, and how many of them name no CVE (a software that is installed
+/// and has no vulnerability: the service sends one such row per installation).
+#[derive(Debug, Default, Clone, Copy)]
+struct Count {
+    rows: u64,
+    without_cve: u64,
+}
+
 /// Writes every row as `format`, updating the bar; returns how many were written.
 async fn write_rows(
     mut rows: Rows,
@@ -233,7 +248,7 @@ async fn write_rows(
     columns: &[(&str, &str)],
     out: &mut Box<dyn Write>,
     bar: &ProgressBar,
-) -> Result<u64, Failure> {
+) -> Result<Count, Failure> {
     let csv_error = |e: csv::Error| Failure::Write(std::io::Error::other(e));
     let mut sink = match format {
         Format::Csv => {
@@ -254,8 +269,12 @@ async fn write_rows(
         }
     };
     let mut count: u64 = 0;
+    let mut without_cve: u64 = 0;
     while let Some(row) = rows.stream.next().await {
         let row = row.map_err(Failure::Api)?;
+        if row.get("cveId").is_some_and(Value::is_null) {
+            without_cve += 1;
+        }
         match &mut sink {
             Sink::Csv(csv) => {
                 let record: Vec<String> = columns.iter().map(|(_, key)| cell(&row[*key])).collect();
@@ -282,7 +301,10 @@ async fn write_rows(
         Sink::Lines { out, json: true } => out.write_all(b"\n]\n").map_err(Failure::Write)?,
         Sink::Lines { .. } => {}
     }
-    Ok(count)
+    Ok(Count {
+        rows: count,
+        without_cve,
+    })
 }
 
 /// A JSON value as a CSV cell: text as is, lists joined with `;`, null empty.

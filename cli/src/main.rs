@@ -83,12 +83,12 @@ fn main() -> ExitCode {
             return Exit::Failed.into();
         }
     };
-    let verbose = cli.global.verbose > 0;
     match runtime.block_on(run(cli)) {
         Ok(exit) => exit.into(),
         Err(error) => {
+            // Each layer says what it is about once; its causes follow, one a line.
             eprintln!("error: {error}");
-            if verbose && let CliError::Api(error) = &error {
+            if let CliError::Api(error) = &error {
                 let mut cause = std::error::Error::source(error);
                 while let Some(inner) = cause {
                     eprintln!("  caused by: {inner}");

@@ -5,12 +5,14 @@
 //! arrive, split into lines, and each line decoded as a row: never a whole file in memory.
 //! `concurrency` files are read at once; the rows of a file come in order.
 //!
-//! What storage does is expected: a download that fails mid-way, a `200` with an empty body, a
-//! link that expired (`403 AuthenticationFailed`). The file is downloaded again, with fresh links
-//! (one export call, shared by every file, within the via-files budget) when the link was
-//! refused, and reading goes on after the rows already given (counted per file): no row is lost
-//! or repeated. A GZIP stream that ends early or a line that is not a row is an
-//! [`Error::Export`] naming the file and the line (never its link), not retried.
+//! What storage does is expected: a download that fails mid-way or stalls, a `200` with an empty
+//! body (after a wait: the blob may still be copied, `x-ms-copy-status: pending`), a link that
+//! expired (`403 AuthenticationFailed`). The file is downloaded again, with fresh links (one
+//! export call, shared by every file, within the via-files budget) when the link was refused, and
+//! reading goes on after the rows already given (counted per file): no row is lost or repeated.
+//! A file storage does not have (404), a body that is not GZIP, a GZIP stream that ends early or
+//! a line that is not a row is an [`Error::Export`] naming the file and the line (never its
+//! link), not retried; each has its own [`ExportErrorKind`].
 
 use std::io::Write;
 use std::marker::PhantomData;
@@ -337,6 +339,8 @@ struct FileRows<T> {
 /// One download of a file, being decoded.
 struct Download {
     response: reqwest::Response,
+    /// Storage said the blob is still being copied (`x-ms-copy-status: pending`).
+    copy_pending: bool,
     /// Received bytes not yet decoded.
     input: Bytes,
     decoder: MultiGzDecoder<Vec<u8>>,
@@ -367,8 +371,75 @@ enum Step<T> {
     End,
     /// A failure that another download cannot mend.
     Fatal(Error),
-    /// A failed download: download again, with fresh links if `renew`.
-    Again { error: Error, renew: bool },
+    /// A failed download: download again, with fresh links if `renew`, after a wait if
+    /// `why` asks for one.
+    Again {
+        why: Retry,
+        error: Option<Box<dyn std::error::Error + Send + Sync>>,
+        renew: bool,
+    },
+}
+
+/// Why a file is downloaded again, and what it is reported as once its downloads run out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Retry {
+    /// The download failed (a status past the sending path's retries, a link refused, a body
+    /// cut mid-way): [`ExportErrorKind::Download`].
+    Failed,
+    /// No data arrived within the client's request timeout: [`ExportErrorKind::Stalled`].
+    Stalled(Duration),
+    /// A `200` with an empty body (storage may still be copying the blob): after a wait,
+    /// [`ExportErrorKind::Empty`].
+    Empty {
+        /// `x-ms-copy-status: pending`: the blob is still being copied.
+        copy_pending: bool,
+    },
+}
+
+impl Retry {
+    /// What the file is reported as when its downloads run out, and in what words.
+    fn exhausted(self) -> (ExportErrorKind, String) {
+        match self {
+            Retry::Failed => (
+                ExportErrorKind::Download,
+                "could not be downloaded whole".to_owned(),
+            ),
+            Retry::Stalled(idle) => (
+                ExportErrorKind::Stalled,
+                format!(
+                    "no data arrived for {} s (the client's request timeout) on its last download",
+                    idle.as_secs()
+                ),
+            ),
+            Retry::Empty {
+                copy_pending: false,
+            } => (
+                ExportErrorKind::Empty,
+                "storage answered 200 with an empty body each time".to_owned(),
+            ),
+            Retry::Empty { copy_pending: true } => (
+                ExportErrorKind::Empty,
+                "storage answered 200 with an empty body each time: the blob was still being \
+                 copied (x-ms-copy-status: pending)"
+                    .to_owned(),
+            ),
+        }
+    }
+
+    /// In a trace event's words.
+    fn reason(self) -> &'static str {
+        match self {
+            Retry::Failed => "the download failed",
+            Retry::Stalled(_) => "no data arrived within the request timeout",
+            Retry::Empty {
+                copy_pending: false,
+            } => "storage answered 200 with an empty body",
+            Retry::Empty { copy_pending: true } => {
+                "storage answered 200 with an empty body: the blob is still being copied \
+                 (x-ms-copy-status: pending)"
+            }
+        }
+    }
 }
 
 impl<T: DeserializeOwned> FileRows<T> {
@@ -415,24 +486,29 @@ impl<T: DeserializeOwned> FileRows<T> {
                     return Ok(None);
                 }
                 Step::Fatal(error) => return Err(error),
-                Step::Again { error, renew } => {
+                Step::Again { why, error, renew } => {
                     if self.attempts >= self.downloads {
-                        return Err(self.failure(
-                            ExportErrorKind::Download,
-                            None,
-                            "could not be downloaded whole",
-                            Some(error),
-                        ));
+                        let (kind, message) = why.exhausted();
+                        return Err(self.failure(kind, None, &message, error));
                     }
                     let counters = &self.links.counters;
                     counters.downloads_repeated.fetch_add(1, Ordering::Relaxed);
+                    // An empty body is not a failure of the link: storage may still be copying
+                    // the blob. Wait as the retry policy would before the next download.
+                    let wait = match why {
+                        Retry::Empty { .. } => self.links.client.transport().backoff(self.attempts),
+                        Retry::Failed | Retry::Stalled(_) => Duration::ZERO,
+                    };
                     tracing::warn!(
                         file = %self.name,
                         attempt = self.attempts,
                         renew,
-                        error = %error,
+                        reason = why.reason(),
+                        error = error.as_ref().map(|e| e.to_string()),
+                        wait_ms = wait.as_millis() as u64,
                         "downloading an export file again"
                     );
+                    tokio::time::sleep(wait).await;
                     if renew {
                         self.links.renew(self.generation, &self.name).await?;
                     }
@@ -447,13 +523,11 @@ impl<T: DeserializeOwned> FileRows<T> {
         kind: ExportErrorKind,
         line: Option<u64>,
         message: &str,
-        source: Option<Error>,
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     ) -> Error {
-        let error = ExportError::new(kind, &self.name, line, self.attempts, message);
-        Error::Export(Box::new(match source {
-            Some(source) => error.with_source(source),
-            None => error,
-        }))
+        let mut error = ExportError::new(kind, &self.name, line, self.attempts, message);
+        error.source = source;
+        Error::Export(Box::new(error))
     }
 
     /// Starts a download of the file, to go on after the rows already given.
@@ -476,7 +550,12 @@ impl<T: DeserializeOwned> FileRows<T> {
         match transport.exchange(request, op, Headers::StreamBody).await {
             Ok(fetched) => match fetched.unread {
                 Some(response) => {
+                    let copy_pending = response
+                        .headers()
+                        .get("x-ms-copy-status")
+                        .is_some_and(|status| status.as_bytes().eq_ignore_ascii_case(b"pending"));
                     self.open = Some(Box::new(Download {
+                        copy_pending,
                         response,
                         input: Bytes::new(),
                         decoder: MultiGzDecoder::new(Vec::new()),
@@ -496,20 +575,38 @@ impl<T: DeserializeOwned> FileRows<T> {
                     let error = crate::transport::response::api_error(&fetched, op);
                     if status == reqwest::StatusCode::FORBIDDEN {
                         // The link expired (`AuthenticationFailed`): fresh links.
-                        Step::Again { error, renew: true }
+                        Step::Again {
+                            why: Retry::Failed,
+                            error: Some(Box::new(error)),
+                            renew: true,
+                        }
                     } else if status.is_server_error() || status.as_u16() == 429 {
                         Step::Again {
-                            error,
+                            why: Retry::Failed,
+                            error: Some(Box::new(error)),
                             renew: false,
                         }
+                    } else if status == reqwest::StatusCode::NOT_FOUND {
+                        Step::Fatal(self.failure(
+                            ExportErrorKind::NotFound,
+                            None,
+                            "storage has no such file (404): the snapshot may have been replaced",
+                            Some(Box::new(error)),
+                        ))
                     } else {
-                        Step::Fatal(error)
+                        Step::Fatal(self.failure(
+                            ExportErrorKind::Download,
+                            None,
+                            &format!("storage refused the download ({status})"),
+                            Some(Box::new(error)),
+                        ))
                     }
                 }
             },
             // The sending path's own retries ran out.
             Err(error) => Step::Again {
-                error,
+                why: Retry::Failed,
+                error: Some(Box::new(error)),
                 renew: false,
             },
         }
@@ -520,12 +617,10 @@ impl<T: DeserializeOwned> FileRows<T> {
         let chunk = match self.links.client.request_timeout() {
             Some(idle) => match tokio::time::timeout(idle, download.response.chunk()).await {
                 Ok(chunk) => chunk,
-                Err(_) => {
+                Err(elapsed) => {
                     return Step::Again {
-                        error: Error::invalid_input(format!(
-                            "no data arrived for {} s (the client's request timeout)",
-                            idle.as_secs()
-                        )),
+                        why: Retry::Stalled(idle),
+                        error: Some(Box::new(elapsed)),
                         renew: false,
                     };
                 }
@@ -539,11 +634,22 @@ impl<T: DeserializeOwned> FileRows<T> {
                 // Cut mid-way: the same link may serve again.
                 let error = self.links.client.transport().file_error(e, self.attempts);
                 return Step::Again {
-                    error,
+                    why: Retry::Failed,
+                    error: Some(Box::new(error)),
                     renew: false,
                 };
             }
         };
+        if download.received == 0
+            && let Some(what) = not_gzip(&chunk)
+        {
+            return Step::Fatal(self.failure(
+                ExportErrorKind::NotGzip,
+                None,
+                &format!("is not GZIP: {what}"),
+                None,
+            ));
+        }
         download.received += chunk.len() as u64;
         download.input = chunk;
         self.open = Some(download);
@@ -574,7 +680,10 @@ impl<T: DeserializeOwned> FileRows<T> {
     fn end_of_body(&mut self, mut download: Box<Download>) -> Step<T> {
         if download.received == 0 {
             return Step::Again {
-                error: Error::invalid_input("storage answered 200 with an empty body"),
+                why: Retry::Empty {
+                    copy_pending: download.copy_pending,
+                },
+                error: None,
                 renew: false,
             };
         }
@@ -683,6 +792,25 @@ impl<T: DeserializeOwned> FileRows<T> {
             }
         }
     }
+}
+
+/// What the first bytes of a body are, when they are not a GZIP stream's (`1f 8b`): an HTML or
+/// XML page (an error page served with a 200), or other bytes. The bytes themselves are not
+/// shown: an error page may echo the request, and its link is a secret.
+fn not_gzip(first: &[u8]) -> Option<&'static str> {
+    const MAGIC: [u8; 2] = [0x1f, 0x8b];
+    let n = first.len().min(2);
+    if first[..n] == MAGIC[..n] {
+        return None;
+    }
+    let text = first.trim_ascii_start();
+    Some(if text.first() == Some(&b'<') {
+        "it is an HTML or XML page (an error page?)"
+    } else if text.first() == Some(&b'{') {
+        "it is JSON, not compressed"
+    } else {
+        "its first bytes are not a GZIP header"
+    })
 }
 
 impl Download {

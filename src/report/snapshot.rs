@@ -92,14 +92,21 @@ fn is_kb(id: &str) -> bool {
 
 impl Fold {
     fn add(&mut self, row: SoftwareVulnerability, wanted: &HashMap<&str, &SoftwareInfo>) {
-        let Some(kb) = row
-            .recommended_security_update_id
-            .as_deref()
-            .filter(|id| is_kb(id))
-        else {
+        // A row without a CVE only says a software is installed; without a KB, no update
+        // fixes it. Neither is in the report.
+        let (Some(kb), Some(cve)) = (
+            row.recommended_security_update_id
+                .as_deref()
+                .filter(|id| is_kb(id)),
+            row.cve_id.clone(),
+        ) else {
             return;
         };
-        let software = format!("{}-_-{}", row.software_vendor, row.software_name);
+        let name = row.software_name.clone().unwrap_or_default();
+        let software = format!(
+            "{}-_-{name}",
+            row.software_vendor.as_deref().unwrap_or_default()
+        );
         let selected = wanted.contains_key(software.as_str());
         let device = match self.device_numbers.get(&row.device_id) {
             Some(&number) => number,
@@ -118,10 +125,12 @@ impl Fold {
         if fold.url.is_none() {
             fold.url = row.recommended_security_update_url.clone();
         }
-        fold.products.insert(row.software_name.clone());
+        if !name.is_empty() {
+            fold.products.insert(name);
+        }
         fold.software.insert(software.clone());
         fold.devices.insert(device);
-        fold.cves.insert(row.cve_id.clone());
+        fold.cves.insert(cve.clone());
         fold.severity = fold
             .severity
             .take()
@@ -141,7 +150,7 @@ impl Fold {
         if selected {
             let pair = self.pairs.entry((software, kb.to_owned())).or_default();
             pair.devices.insert(device);
-            pair.cves.insert(row.cve_id);
+            pair.cves.insert(cve);
         }
     }
 

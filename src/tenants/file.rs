@@ -16,7 +16,10 @@
 //! `allow_inline_secrets = true` at its top; a secret file that others may read gets a warning.
 //! Each tenant's client is made by the one resolution of credentials
 //! ([`ClientBuilder::from_vars`]), fed the tenant's values. Errors name the file, the line and
-//! the tenant, never a secret.
+//! the tenant, never a secret: a value of the wrong type is not quoted, and a
+//! `client_secret_env` or `bearer_token_env` that is not a variable's name (a pasted secret) is
+//! refused without being shown. A tenant's name becomes part of file names (a checkpoint per
+//! tenant), so a name with `/`, `\`, `..`, a control character or a leading `.` is refused.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -53,10 +56,10 @@ struct Entry {
     name: String,
     tenant_id: Option<String>,
     client_id: Option<String>,
-    client_secret_env: Option<String>,
+    client_secret_env: Option<toml::Spanned<String>>,
     client_secret_file: Option<PathBuf>,
     client_secret: Option<String>,
-    bearer_token_env: Option<String>,
+    bearer_token_env: Option<toml::Spanned<String>>,
     cloud: Option<String>,
     base_url: Option<String>,
     authority_host: Option<String>,
@@ -70,24 +73,8 @@ impl Tenants {
         path: &Path,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<TenantsFile, Error> {
-        let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::invalid_input(format!("cannot read the tenants file {shown}: {e}"))
-        })?;
-        let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
-        let file: File = toml::from_str(&text).map_err(|e| {
-            let line = e.span().map(|span| line_of(span.start));
-            Error::invalid_input(format!(
-                "{shown}{}: {}",
-                line.map(|l| format!(" line {l}")).unwrap_or_default(),
-                e.message()
-            ))
-        })?;
-        if file.tenant.is_empty() {
-            return Err(Error::invalid_input(format!(
-                "{shown}: no [[tenant]] in the file"
-            )));
-        }
+        let Read { shown, text, file } = Read::checked(path)?;
+        let line_of = |offset: usize| line_of(&text, offset);
         let mut tenants = Tenants::new();
         let mut warnings = Vec::new();
         for spanned in file.tenant {
@@ -107,6 +94,7 @@ impl Tenants {
                 &entry.client_secret,
             ) {
                 (Some(var), None, None) => {
+                    let var = variable_name(var, "client_secret_env", &shown, &line_of)?;
                     Some(env(var).filter(|v| !v.trim().is_empty()).ok_or_else(|| {
                         fail(format!("client_secret_env names {var}, which is not set"))
                     })?)
@@ -116,10 +104,7 @@ impl Tenants {
                         warnings.push(format!("{at}: {warning}"));
                     }
                     let secret = std::fs::read_to_string(file).map_err(|e| {
-                        fail(format!(
-                            "cannot read client_secret_file {}: {e}",
-                            file.display()
-                        ))
+                        Error::file(format!("the client_secret_file of {at}"), file, e)
                     })?;
                     Some(secret.trim().to_owned())
                 }
@@ -142,6 +127,7 @@ impl Tenants {
                 vars.insert("AZURE_CLIENT_SECRET", secret);
             }
             if let Some(var) = &entry.bearer_token_env {
+                let var = variable_name(var, "bearer_token_env", &shown, &line_of)?;
                 let token = env(var).filter(|v| !v.trim().is_empty()).ok_or_else(|| {
                     fail(format!("bearer_token_env names {var}, which is not set"))
                 })?;
@@ -170,19 +156,111 @@ impl Tenants {
 impl TenantsFile {
     /// The tenants' names in a tenants file, in its order, without building any client (no
     /// secret is read): for a dry run, or to stand a demo tenant in for each.
+    /// It refuses what [`Tenants::from_file`] refuses of the file as a whole (it cannot be
+    /// read, it is not TOML of tenants, it has none, a name is refused or given twice), with
+    /// the file and the line.
     pub fn names(path: &Path) -> Result<Vec<String>, Error> {
-        let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::invalid_input(format!("cannot read the tenants file {shown}: {e}"))
-        })?;
-        let file: File = toml::from_str(&text)
-            .map_err(|e| Error::invalid_input(format!("{shown}: {}", e.message())))?;
-        Ok(file
+        let read = Read::checked(path)?;
+        Ok(read
+            .file
             .tenant
             .into_iter()
             .map(|entry| entry.into_inner().name)
             .collect())
     }
+}
+
+/// A tenants file read and checked as a whole: TOML of tenants, at least one, each name
+/// allowed and given once.
+struct Read {
+    /// The path, for messages.
+    shown: String,
+    text: String,
+    file: File,
+}
+
+impl Read {
+    fn checked(path: &Path) -> Result<Self, Error> {
+        let shown = path.display().to_string();
+        let text =
+            std::fs::read_to_string(path).map_err(|e| Error::file("the tenants file", path, e))?;
+        let file: File = toml::from_str(&text).map_err(|e| {
+            let line = e.span().map(|span| line_of(&text, span.start));
+            Error::invalid_input(format!(
+                "{shown}{}: {}",
+                line.map(|l| format!(" line {l}")).unwrap_or_default(),
+                without_values(e.message())
+            ))
+        })?;
+        if file.tenant.is_empty() {
+            return Err(Error::invalid_input(format!(
+                "{shown}: no [[tenant]] in the file"
+            )));
+        }
+        let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+        for spanned in &file.tenant {
+            let line = line_of(&text, spanned.span().start);
+            let name = spanned.get_ref().name.as_str();
+            super::check_name(name)
+                .map_err(|why| Error::invalid_input(format!("{shown} line {line}: {why}")))?;
+            if let Some(first) = seen.insert(name, line) {
+                return Err(Error::invalid_input(format!(
+                    "{shown} line {line}: a tenant named {name:?} is already at line {first}"
+                )));
+            }
+        }
+        Ok(Self { shown, text, file })
+    }
+}
+
+/// The line (from 1) of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.get(..offset.min(text.len()))
+        .unwrap_or(text)
+        .matches('\n')
+        .count()
+        + 1
+}
+
+/// A TOML error's message without the value it quotes (`invalid type: integer `12345`,
+/// expected a string`): the value may be a secret written in the wrong place.
+fn without_values(message: &str) -> String {
+    let message = message.trim();
+    if message.starts_with("invalid type") || message.starts_with("invalid value") {
+        return match message.split_once(", expected ") {
+            Some((_, expected)) => {
+                format!("a value of the wrong type (expected {expected}; the value is not shown)")
+            }
+            None => "a value of the wrong type (the value is not shown)".to_owned(),
+        };
+    }
+    message.to_owned()
+}
+
+/// A `client_secret_env` or `bearer_token_env`: the name of an environment variable (letters,
+/// digits and `_`, not starting with a digit). Anything else (a secret pasted there) is refused
+/// without being shown.
+fn variable_name<'a>(
+    value: &'a toml::Spanned<String>,
+    field: &str,
+    shown: &str,
+    line_of: &dyn Fn(usize) -> usize,
+) -> Result<&'a str, Error> {
+    let name = value.get_ref().as_str();
+    let valid = name
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if valid {
+        return Ok(name);
+    }
+    Err(Error::invalid_input(format!(
+        "{shown} line {}: {field} must be the name of an environment variable (letters, \
+         digits and _, not starting with a digit); what it holds is not (a pasted secret?) \
+         and is not shown",
+        line_of(value.span().start)
+    )))
 }
 
 /// A warning when others than the owner may read `path`.

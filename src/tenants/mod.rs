@@ -75,18 +75,40 @@ pub struct TenantOutcome<T> {
     pub result: Result<T, Error>,
 }
 
+/// Whether `name` may name a tenant: not blank, and safe as part of a file name (a tenant's
+/// checkpoint is `FILE.NAME`, which must stay in `FILE`'s folder).
+pub(crate) fn check_name(name: &str) -> Result<(), String> {
+    if name.trim().is_empty() {
+        return Err("a tenant's name must not be blank".to_owned());
+    }
+    let why = if name.contains(['/', '\\']) {
+        "a / or \\"
+    } else if name.contains("..") {
+        "\"..\""
+    } else if name.chars().any(char::is_control) {
+        "a control character (a NUL, a newline, ...)"
+    } else if name.starts_with('.') {
+        "a leading \".\""
+    } else {
+        return Ok(());
+    };
+    Err(format!(
+        "the tenant name {name:?} holds {why}: a name becomes part of a file name (a checkpoint \
+         per tenant), so it must not"
+    ))
+}
+
 impl Tenants {
     /// No tenant yet.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Adds a tenant. A name must be unique and not blank.
+    /// Adds a tenant. A name must be unique, not blank, and fit in a file name (it names a
+    /// tenant's checkpoint): no `/`, `\`, `..`, control character or leading `.`.
     pub fn with(mut self, name: impl Into<String>, client: Client) -> Result<Self, Error> {
         let name = name.into();
-        if name.trim().is_empty() {
-            return Err(Error::invalid_input("a tenant's name must not be blank"));
-        }
+        check_name(&name).map_err(Error::invalid_input)?;
         if self.tenants.iter().any(|t| t.name == name) {
             return Err(Error::invalid_input(format!(
                 "two tenants are named {name:?}"

@@ -277,6 +277,12 @@ impl Transport {
         self.timeouts.request
     }
 
+    /// How long the retry policy waits after attempt number `attempt` (from 1) failed: for
+    /// waits outside the sending path (an export file's empty body).
+    pub(crate) fn backoff(&self, attempt: u32) -> std::time::Duration {
+        self.retry.backoff(attempt.max(1))
+    }
+
     /// A failure while an export file's body streamed in (after `attempts` downloads).
     pub(crate) fn file_error(&self, e: reqwest::Error, attempts: u32) -> Error {
         self.transport_error(e, &crate::operations::DOWNLOAD_EXPORT_FILE, attempts)

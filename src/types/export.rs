@@ -275,10 +275,10 @@ impl schemars::JsonSchema for ChangeStatus {
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct SoftwareVulnerability {
-    /// The row's id.
-    #[serde(default, alias = "Id")]
-    pub id: Option<String>,
-    /// The device (machine) id.
+    /// The row's id (required: a row without it is malformed).
+    #[serde(alias = "Id")]
+    pub id: String,
+    /// The device (machine) id (required: a row without it is malformed).
     #[serde(alias = "DeviceId")]
     pub device_id: String,
     /// The device's name.
@@ -300,19 +300,21 @@ pub struct SoftwareVulnerability {
     #[serde(default, alias = "OsArchitecture")]
     pub os_architecture: Option<String>,
     /// The software's vendor, for example `microsoft`.
-    #[serde(alias = "SoftwareVendor")]
-    pub software_vendor: String,
+    #[serde(default, alias = "SoftwareVendor")]
+    pub software_vendor: Option<String>,
     /// The software's name, for example `windows_11`.
-    #[serde(alias = "SoftwareName")]
-    pub software_name: String,
+    #[serde(default, alias = "SoftwareName")]
+    pub software_name: Option<String>,
     /// The installed version.
     #[serde(default, alias = "SoftwareVersion")]
     pub software_version: Option<String>,
-    /// The vulnerability: a CVE id, or the service's own (`TVM-…`).
-    #[serde(alias = "CveId")]
-    pub cve_id: String,
-    /// Its CVSS score.
-    #[serde(default, alias = "CvssScore")]
+    /// The vulnerability: a CVE id, or the service's own (`TVM-…`); none on the rows that only
+    /// say a software is installed (their id ends in `__`).
+    #[serde(default, alias = "CveId")]
+    pub cve_id: Option<String>,
+    /// Its CVSS score (sent as a number or as text: both are read).
+    #[serde(default, alias = "CvssScore", deserialize_with = "number_or_text")]
+    #[schemars(with = "Option<f64>")]
     pub cvss_score: Option<f64>,
     /// Its severity.
     #[serde(default, alias = "VulnerabilitySeverityLevel")]
@@ -369,8 +371,8 @@ pub struct SoftwareVulnerabilityChange {
     #[serde(flatten)]
     pub vulnerability: SoftwareVulnerability,
     /// What happened.
-    #[serde(alias = "Status")]
-    pub status: ChangeStatus,
+    #[serde(default, alias = "Status")]
+    pub status: Option<ChangeStatus>,
     /// When it happened.
     #[serde(default, alias = "EventTimestamp")]
     pub event_timestamp: Option<ExportTimestamp>,
@@ -381,10 +383,10 @@ pub struct SoftwareVulnerabilityChange {
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct SoftwareInventory {
-    /// The row's id.
-    #[serde(default, alias = "Id")]
-    pub id: Option<String>,
-    /// The device (machine) id.
+    /// The row's id (required: a row without it is malformed).
+    #[serde(alias = "Id")]
+    pub id: String,
+    /// The device (machine) id (required: a row without it is malformed).
     #[serde(alias = "DeviceId")]
     pub device_id: String,
     /// The device's name.
@@ -406,11 +408,11 @@ pub struct SoftwareInventory {
     #[serde(default, alias = "OsArchitecture")]
     pub os_architecture: Option<String>,
     /// The software's vendor.
-    #[serde(alias = "SoftwareVendor")]
-    pub software_vendor: String,
+    #[serde(default, alias = "SoftwareVendor")]
+    pub software_vendor: Option<String>,
     /// The software's name.
-    #[serde(alias = "SoftwareName")]
-    pub software_name: String,
+    #[serde(default, alias = "SoftwareName")]
+    pub software_name: Option<String>,
     /// The installed version.
     #[serde(default, alias = "SoftwareVersion")]
     pub software_version: Option<String>,
@@ -432,6 +434,45 @@ pub struct SoftwareInventory {
     /// End-of-support date (seen, not documented).
     #[serde(default, alias = "EndOfSupportDate")]
     pub end_of_support_date: Option<ExportTimestamp>,
+}
+
+/// A number the service may send as a number, as text (`"9.8"`, `""`) or as `null`.
+fn number_or_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
+    struct Score;
+    impl<'de> serde::de::Visitor<'de> for Score {
+        type Value = Option<f64>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a CVSS score (a number, as a number or as text)")
+        }
+        fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<Self::Value, E> {
+            Ok(Some(n))
+        }
+        fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<Self::Value, E> {
+            Ok(Some(n as f64))
+        }
+        fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<Self::Value, E> {
+            Ok(Some(n as f64))
+        }
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Self::Value, E> {
+            let text = text.trim();
+            if text.is_empty() {
+                return Ok(None);
+            }
+            text.parse()
+                .map(Some)
+                .map_err(|_| E::custom("a CVSS score given as text is not a number"))
+        }
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+    deserializer.deserialize_any(Score)
 }
 
 /// A list the service may send as `null`: read as empty.

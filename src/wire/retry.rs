@@ -232,7 +232,7 @@ impl RetryPolicy {
 
     /// Exponential backoff with "equal jitter": half the delay fixed, half random, so clients
     /// that failed together do not retry together.
-    fn backoff(&self, attempt: u32) -> Duration {
+    pub(crate) fn backoff(&self, attempt: u32) -> Duration {
         let doubled = self
             .initial_backoff
             .saturating_mul(1u32 << (attempt - 1).min(20));

@@ -166,3 +166,16 @@ pub async fn report_of(
         .await
         .unwrap()
 }
+
+/// An error and its causes, each once, as the command line prints them (`Display` describes a
+/// layer; `source()` gives the next).
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        cause = inner.source();
+    }
+    text
+}

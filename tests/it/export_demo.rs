@@ -65,7 +65,7 @@ fn keyed_vulnerabilities(rows: &[SoftwareVulnerability]) -> BTreeMap<RowKey, usi
     let mut keyed = BTreeMap::new();
     for row in rows {
         let key = (
-            row.id.clone().unwrap_or_default(),
+            row.id.clone(),
             row.recommended_security_update_id.clone(),
             row.first_seen_timestamp.map(|t| t.as_utc().timestamp()),
         );
@@ -77,7 +77,7 @@ fn keyed_vulnerabilities(rows: &[SoftwareVulnerability]) -> BTreeMap<RowKey, usi
 fn keyed_inventory(rows: &[SoftwareInventory]) -> BTreeMap<String, usize> {
     let mut keyed = BTreeMap::new();
     for row in rows {
-        *keyed.entry(row.id.clone().unwrap_or_default()).or_insert(0) += 1;
+        *keyed.entry(row.id.clone()).or_insert(0) += 1;
     }
     keyed
 }
@@ -213,8 +213,8 @@ async fn the_change_feed_gives_the_truths_changes_since_the_time_asked() {
         .unwrap();
     let got = got.iter().fold(BTreeMap::new(), |mut all, change| {
         let key = (
-            change.vulnerability.id.clone().unwrap_or_default(),
-            change.status.as_str().to_owned(),
+            change.vulnerability.id.clone(),
+            change.status.as_ref().map_or("", |s| s.as_str()).to_owned(),
             change.event_timestamp.map_or(0, |t| t.as_utc().timestamp()),
         );
         *all.entry(key).or_insert(0) += 1;

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use crate::common::TOKEN;
 
-fn client(api: &MockServer) -> Client {
+pub(crate) fn client(api: &MockServer) -> Client {
     Client::builder()
         .base_url(api.base_url())
         .bearer_token(TOKEN)
@@ -66,7 +66,7 @@ fn camel_row(device: &str, cve: &str, kb: Option<&str>) -> Value {
 }
 
 /// The same row with PascalCase keys, as the files send it.
-fn pascal(row: &Value) -> Value {
+pub(crate) fn pascal(row: &Value) -> Value {
     let Value::Object(map) = row else {
         panic!("a row is an object")
     };
@@ -82,7 +82,7 @@ fn pascal(row: &Value) -> Value {
 }
 
 /// `lines` as a GZIP file body.
-fn gzip(lines: &[String]) -> Vec<u8> {
+pub(crate) fn gzip(lines: &[String]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     for line in lines {
         encoder.write_all(line.as_bytes()).unwrap();
@@ -99,6 +99,7 @@ async fn json_pages_decode_what_the_service_sends_and_follow_next_links() {
         api.base_url()
     );
     let linux = json!({
+        "id": "dev-linux_red_hat_openssl_3.0.7_TVM-0001-00000000",
         "deviceId": "dev-linux",
         "softwareVendor": "red_hat",
         "softwareName": "openssl",
@@ -154,7 +155,7 @@ async fn json_pages_decode_what_the_service_sends_and_follow_next_links() {
     );
     assert!(windows.registry_paths.is_empty(), "null reads as empty");
     let linux = &rows[1];
-    assert_eq!(linux.cve_id, "TVM-0001-00000000");
+    assert_eq!(linux.cve_id.as_deref(), Some("TVM-0001-00000000"));
     assert_eq!(
         linux.recommended_security_update_id.as_deref(),
         Some("RHSA-2024:9315")
@@ -203,13 +204,13 @@ async fn changes_carry_their_status_and_time_and_refuse_a_since_out_of_reach() {
         .unwrap();
 
     changes.assert_calls(1);
-    assert_eq!(rows[0].status, ChangeStatus::Fixed);
+    assert_eq!(rows[0].status, Some(ChangeStatus::Fixed));
     assert_eq!(
         rows[0].event_timestamp.unwrap().to_string(),
         "2026-11-29T06:00:00.123456700Z"
     );
     assert_eq!(rows[0].vulnerability.device_id, "dev-1");
-    assert_eq!(rows[1].status, ChangeStatus::Other("Moved".into()));
+    assert_eq!(rows[1].status, Some(ChangeStatus::Other("Moved".into())));
 
     let too_old = since - chrono::Duration::days(12);
     let err = client
@@ -266,27 +267,27 @@ async fn each_kind_of_call_waits_on_its_own_budget_only() {
 
 /// An export server: the API (answering the export call with links to `files` on `storage`,
 /// which serves `bodies`).
-struct Storage {
-    api: MockServer,
+pub(crate) struct Storage {
+    pub(crate) api: MockServer,
     storage: MockServer,
 }
 
 impl Storage {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         Self {
             api: MockServer::start_async().await,
             storage: MockServer::start_async().await,
         }
     }
 
-    fn link(&self, name: &str, sig: &str) -> String {
+    pub(crate) fn link(&self, name: &str, sig: &str) -> String {
         format!(
             "{}/exports/snap/{name}?sv=2020-08-04&se=2026-12-01T00%3A00%3A00Z&sr=b&sp=r&sig={sig}",
             self.storage.base_url()
         )
     }
 
-    fn export_answers(&self, links: &[String]) -> httpmock::Mock<'_> {
+    pub(crate) fn export_answers(&self, links: &[String]) -> httpmock::Mock<'_> {
         let links = links.to_vec();
         self.api.mock(move |when, then| {
             when.path("/api/machines/SoftwareVulnerabilitiesExport");
@@ -297,7 +298,7 @@ impl Storage {
         })
     }
 
-    fn serves(&self, name: &str, sig: &str, body: Vec<u8>) -> httpmock::Mock<'_> {
+    pub(crate) fn serves(&self, name: &str, sig: &str, body: Vec<u8>) -> httpmock::Mock<'_> {
         let path = format!("/exports/snap/{name}");
         let sig = sig.to_owned();
         self.storage.mock(move |when, then| {

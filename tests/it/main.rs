@@ -9,6 +9,7 @@ mod demo_tenant;
 mod deploy_plan;
 mod errors;
 mod export_demo;
+mod export_example;
 mod exports;
 mod flaky;
 mod limits_and_timeouts;

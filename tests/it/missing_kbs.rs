@@ -144,7 +144,12 @@ async fn a_missing_required_field_is_a_decode_error_naming_it() {
         .unwrap_err();
 
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
-    assert!(err.to_string().contains("cveAddressed"), "{err}");
+    let text = crate::common::chain(&err);
+    assert!(text.contains("cveAddressed"), "{text}");
+    assert!(
+        !err.to_string().contains("cveAddressed"),
+        "the cause is not in Display: {err}"
+    );
 }
 
 #[tokio::test]

@@ -174,12 +174,17 @@ async fn each_kbs_cves_severity_exploitability_and_age_and_each_devices_count_ar
     let mut want: BTreeMap<String, Detail> = BTreeMap::new();
     let mut per_device: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for row in tenant.truth().vulnerability_rows() {
-        let Some(kb) = row.recommended_security_update_id else {
+        // Rows without a CVE only say a software is installed: no KB, not in the report.
+        let (Some(kb), Some(cve), Some(severity), Some(cvss)) = (
+            row.recommended_security_update_id,
+            row.cve_id,
+            row.vulnerability_severity_level,
+            row.cvss_score,
+        ) else {
             continue;
         };
         let detail = want.entry(kb.to_owned()).or_default();
-        detail.cve_ids.insert(row.cve_id.to_owned());
-        let severity = row.vulnerability_severity_level;
+        detail.cve_ids.insert(cve.to_owned());
         if detail
             .severity
             .as_deref()
@@ -187,11 +192,7 @@ async fn each_kbs_cves_severity_exploitability_and_age_and_each_devices_count_ar
         {
             detail.severity = Some(severity.to_owned());
         }
-        detail.cvss = Some(
-            detail
-                .cvss
-                .map_or(row.cvss_score, |c| c.max(row.cvss_score)),
-        );
+        detail.cvss = Some(detail.cvss.map_or(cvss, |c| c.max(cvss)));
         let level = row.exploitability_level;
         if detail
             .exploitability

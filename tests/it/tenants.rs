@@ -331,7 +331,7 @@ async fn the_tenants_file_builds_each_client_and_refuses_what_it_must() {
                 entry("north", &demo[0], "client_secret_env = \"NORTH_SECRET\""),
                 entry("north", &demo[1], "client_secret_env = \"NORTH_SECRET\"")
             ),
-            "line 9 (tenant \"north\"): two tenants are named \"north\"",
+            "line 9: a tenant named \"north\" is already at line 1",
         ),
         (
             "[[tenant]]\nname = \"x\"\nclient_secrett = \"s3cr3t-typo\"\n".to_owned(),

@@ -118,7 +118,7 @@ async fn undecodable() -> MockServer {
 }
 
 #[tokio::test]
-async fn verbose_adds_the_cause_chain_and_tracing_without_colour_codes_in_a_redirect() {
+async fn an_error_prints_its_cause_once_and_verbose_adds_tracing_without_colour_codes() {
     let server = undecodable().await;
 
     let plain = run(
@@ -128,8 +128,14 @@ async fn verbose_adds_the_cause_chain_and_tracing_without_colour_codes_in_a_redi
     .await;
     assert_eq!(plain.status.code(), Some(1));
     let stderr = text(&plain.stderr);
-    assert!(stderr.starts_with("error: "), "{stderr}");
-    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "the error, then its cause: {stderr}");
+    assert!(lines[0].starts_with("error: cannot decode"), "{stderr}");
+    assert!(
+        lines[1].starts_with("  caused by: invalid type"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("invalid type").count(), 1, "once: {stderr}");
 
     let verbose = run(
         &mut with_token(&server.base_url(), "t"),
@@ -138,7 +144,7 @@ async fn verbose_adds_the_cause_chain_and_tracing_without_colour_codes_in_a_redi
     .await;
     assert_eq!(verbose.status.code(), Some(1));
     let stderr = text(&verbose.stderr);
-    assert!(stderr.contains("\n  caused by: "), "{stderr}");
+    assert_eq!(stderr.matches("\n  caused by: ").count(), 1, "{stderr}");
     assert!(stderr.contains("DEBUG"), "tracing output: {stderr}");
     assert!(
         !stderr.contains('\u{1b}'),

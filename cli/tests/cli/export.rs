@@ -34,7 +34,7 @@ fn truth(tenant: &DemoTenant) -> BTreeMap<Key, usize> {
             row.device_id.to_owned(),
             row.software_name.to_owned(),
             row.software_version.to_owned(),
-            row.cve_id.to_owned(),
+            row.cve_id.unwrap_or_default().to_owned(),
             row.recommended_security_update_id
                 .unwrap_or_default()
                 .to_owned(),
@@ -117,8 +117,26 @@ async fn export_writes_every_row_once_in_each_format_and_each_way_of_reading() {
         )),
         "{stderr}"
     );
+    // The rows without a CVE (software installed, nothing open) pass through, `null` in JSON,
+    // and the summary counts them.
+    let without_cve = tenant
+        .truth()
+        .vulnerability_rows()
+        .filter(|row| row.cve_id.is_none())
+        .count();
+    assert!(without_cve > 0, "the demo tenant serves rows without a CVE");
+    let nulls: Vec<&Value> = rows.iter().filter(|row| row["cveId"].is_null()).collect();
+    assert_eq!(nulls.len(), without_cve);
+    assert!(nulls.iter().all(|row| {
+        row["id"].as_str().unwrap().ends_with("__")
+            && row["vulnerabilitySeverityLevel"].is_null()
+            && row["recommendedSecurityUpdateId"].is_null()
+    }));
     assert!(
-        stderr.contains(&format!("export: {} rows", rows.len())),
+        stderr.contains(&format!(
+            "export: {} rows, {without_cve} of them software without a vulnerability (no CVE)",
+            rows.len()
+        )),
         "{stderr}"
     );
 

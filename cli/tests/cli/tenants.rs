@@ -344,10 +344,6 @@ async fn tenant_flags_are_refused_where_they_do_not_apply() {
             vec!["--demo-tenants", "2", "--tenant", "nope", "report"],
             "no tenant is named \"nope\"",
         ),
-        (
-            vec!["--tenants", "/nonexistent/tenants.toml", "report"],
-            "cannot read the tenants file",
-        ),
     ] {
         let out = run(&mut command(), &args).await;
         assert_eq!(out.status.code(), Some(2), "{args:?}");
@@ -355,6 +351,26 @@ async fn tenant_flags_are_refused_where_they_do_not_apply() {
             text(&out.stderr).contains(says),
             "{args:?}: {}",
             text(&out.stderr)
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_unreadable_tenants_file_is_a_failure_with_its_cause_not_a_usage_error() {
+    for args in [
+        vec!["--tenants", "/nonexistent/tenants.toml", "report"],
+        vec!["--demo", "--tenants", "/nonexistent/tenants.toml", "report"],
+    ] {
+        let out = run(&mut command(), &args).await;
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("error: cannot read the tenants file /nonexistent/tenants.toml\n"),
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            stderr.contains("  caused by: No such file"),
+            "{args:?}: {stderr}"
         );
     }
 }

@@ -185,7 +185,8 @@ impl Estate {
                 self.device_starts.push(i);
             }
             self.row_starts.push(rows);
-            rows += installation.exposed.len();
+            // An installation exposed to no CVE has one row that says it is there.
+            rows += installation.exposed.len().max(1);
             for &k in &installation.missing_kbs {
                 if let Some(cell) = missed.get_mut(k * products + installation.software) {
                     *cell = true;

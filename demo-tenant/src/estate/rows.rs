@@ -1,5 +1,7 @@
 //! The rows of the export assessment APIs, generated from the estate by index, never stored:
-//! one vulnerability row per (installation, exposed CVE), one inventory row per installation.
+//! one vulnerability row per (installation, exposed CVE), and one without a CVE per installation
+//! exposed to none (as Microsoft's example response shows: id ending in `__`, `cveId`, severity,
+//! CVSS and the recommended update `null`); one inventory row per installation.
 //! A row's times are drawn from a hash of the seed and the row's place, so any row can be made
 //! on its own (the files start at their first row without walking the rows before it).
 //!
@@ -38,7 +40,8 @@ pub(super) mod salt {
 /// PascalCase.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VulnerabilityRow<'a> {
-    /// `{deviceId}_{softwareVendor}_{softwareName}_{softwareVersion}_{cveId}`.
+    /// `{deviceId}_{softwareVendor}_{softwareName}_{softwareVersion}_{cveId}` (`…__` on a row
+    /// without a CVE).
     pub id: String,
     /// The device id.
     pub device_id: &'a str,
@@ -60,12 +63,12 @@ pub struct VulnerabilityRow<'a> {
     pub software_name: &'a str,
     /// For example `129.0.6668.101`.
     pub software_version: &'a str,
-    /// For example `CVE-2025-21001`.
-    pub cve_id: &'a str,
+    /// For example `CVE-2025-21001`; none on a row that only says the software is installed.
+    pub cve_id: Option<&'a str>,
     /// The CVE's CVSS v3 score.
-    pub cvss_score: f64,
+    pub cvss_score: Option<f64>,
     /// `Low`, `Medium`, `High` or `Critical`.
-    pub vulnerability_severity_level: &'static str,
+    pub vulnerability_severity_level: Option<&'static str>,
     /// The fixing KB's title, or for a CVE without a KB `Update Google Chrome to version …`
     /// (none when the software has no newer version).
     pub recommended_security_update: Option<&'a str>,
@@ -85,8 +88,8 @@ pub struct VulnerabilityRow<'a> {
     pub disk_paths: &'a [String],
     /// Registry keys the software was found by.
     pub registry_paths: &'a [String],
-    /// `va-_-{vendor}-_-{product}`.
-    pub recommendation_reference: &'a str,
+    /// `va-_-{vendor}-_-{product}` (none on a row without a CVE).
+    pub recommendation_reference: Option<&'a str>,
     /// `EOS Version` for an out-of-support version, else none.
     pub end_of_support_status: Option<&'static str>,
     /// Always none.
@@ -160,14 +163,16 @@ pub(super) fn span(hash: u64, span: i64) -> i64 {
 }
 
 impl Estate {
-    /// How many vulnerability rows the estate has: one per (installation, exposed CVE).
+    /// How many vulnerability rows the estate has: one per (installation, exposed CVE), and one
+    /// per installation exposed to none.
     pub fn vulnerability_row_count(&self) -> usize {
         self.row_starts.last().copied().unwrap_or(0)
     }
 
     /// Every vulnerability row, installation by installation (the order of
     /// [`installations`](Self::installations)), each installation's CVEs in the order of its
-    /// `exposed`. The JSON pages and the export files serve these rows in this order.
+    /// `exposed` (an installation exposed to none: one row without a CVE). The JSON pages and
+    /// the export files serve these rows in this order.
     pub fn vulnerability_rows(&self) -> impl Iterator<Item = VulnerabilityRow<'_>> + '_ {
         self.vulnerability_rows_from(0)
     }
@@ -183,7 +188,7 @@ impl Estate {
             .saturating_sub(1);
         (start..self.installations.len()).flat_map(move |i| {
             let skip = first.saturating_sub(self.row_starts[i]);
-            (skip..self.installations[i].exposed.len()).map(move |n| self.current_row(i, n))
+            (skip..self.installations[i].exposed.len().max(1)).map(move |n| self.current_row(i, n))
         })
     }
 
@@ -228,10 +233,13 @@ impl Estate {
         mix(self.seed, salt::WHOLE_SECOND, i as u64, cve as u64).is_multiple_of(8)
     }
 
-    /// The `n`-th current vulnerability row of installation `i`.
+    /// The `n`-th current vulnerability row of installation `i` (of an installation exposed to
+    /// no CVE, its row without one).
     pub(super) fn current_row(&self, i: usize, n: usize) -> VulnerabilityRow<'_> {
         let installation = &self.installations[i];
-        let cve = installation.exposed[n];
+        let Some(&cve) = installation.exposed.get(n) else {
+            return self.presence_row(i);
+        };
         let (first_seen, last_seen) = self.current_times(i, cve);
         self.vulnerability_row(i, cve, installation.version, first_seen, last_seen)
     }
@@ -285,9 +293,9 @@ impl Estate {
             software_vendor: &software.vendor,
             software_name: &software.name,
             software_version,
-            cve_id: &c.id,
-            cvss_score: c.cvss,
-            vulnerability_severity_level: c.severity,
+            cve_id: Some(&c.id),
+            cvss_score: Some(c.cvss),
+            vulnerability_severity_level: Some(c.severity),
             recommended_security_update,
             recommended_security_update_id: kb.map(|kb| kb.id.as_str()),
             recommended_security_update_url: kb.map(|kb| kb.url.as_str()),
@@ -305,13 +313,59 @@ impl Estate {
             last_seen_timestamp: last_seen,
             disk_paths: &presence.disk_paths,
             registry_paths: &presence.registry_paths,
-            recommendation_reference: &presence.recommendation_reference,
+            recommendation_reference: Some(&presence.recommendation_reference),
             end_of_support_status: self.end_of_support(installation.software, version),
             end_of_support_date: None,
             cve_batch_title: c
                 .fixing_kb
                 .and_then(|k| self.batch_titles.get(k))
                 .and_then(Option::as_deref),
+        }
+    }
+
+    /// The row of installation `i` exposed to no CVE: the software is there, nothing to fix.
+    fn presence_row(&self, i: usize) -> VulnerabilityRow<'_> {
+        let installation = &self.installations[i];
+        let device = &self.devices[installation.device];
+        let software = &self.software[installation.software];
+        let presence = &self.presence[installation.software];
+        let version = software
+            .versions
+            .get(installation.version)
+            .map_or("", String::as_str);
+        let whole = self.whole_second(i, usize::MAX);
+        let last_seen = self.last_seen(installation.device, whole);
+        VulnerabilityRow {
+            id: format!(
+                "{}_{}_{}_{}__",
+                device.id, software.vendor, software.name, version
+            ),
+            device_id: &device.id,
+            device_name: &device.computer_dns_name,
+            rbac_group_name: &device.rbac_group_name,
+            rbac_group_id: device.rbac_group_id,
+            os_platform: &device.os_platform,
+            os_version: format!("10.0.{}", device.os_build),
+            os_architecture: "x64",
+            software_vendor: &software.vendor,
+            software_name: &software.name,
+            software_version: version,
+            cve_id: None,
+            cvss_score: None,
+            vulnerability_severity_level: None,
+            recommended_security_update: None,
+            recommended_security_update_id: None,
+            recommended_security_update_url: None,
+            security_update_available: false,
+            exploitability_level: "NoExploit",
+            first_seen_timestamp: Timestamp::from_ticks(self.software_first_seen(i), whole),
+            last_seen_timestamp: last_seen,
+            disk_paths: &presence.disk_paths,
+            registry_paths: &presence.registry_paths,
+            recommendation_reference: None,
+            end_of_support_status: self.end_of_support(installation.software, installation.version),
+            end_of_support_date: None,
+            cve_batch_title: None,
         }
     }
 
