@@ -56,14 +56,17 @@ pub struct Global {
     /// Output format (default: table; for `export`, ndjson).
     #[arg(long, global = true, value_enum)]
     pub format: Option<Format>,
+    /// CSV: write values as they are. By default a text cell that a spreadsheet would run as a
+    /// formula (it starts with =, +, -, @, a tab or a carriage return) gets a leading '.
+    #[arg(long, global = true)]
+    pub csv_raw: bool,
     /// Write the output to FILE instead of standard output.
     #[arg(long, short = 'o', global = true, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// No progress bar.
     #[arg(long, global = true)]
     pub no_progress: bool,
-    /// More detail on standard error: the cause chain of errors and tracing output (RUST_LOG
-    /// is respected). Twice for debug.
+    /// More detail on standard error: tracing output (RUST_LOG is respected). Twice for debug.
     #[arg(long, short, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,
     /// Only data and errors: no plan, banner or progress.

@@ -136,7 +136,7 @@ pub async fn run(client: &Client, global: &Global, args: &ExportArgs) -> Result<
     };
     let mut out = output::writer(global)?;
     let written = tokio::select! {
-        written = write_rows(rows, format, &columns, &mut out, &bar) => written,
+        written = write_rows(rows, format, &columns, global.csv_raw, &mut out, &bar) => written,
         _ = tokio::signal::ctrl_c() => {
             bar.abandon_with_message("interrupted");
             return Err(CliError::Interrupted);
@@ -246,6 +246,7 @@ async fn write_rows(
     mut rows: Rows,
     format: Format,
     columns: &[(&str, &str)],
+    csv_raw: bool,
     out: &mut Box<dyn Write>,
     bar: &ProgressBar,
 ) -> Result<Count, Failure> {
@@ -277,7 +278,10 @@ async fn write_rows(
         }
         match &mut sink {
             Sink::Csv(csv) => {
-                let record: Vec<String> = columns.iter().map(|(_, key)| cell(&row[*key])).collect();
+                let record: Vec<String> = columns
+                    .iter()
+                    .map(|(_, key)| cell(&row[*key], csv_raw))
+                    .collect();
                 csv.write_record(&record).map_err(csv_error)?;
             }
             Sink::Lines { out, json } => {
@@ -307,12 +311,20 @@ async fn write_rows(
     })
 }
 
-/// A JSON value as a CSV cell: text as is, lists joined with `;`, null empty.
-fn cell(value: &Value) -> String {
+/// A JSON value as a CSV cell: text as a spreadsheet shows text (unless `raw`: see
+/// `spreadsheet.rs`), lists joined with `;`, numbers as they are, null empty.
+fn cell(value: &Value, raw: bool) -> String {
     match value {
         Value::Null => String::new(),
-        Value::String(text) => text.clone(),
-        Value::Array(items) => items.iter().map(cell).collect::<Vec<_>>().join(";"),
+        Value::String(text) => crate::spreadsheet::cell(text, raw).into_owned(),
+        Value::Array(items) => {
+            let joined = items
+                .iter()
+                .map(|item| cell(item, true))
+                .collect::<Vec<_>>()
+                .join(";");
+            crate::spreadsheet::cell(&joined, raw).into_owned()
+        }
         other => other.to_string(),
     }
 }

@@ -30,6 +30,7 @@ mod markdown;
 mod output;
 mod render;
 mod report;
+mod spreadsheet;
 mod tenants;
 mod words;
 

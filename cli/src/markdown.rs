@@ -21,17 +21,14 @@ pub fn markdown(data: &Dataset) -> String {
             };
             let header: Vec<String> = shown
                 .iter()
-                .map(|&i| cell(&words::header(data.columns[i])))
+                .map(|&i| words::header(data.columns[i]))
                 .collect();
             table(
                 &mut out,
                 &header,
-                data.rows.iter().map(|row| {
-                    shown
-                        .iter()
-                        .map(|&i| cell(&row[i].replace(';', "; ")))
-                        .collect()
-                }),
+                data.rows
+                    .iter()
+                    .map(|row| shown.iter().map(|&i| row[i].replace(';', "; ")).collect()),
             );
             if let Some(footer) = &data.footer {
                 out.push_str(&format!("\n{}\n", cell(footer)));
@@ -111,8 +108,8 @@ fn report_summary(report: &Report, out: &mut String) {
         steps.iter().take(TOP).map(|step| {
             vec![
                 step.kb.rank.to_string(),
-                format!("KB{}", cell(&step.kb.id)),
-                cell(step.kb.name.as_deref().unwrap_or("")),
+                format!("KB{}", step.kb.id),
+                step.kb.name.clone().unwrap_or_default(),
                 words::thousands(step.kb.devices),
                 words::thousands(step.kb.cves_addressed),
                 words::exploit(&step.kb).to_owned(),
@@ -132,12 +129,17 @@ fn report_summary(report: &Report, out: &mut String) {
     }
 }
 
-/// A Markdown table.
+/// A Markdown table of values as they are: every cell, header included, goes through
+/// [`cell`] here, so no column can be left unescaped.
 fn table(out: &mut String, header: &[String], rows: impl Iterator<Item = Vec<String>>) {
-    out.push_str(&format!("| {} |\n", header.join(" | ")));
+    let line = |cells: &[String]| {
+        let cells: Vec<String> = cells.iter().map(|c| cell(c)).collect();
+        format!("| {} |\n", cells.join(" | "))
+    };
+    out.push_str(&line(header));
     out.push_str(&format!("|{}\n", "---|".repeat(header.len())));
     for row in rows {
-        out.push_str(&format!("| {} |\n", row.join(" | ")));
+        out.push_str(&line(&row));
     }
 }
 

@@ -14,9 +14,15 @@ pub fn emit(data: &Dataset, global: &Global) -> Result<(), CliError> {
         Some(path) => {
             let mut file = std::fs::File::create(path)
                 .map_err(|e| CliError::Io(format!("cannot write {}: {e}", path.display())))?;
-            render::write(data, global.format_or(Format::Table), &mut file, None)
-                .and_then(|()| file.flush())
-                .map_err(|e| CliError::Io(format!("cannot write {}: {e}", path.display())))
+            render::write(
+                data,
+                global.format_or(Format::Table),
+                &mut file,
+                None,
+                global.csv_raw,
+            )
+            .and_then(|()| file.flush())
+            .map_err(|e| CliError::Io(format!("cannot write {}: {e}", path.display())))
         }
         None => {
             let stdout = std::io::stdout();
@@ -27,7 +33,8 @@ pub fn emit(data: &Dataset, global: &Global) -> Result<(), CliError> {
                 None
             };
             let mut out = stdout.lock();
-            match render::write(data, format, &mut out, width).and_then(|()| out.flush()) {
+            let written = render::write(data, format, &mut out, width, global.csv_raw);
+            match written.and_then(|()| out.flush()) {
                 Ok(()) => Ok(()),
                 // A closed pipe (`| head`) is not a failure.
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),

@@ -7,13 +7,16 @@ use comfy_table::{ContentArrangement, Table, presets};
 
 use crate::args::Format;
 use crate::datasets::Dataset;
+use crate::spreadsheet;
 
-/// Writes `data` as `format`; `width` is the terminal's when writing to one.
+/// Writes `data` as `format`; `width` is the terminal's when writing to one; `csv_raw` writes
+/// CSV values as they are (see `spreadsheet.rs`).
 pub fn write(
     data: &Dataset,
     format: Format,
     out: &mut dyn Write,
     width: Option<u16>,
+    csv_raw: bool,
 ) -> io::Result<()> {
     match format {
         Format::Table => {
@@ -66,7 +69,11 @@ pub fn write(
             let mut csv = csv::Writer::from_writer(out);
             csv.write_record(&data.columns).map_err(io::Error::other)?;
             for row in &data.rows {
-                csv.write_record(row).map_err(io::Error::other)?;
+                csv.write_record(
+                    row.iter()
+                        .map(|v| spreadsheet::cell(v, csv_raw).into_owned()),
+                )
+                .map_err(io::Error::other)?;
             }
             csv.flush()
         }

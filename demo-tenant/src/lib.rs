@@ -103,7 +103,18 @@ pub struct DemoTenantBuilder {
     json_export_budgets: Vec<(u32, Duration)>,
     file_export_budgets: Vec<(u32, Duration)>,
     rows_per_file: usize,
+    hostile_names: bool,
 }
+
+/// The names [`DemoTenantBuilder::hostile_names`] gives: a spreadsheet formula, a script tag,
+/// a Markdown table's `|`, a newline, quotes and `&`.
+pub const HOSTILE_NAMES: [&str; 5] = [
+    "=cmd|' /C calc'!A0",
+    "<script>alert(1)</script>",
+    "a|b",
+    "line\nbreak",
+    "\"'&",
+];
 
 /// Rows in an export file unless [`DemoTenantBuilder::rows_per_file`] says otherwise.
 pub const DEFAULT_ROWS_PER_FILE: usize = 100_000;
@@ -129,6 +140,7 @@ impl Default for DemoTenantBuilder {
                 (20, Duration::from_secs(3600)),
             ],
             rows_per_file: DEFAULT_ROWS_PER_FILE,
+            hostile_names: false,
         }
     }
 }
@@ -233,12 +245,25 @@ impl DemoTenantBuilder {
         self
     }
 
+    /// Names some devices, groups, a software and a KB title the way an attacker or a careless
+    /// administrator might ([`HOSTILE_NAMES`]: a spreadsheet formula, a script tag, a `|`, a
+    /// newline, quotes and `&`), so tests meet them in every output format.
+    pub fn hostile_names(mut self) -> Self {
+        self.hostile_names = true;
+        self
+    }
+
     /// Generates the estate, binds `127.0.0.1:0` twice (the API, the export files) and starts
     /// serving. Needs a Tokio runtime.
     pub async fn start(self) -> io::Result<DemoTenant> {
         let estate = match self.snapshot_time {
             Some(snapshot) => Estate::generate_at(self.seed, self.size, snapshot),
             None => Estate::generate(self.seed, self.size),
+        };
+        let estate = if self.hostile_names {
+            estate.with_hostile_names()
+        } else {
+            estate
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let files_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

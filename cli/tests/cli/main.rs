@@ -6,6 +6,7 @@ mod credentials;
 mod deploy;
 mod export;
 mod formats;
+mod hostile;
 mod interrupt;
 mod output;
 mod report;

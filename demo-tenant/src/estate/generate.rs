@@ -80,6 +80,31 @@ impl Estate {
         estate
     }
 
+    /// The estate with hostile names ([`crate::HOSTILE_NAMES`]): the first devices' names and
+    /// groups, the name (and so the id) of the first software with KBs that is not Windows, and
+    /// the title of a KB of it.
+    pub fn with_hostile_names(mut self) -> Estate {
+        let names = crate::HOSTILE_NAMES;
+        for (i, device) in self.devices.iter_mut().take(names.len()).enumerate() {
+            device.computer_dns_name = names[i].to_owned();
+            device.rbac_group_name = names[(i + 1) % names.len()].to_owned();
+        }
+        if let Some(s) = self
+            .software
+            .iter()
+            .position(|s| s.has_kbs && !s.name.starts_with("windows"))
+        {
+            let software = &mut self.software[s];
+            software.name = format!("{} {}", names[2], names[4]);
+            software.id = format!("{}-_-{}", software.vendor, software.name);
+            if let Some(kb) = self.kbs.iter_mut().find(|k| k.products.contains(&s)) {
+                kb.name = format!("{}{}{}", names[1], names[3], names[0]);
+            }
+        }
+        self.index();
+        self
+    }
+
     fn install(&mut self, rng: &mut fastrand::Rng) {
         let os_of = |platform: &str| match platform {
             "Windows10" => 0,
