@@ -310,7 +310,7 @@ impl Storage {
     }
 }
 
-fn file_lines(from: usize, count: usize) -> Vec<String> {
+pub(crate) fn file_lines(from: usize, count: usize) -> Vec<String> {
     (from..from + count)
         .map(|n| {
             pascal(&camel_row(
@@ -323,7 +323,7 @@ fn file_lines(from: usize, count: usize) -> Vec<String> {
         .collect()
 }
 
-async fn all_rows(client: &Client) -> Result<Vec<SoftwareVulnerability>, Error> {
+pub(crate) async fn all_rows(client: &Client) -> Result<Vec<SoftwareVulnerability>, Error> {
     client
         .software_vulnerabilities_export_rows(ExportRowsOptions::new().concurrency(2))
         .await?
@@ -739,7 +739,9 @@ async fn files_whose_links_expired_together_are_renewed_with_one_export_call() {
 }
 
 /// A server with one export file served by `acts` in turn, and a client reading it.
-async fn one_flaky_file(acts: Vec<crate::flaky::Act>) -> (crate::flaky::Flaky, MockServer, Client) {
+pub(crate) async fn one_flaky_file(
+    acts: Vec<crate::flaky::Act>,
+) -> (crate::flaky::Flaky, MockServer, Client) {
     let flaky = crate::flaky::Flaky::start(acts).await;
     let api = MockServer::start_async().await;
     let link = format!("{}/exports/snap/part-0.json.gz?sig=s3cr3t", flaky.base_url);

@@ -26,6 +26,8 @@ mod sign_in_retries;
 mod software;
 mod software_ids;
 mod spec_examples;
+mod storage;
 mod tenants;
+mod tenants_file;
 mod transport_failures;
 mod types_match_spec;

@@ -415,3 +415,42 @@ async fn a_refused_export_is_one_warning_naming_the_permission_and_the_report_co
         text(&output.stderr)
     );
 }
+
+#[tokio::test]
+async fn a_via_files_read_at_trace_level_shows_no_link_nor_signature_even_when_renewing() {
+    let tenant = tenant().await;
+    let secret = tenant.client_secret();
+    // The first download meets an expired link, a cut body and an empty 200: the warnings of a
+    // renewal and of downloads made again are traced, as is everything reqwest and hyper say.
+    tenant.faults().cut_file_next(1);
+    tenant.faults().empty_file_next(1);
+    tenant.faults().expire_file_next(1);
+    let out = run(
+        &mut against(&tenant, secret).env("RUST_LOG", "trace"),
+        &["-vv", "export", "--concurrency", "1"],
+    )
+    .await;
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let again: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("downloading an export file again"))
+        .collect();
+    assert_eq!(
+        again.len(),
+        3,
+        "a cut body, an empty 200, an expired link: {again:?}"
+    );
+    assert!(again.iter().any(|l| l.contains("renew=true")), "{again:?}");
+    assert!(stderr.contains("TRACE"), "trace level: {stderr}");
+    assert_eq!(
+        tenant.calls("export_software_vulnerabilities"),
+        2,
+        "renewed once"
+    );
+    for leak in ["sig=", "sig%3D", tenant.files_base_url(), secret] {
+        assert!(!stderr.contains(leak), "{leak:?} in the trace");
+    }
+    let rows = ndjson(&out.stdout);
+    assert_eq!(keyed_json(&rows), truth(&tenant), "every row once");
+}

@@ -34,6 +34,7 @@ struct Plan {
     file_cut_next: u64,
     file_empty_next: u64,
     file_truncate_next: u64,
+    file_expire_next: u64,
 }
 
 /// What to do with one file download.
@@ -43,6 +44,7 @@ pub(crate) enum FileFault {
     Fail,
     Cut,
     Empty,
+    Expired,
     Truncate,
 }
 
@@ -126,6 +128,12 @@ impl Faults {
         self.with(|plan| plan.file_truncate_next = n);
     }
 
+    /// The next `n` export file downloads answer 403 `AuthenticationFailed`, as for a link that
+    /// expired (for a client in another process, which cannot be stopped mid-read).
+    pub fn expire_file_next(&self, n: u64) {
+        self.with(|plan| plan.file_expire_next = n);
+    }
+
     /// Every export file link issued so far expires now: downloading one answers 403
     /// `AuthenticationFailed` (links issued later are not affected, and [`clear`](Self::clear)
     /// does not bring expired links back).
@@ -176,6 +184,7 @@ impl Faults {
                 (&mut plan.file_cut_next, FileFault::Cut),
                 (&mut plan.file_empty_next, FileFault::Empty),
                 (&mut plan.file_truncate_next, FileFault::Truncate),
+                (&mut plan.file_expire_next, FileFault::Expired),
             ];
             for (left, fault) in counters {
                 if *left > 0 {

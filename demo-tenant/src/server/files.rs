@@ -93,6 +93,12 @@ pub(crate) fn handle(state: &Arc<State>, request: Request<Incoming>) -> Answer {
             );
         }
         FileFault::Empty => return file_answer(full(bytes::Bytes::new())),
+        FileFault::Expired => {
+            return authentication_failed(format!(
+                "Signature not valid in the specified time frame: Current [{}]",
+                http_date(now)
+            ));
+        }
         FileFault::Cut => Sending::Cut,
         FileFault::Truncate => Sending::Truncated,
         FileFault::None => Sending::Whole,
