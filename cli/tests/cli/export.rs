@@ -426,7 +426,7 @@ async fn a_via_files_read_at_trace_level_shows_no_link_nor_signature_even_when_r
     tenant.faults().empty_file_next(1);
     tenant.faults().expire_file_next(1);
     let out = run(
-        &mut against(&tenant, secret).env("RUST_LOG", "trace"),
+        against(&tenant, secret).env("RUST_LOG", "trace"),
         &["-vv", "export", "--concurrency", "1"],
     )
     .await;

@@ -157,14 +157,14 @@ async fn hostile_device_group_software_and_kb_names_are_inert_in_every_format() 
     let csv = output(&tenant, &["report", "--format", "csv"]).await;
     let cells = assert_csv_is_safe(&csv);
     // The title starts with `<`: not a formula, as it is. The software id is in a list cell.
-    assert!(cells.iter().any(|c| *c == kb_title), "{csv}");
+    assert!(cells.contains(&kb_title), "{csv}");
     assert!(cells.iter().any(|c| c.contains(&software.id)), "{csv}");
 
     let markdown = output(&tenant, &["report", "--format", "markdown"]).await;
     let cells = assert_markdown_tables_hold(&markdown);
     let shown_title = kb_title.replace('\n', " ");
     assert!(
-        cells.iter().any(|c| *c == shown_title),
+        cells.contains(&shown_title),
         "the title read back from {markdown}"
     );
 
@@ -248,7 +248,7 @@ async fn hostile_device_group_software_and_kb_names_are_inert_in_every_format() 
     let csv = output(&tenant, &["export", "-q", "--format", "csv"]).await;
     let cells = assert_csv_is_safe(&csv);
     assert!(cells.iter().any(|c| c == "'=cmd|' /C calc'!A0"));
-    assert!(cells.iter().any(|c| *c == software.name));
+    assert!(cells.contains(&software.name));
     let raw = output(&tenant, &["export", "-q", "--format", "csv", "--csv-raw"]).await;
     assert!(
         csv_cells(&raw)

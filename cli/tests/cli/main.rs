@@ -12,6 +12,7 @@ mod output;
 mod report;
 mod tenants;
 mod terminal;
+mod truth;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

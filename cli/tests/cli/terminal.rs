@@ -1,9 +1,12 @@
 //! On a terminal (a pseudo-terminal from `script`, part of util-linux): the progress bar is drawn
 //! on standard error unless `--no-progress` or `-q`; tracing is coloured unless `NO_COLOR`; the
-//! table fits the terminal's width and has borders.
+//! table fits the terminal's width and has borders; across tenants, each tenant has its own bar.
 
 use std::process::Stdio;
 
+use defender_tvm_demo::DemoTenant;
+
+use crate::truth::{Source, TempDir, expected};
 use crate::{BIN, READ};
 
 /// What a terminal 100 columns wide shows while the binary runs with `args` (standard output and
@@ -129,18 +132,95 @@ async fn tracing_is_coloured_on_a_terminal_unless_no_color() {
     assert!(!plain.contains("\u{1b}["), "{plain:?}");
 }
 
+/// The frames `name`'s bar was drawn in: (position, length) each time.
+fn frames(screen: &str, name: &str) -> Vec<(u64, u64)> {
+    screen
+        .match_indices(&format!("{name} "))
+        .filter_map(|(at, found)| {
+            let (counts, _) = screen[at + found.len()..].split_once(" [")?;
+            let (position, length) = counts.split_once('/')?;
+            Some((position.parse().ok()?, length.parse().ok()?))
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn across_tenants_each_tenant_has_its_own_bar() {
-    let screen = on_a_terminal(&["--demo-tenants", "2", "report", "--format", "csv"], &[]).await;
-
-    // Each tenant's bar, named and counting its own software (drawn at least at its end).
-    for name in ["demo-1", "demo-2"] {
-        assert!(
-            screen
-                .lines()
-                .any(|l| l.contains(name) && l.contains('[') && l.contains('/')),
-            "{name}'s bar in {screen}"
-        );
+    let tenants = [
+        ("north", demo_tenant(51, 60, 30).await),
+        ("south", demo_tenant(52, 120, 70).await),
+    ];
+    let dir = TempDir::new("terminal");
+    let path = dir.path().join("tenants.toml");
+    let mut file = String::new();
+    for (name, tenant) in &tenants {
+        file.push_str(&format!(
+            "[[tenant]]\nname = \"{name}\"\ntenant_id = \"{}\"\nclient_id = \"{}\"\n\
+             client_secret_env = \"SECRET_{name}\"\nbase_url = \"{}\"\nauthority_host = \"{}\"\n\n",
+            tenant.tenant_id(),
+            tenant.client_id(),
+            tenant.base_url(),
+            tenant.authority_host(),
+        ));
     }
-    assert!(screen.contains("tenant demo-1: "), "{screen}");
+    std::fs::write(&path, file).unwrap();
+    let secrets: Vec<(String, &str)> = tenants
+        .iter()
+        .map(|(name, tenant)| (format!("SECRET_{name}"), tenant.client_secret()))
+        .collect();
+    let env: Vec<(&str, &str)> = secrets.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+
+    let screen = on_a_terminal(
+        &[
+            "--tenants",
+            path.to_str().unwrap(),
+            "report",
+            "--source",
+            "calls",
+            "--format",
+            "csv",
+        ],
+        &env,
+    )
+    .await;
+
+    let selected: Vec<usize> = tenants
+        .iter()
+        .map(|(_, t)| expected(t.truth(), Source::Calls, true).selected)
+        .collect();
+    assert_ne!(selected[0], selected[1], "the tenants' counts differ");
+    for (name, tenant) in &tenants {
+        let want = expected(tenant.truth(), Source::Calls, true);
+        // Always drawn: each bar, named, as the bars are made (before any call, when the
+        // terminal's first frames are never held back by the draw rate). How many frames follow
+        // depends on how fast each tenant answers, so none is required.
+        let frames = frames(&screen, name);
+        assert!(!frames.is_empty(), "{name}'s bar in {screen}");
+        // Whatever frame was drawn counts this tenant's own software.
+        assert!(
+            frames
+                .iter()
+                .all(|&(at, of)| at <= of && (of == 0 || of == want.selected as u64)),
+            "{name}: {frames:?}, {} software selected",
+            want.selected
+        );
+        // Always said once the tenants are done: each tenant's line, as its estate says.
+        let line = format!(
+            "tenant {name}: {} missing KBs across {} software",
+            want.kbs.len(),
+            want.selected
+        );
+        assert!(screen.contains(&line), "{line} in {screen}");
+    }
+}
+
+async fn demo_tenant(seed: u64, devices: usize, software: usize) -> DemoTenant {
+    DemoTenant::builder()
+        .seed(seed)
+        .devices(devices)
+        .software(software)
+        .unlimited()
+        .start()
+        .await
+        .unwrap()
 }
