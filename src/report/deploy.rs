@@ -433,6 +433,167 @@ mod tests {
         assert_eq!(a.kbs.len(), 5);
     }
 
+    /// A report of only `kbs`.
+    fn report_of(kbs: Vec<KbRollup>) -> Report {
+        Report { kbs, ..estate() }
+    }
+
+    #[test]
+    fn a_series_step_has_the_worst_severity_cvss_and_exploitability_the_earliest_first_seen_and_all_software()
+     {
+        use crate::types::{ExploitabilityLevel, Severity};
+        let title = |month: &str| format!("{month} {W11_24H2}");
+        // The newest (5003) has the mildest figures of its series: each merged one is another
+        // member's.
+        let mut august = kb("5001", &title("2025-08"), "windows_11", &["a"], &["C1"]);
+        august.severity = Some(Severity::Medium);
+        august.cvss = Some(9.8);
+        august.exploitability = Some(ExploitabilityLevel::NoExploit);
+        // 23:00 UTC on the 14th: the earliest, though its text sorts after the next one's.
+        august.first_seen = Some("2025-08-15T01:00:00+02:00".into());
+        august.software_ids = vec!["microsoft-_-windows_11".into()];
+        let mut september = kb("5002", &title("2025-09"), "windows_11", &["b"], &["C2"]);
+        september.severity = Some(Severity::Critical);
+        september.cvss = Some(5.0);
+        september.exploitability = Some(ExploitabilityLevel::ExploitIsInKit);
+        september.public_exploit = true;
+        september.first_seen = Some("2025-08-14T23:30:00Z".into());
+        september.software_ids = vec![
+            "microsoft-_-windows_11".into(),
+            "microsoft-_-windows_11_enterprise".into(),
+        ];
+        let mut october = kb("5003", &title("2025-10"), "windows_11", &["c"], &["C3"]);
+        october.severity = Some(Severity::Low);
+        october.cvss = Some(7.1);
+        october.exploitability = Some(ExploitabilityLevel::ExploitIsPublic);
+        october.first_seen = Some("2025-10-02T08:00:00Z".into());
+        october.software_ids = vec!["microsoft-_-windows_11_pro".into()];
+        let mut report = report_of(vec![august, september, october]);
+
+        plan(&mut report, true, &default_priority);
+
+        assert_eq!(report.deploy.steps.len(), 1);
+        let step = step(&report, "5003");
+        assert_eq!(step.covers, ["5001", "5002"]);
+        assert_eq!(step.kb.severity, Some(Severity::Critical), "September's");
+        assert_eq!(step.kb.cvss, Some(9.8), "August's");
+        assert_eq!(
+            step.kb.exploitability,
+            Some(ExploitabilityLevel::ExploitIsInKit),
+            "September's"
+        );
+        assert!(step.kb.public_exploit, "September's");
+        assert_eq!(
+            step.kb.first_seen.as_deref(),
+            Some("2025-08-15T01:00:00+02:00"),
+            "August's, as written"
+        );
+        assert_eq!(
+            step.kb.software_ids,
+            [
+                "microsoft-_-windows_11",
+                "microsoft-_-windows_11_enterprise",
+                "microsoft-_-windows_11_pro",
+            ]
+        );
+        // The report's own KBs keep their figures.
+        let october = report.kbs.iter().find(|k| k.id == "5003").unwrap();
+        assert_eq!(october.severity, Some(Severity::Low));
+        assert_eq!(october.cvss, Some(7.1));
+        assert_eq!(october.software_ids, ["microsoft-_-windows_11_pro"]);
+        assert_eq!(october.covered_by, None);
+    }
+
+    #[test]
+    fn a_series_step_without_any_of_a_figure_has_none_and_a_member_without_one_does_not_count() {
+        let title = |month: &str| format!("{month} {W11_24H2}");
+        let mut august = kb("5001", &title("2025-08"), "windows_11", &["a"], &["C1"]);
+        august.first_seen = Some("2025-08-20T00:00:00Z".into());
+        august.cvss = Some(4.0);
+        let october = kb("5003", &title("2025-10"), "windows_11", &["b"], &["C2"]);
+        let mut report = report_of(vec![august, october]);
+
+        plan(&mut report, true, &default_priority);
+
+        let step = step(&report, "5003");
+        assert_eq!(step.kb.first_seen.as_deref(), Some("2025-08-20T00:00:00Z"));
+        assert_eq!(step.kb.cvss, Some(4.0));
+        assert_eq!(step.kb.severity, None);
+        assert_eq!(step.kb.exploitability, None);
+        assert!(!step.kb.public_exploit);
+    }
+
+    #[test]
+    fn a_series_whose_devices_are_known_for_some_members_only_counts_its_largest_count_inexactly() {
+        let title = |month: &str| format!("{month} {W11_24H2}");
+        let august = kb(
+            "5001",
+            &title("2025-08"),
+            "windows_11",
+            &["a", "b"],
+            &["C1"],
+        );
+        // September's devices are not known (its listing failed): 7 devices, by count only.
+        let mut september = kb("5002", &title("2025-09"), "windows_11", &[], &["C2"]);
+        september.device_ids = None;
+        september.devices = 7;
+        september.devices_exact = false;
+        let october = kb(
+            "5003",
+            &title("2025-10"),
+            "windows_11",
+            &["a", "b", "c"],
+            &["C3"],
+        );
+        let mut report = report_of(vec![august, september, october]);
+
+        plan(&mut report, true, &default_priority);
+
+        let step = step(&report, "5003");
+        assert_eq!(step.covers, ["5001", "5002"]);
+        assert_eq!(step.kb.devices, 7, "September's 7, not the 3 known devices");
+        assert!(!step.kb.devices_exact);
+        assert_eq!(step.kb.device_ids, None, "the known ones are not all");
+        assert_eq!(step.kb.cve_ids, ["C1", "C2", "C3"]);
+        // The report's own KBs keep theirs.
+        let october = report.kbs.iter().find(|k| k.id == "5003").unwrap();
+        assert_eq!(october.devices, 3);
+        assert!(october.devices_exact);
+    }
+
+    #[test]
+    fn of_two_updates_of_one_month_the_higher_kb_number_is_the_newest() {
+        let title = format!("2025-10 {W11_24H2}");
+        // In either order; compared as numbers, not text ("999999" sorts after "1000000" as
+        // text).
+        let report_with = |ids: [&str; 2]| {
+            report_of(
+                ids.iter()
+                    .map(|id| kb(id, &title, "windows_11", &[id], &[id]))
+                    .collect(),
+            )
+        };
+        for (ids, newest, older) in [
+            (["5066836", "5066835"], "5066836", "5066835"),
+            (["1000000", "999999"], "1000000", "999999"),
+            (["999999", "1000000"], "1000000", "999999"),
+        ] {
+            let mut report = report_with(ids);
+            plan(&mut report, true, &default_priority);
+            let steps: Vec<&str> = report
+                .deploy
+                .steps
+                .iter()
+                .map(|s| s.kb.id.as_str())
+                .collect();
+            assert_eq!(steps, [newest], "{ids:?}");
+            assert_eq!(step(&report, newest).covers, [older], "{ids:?}");
+            let covered = report.kbs.iter().find(|k| k.id == older).unwrap();
+            assert_eq!(covered.covered_by.as_deref(), Some(newest), "{ids:?}");
+            assert_eq!(step(&report, newest).kb.devices, 2, "{ids:?}");
+        }
+    }
+
     #[test]
     fn without_devices_a_series_counts_its_largest_device_count_and_the_sum_of_cves() {
         let mut report = estate();

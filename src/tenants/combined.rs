@@ -114,3 +114,146 @@ impl CombinedReport {
             .any(|t| t.error.is_some() || t.report.as_ref().is_some_and(|r| r.partial))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Error;
+    use crate::report::{DeployPlan, KbRollup, Source};
+
+    /// A KB as a tenant's report has it: only what combining reads is set.
+    fn kb(id: &str, devices: i64, cves: i64) -> KbRollup {
+        KbRollup {
+            rank: 0,
+            id: id.into(),
+            name: Some(format!("Update (KB{id})")),
+            url: None,
+            products: Vec::new(),
+            software_ids: Vec::new(),
+            cves_addressed: cves,
+            devices,
+            devices_exact: true,
+            device_ids: None,
+            public_exploit: false,
+            cve_ids: Vec::new(),
+            severity: None,
+            cvss: None,
+            exploitability: None,
+            first_seen: None,
+            covered_by: None,
+        }
+    }
+
+    fn report(partial: bool, kbs: Vec<KbRollup>) -> Report {
+        Report {
+            generated_at: String::new(),
+            partial,
+            software_count: 1,
+            rows: Vec::new(),
+            kbs,
+            failures: Vec::new(),
+            source: Source::Calls,
+            data_as_of: None,
+            devices_missing: Vec::new(),
+            deploy: DeployPlan::default(),
+        }
+    }
+
+    fn ran(tenant: &str, report: Report) -> TenantOutcome<Report> {
+        TenantOutcome {
+            tenant: tenant.into(),
+            result: Ok(report),
+        }
+    }
+
+    fn ids(combined: &CombinedReport) -> Vec<&str> {
+        combined.kbs.iter().map(|kb| kb.id.as_str()).collect()
+    }
+
+    #[test]
+    fn a_tenants_partial_report_makes_the_combined_report_partial() {
+        let whole = CombinedReport::from_outcomes(vec![
+            ran("north", report(false, vec![kb("5001", 1, 1)])),
+            ran("south", report(false, vec![kb("5001", 1, 1)])),
+        ]);
+        assert!(!whole.partial(), "every tenant ran whole");
+        assert_eq!(whole.failed().count(), 0);
+
+        let combined = CombinedReport::from_outcomes(vec![
+            ran("north", report(false, vec![kb("5001", 1, 1)])),
+            ran("south", report(true, vec![kb("5001", 1, 1)])),
+        ]);
+        assert!(combined.partial(), "south's report misses some software");
+        assert_eq!(combined.failed().count(), 0, "south did not fail");
+
+        let failed = CombinedReport::from_outcomes(vec![
+            ran("north", report(false, vec![kb("5001", 1, 1)])),
+            TenantOutcome {
+                tenant: "south".into(),
+                result: Err(Error::invalid_input("south could not sign in")),
+            },
+        ]);
+        assert!(failed.partial());
+        let names: Vec<&str> = failed.failed().map(|t| t.tenant.as_str()).collect();
+        assert_eq!(names, ["south"]);
+    }
+
+    #[test]
+    fn across_tenants_a_kb_addresses_the_largest_cve_count_and_its_devices_are_summed() {
+        let combined = CombinedReport::from_outcomes(vec![
+            ran("north", report(false, vec![kb("5001", 4, 3)])),
+            ran("south", report(false, vec![kb("5001", 2, 7)])),
+            ran("east", report(false, vec![kb("5001", 1, 5)])),
+        ]);
+        let shared = &combined.kbs[0];
+        assert_eq!(
+            shared.cves_addressed, 7,
+            "the largest of 3, 7, 5; not their sum"
+        );
+        assert_eq!(shared.devices, 4 + 2 + 1);
+        assert_eq!(shared.tenants, ["north", "south", "east"]);
+    }
+
+    #[test]
+    fn kbs_of_as_many_tenants_come_by_most_devices_then_by_kb_id() {
+        // By hand: 5009 is in three tenants (first, whatever its devices); 5002 and 5007 are in
+        // two each, 5007 on more devices (1 + 9 against 3 + 3); 5001, 5004 and 5006 are in one
+        // each, 5006 on 8 devices, 5001 and 5004 tied on 2 (then by id).
+        let combined = CombinedReport::from_outcomes(vec![
+            ran(
+                "north",
+                report(
+                    false,
+                    vec![
+                        kb("5009", 1, 1),
+                        kb("5002", 3, 1),
+                        kb("5007", 1, 1),
+                        kb("5004", 2, 1),
+                    ],
+                ),
+            ),
+            ran(
+                "south",
+                report(
+                    false,
+                    vec![
+                        kb("5009", 1, 1),
+                        kb("5002", 3, 1),
+                        kb("5007", 9, 1),
+                        kb("5006", 8, 1),
+                    ],
+                ),
+            ),
+            ran(
+                "east",
+                report(false, vec![kb("5009", 1, 1), kb("5001", 2, 1)]),
+            ),
+        ]);
+        assert_eq!(
+            ids(&combined),
+            ["5009", "5007", "5002", "5006", "5001", "5004"]
+        );
+        let devices: Vec<i64> = combined.kbs.iter().map(|kb| kb.devices).collect();
+        assert_eq!(devices, [3, 10, 6, 8, 2, 2]);
+    }
+}

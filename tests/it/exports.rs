@@ -61,6 +61,9 @@ fn camel_row(device: &str, cve: &str, kb: Option<&str>) -> Value {
         "diskPaths": ["C:\\Windows\\System32\\ntoskrnl.exe"],
         "registryPaths": null,
         "recommendationReference": "va-_-microsoft-_-windows_11",
+        "cveBatchTitle": "2025-10 Security Updates",
+        "endOfSupportStatus": "EOS Version",
+        "endOfSupportDate": "2026-10-13 00:00:00",
         "somethingNew": {"nested": true}
     })
 }
@@ -179,6 +182,144 @@ async fn a_row_reads_the_same_from_either_casing() {
     missing.as_object_mut().unwrap().remove("deviceId");
     let err = serde_json::from_value::<SoftwareVulnerability>(missing).unwrap_err();
     assert!(err.to_string().contains("deviceId"), "{err}");
+}
+
+/// Every field of an inventory row, as plain values (from the library's row, or written by hand
+/// or from the demo tenant's truth).
+#[derive(Debug, PartialEq)]
+pub(crate) struct Inventory {
+    pub(crate) id: String,
+    pub(crate) device_id: String,
+    pub(crate) device_name: Option<String>,
+    pub(crate) rbac_group_name: Option<String>,
+    pub(crate) rbac_group_id: Option<i64>,
+    pub(crate) os_platform: Option<String>,
+    pub(crate) os_version: Option<String>,
+    pub(crate) os_architecture: Option<String>,
+    pub(crate) software_vendor: Option<String>,
+    pub(crate) software_name: Option<String>,
+    pub(crate) software_version: Option<String>,
+    pub(crate) number_of_weaknesses: Option<i64>,
+    pub(crate) disk_paths: Vec<String>,
+    pub(crate) registry_paths: Vec<String>,
+    pub(crate) software_first_seen_timestamp: Option<chrono::DateTime<chrono::Utc>>,
+    pub(crate) end_of_support_status: Option<String>,
+    pub(crate) end_of_support_date: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// How many fields [`Inventory`] has: every field of `SoftwareInventory`.
+const INVENTORY_FIELDS: usize = 17;
+
+pub(crate) fn inventory_fields(row: &defender_tvm::types::SoftwareInventory) -> Inventory {
+    let keys = serde_json::to_value(row)
+        .unwrap()
+        .as_object()
+        .unwrap()
+        .len();
+    assert_eq!(
+        keys, INVENTORY_FIELDS,
+        "a field the comparison does not know"
+    );
+    Inventory {
+        id: row.id.clone(),
+        device_id: row.device_id.clone(),
+        device_name: row.device_name.clone(),
+        rbac_group_name: row.rbac_group_name.clone(),
+        rbac_group_id: row.rbac_group_id,
+        os_platform: row.os_platform.clone(),
+        os_version: row.os_version.clone(),
+        os_architecture: row.os_architecture.clone(),
+        software_vendor: row.software_vendor.clone(),
+        software_name: row.software_name.clone(),
+        software_version: row.software_version.clone(),
+        number_of_weaknesses: row.number_of_weaknesses,
+        disk_paths: row.disk_paths.clone(),
+        registry_paths: row.registry_paths.clone(),
+        software_first_seen_timestamp: row.software_first_seen_timestamp.map(|t| t.as_utc()),
+        end_of_support_status: row.end_of_support_status.clone(),
+        end_of_support_date: row.end_of_support_date.map(|t| t.as_utc()),
+    }
+}
+
+#[tokio::test]
+async fn every_inventory_field_reads_from_the_files_pascal_case_and_the_pages_camel_case() {
+    use chrono::TimeZone;
+    // The row by hand, each field its own value; then the same row as each form sends it.
+    let want = || Inventory {
+        id: "dev-7_adobe_acrobat_24.001".to_owned(),
+        device_id: "dev-7".to_owned(),
+        device_name: Some("ws-hr-0007.contoso.com".to_owned()),
+        rbac_group_name: Some("Human resources".to_owned()),
+        rbac_group_id: Some(4401),
+        os_platform: Some("Windows10".to_owned()),
+        os_version: Some("10.0.19045".to_owned()),
+        os_architecture: Some("x86".to_owned()),
+        software_vendor: Some("adobe".to_owned()),
+        software_name: Some("acrobat".to_owned()),
+        software_version: Some("24.001".to_owned()),
+        number_of_weaknesses: Some(3),
+        disk_paths: vec!["C:\\Program Files\\Adobe\\Acrobat.exe".to_owned()],
+        registry_paths: vec!["HKEY_LOCAL_MACHINE\\SOFTWARE\\Adobe\\Acrobat".to_owned()],
+        software_first_seen_timestamp: Some(
+            chrono::Utc.with_ymd_and_hms(2025, 1, 2, 3, 4, 5).unwrap()
+                + chrono::Duration::nanoseconds(678_901_200),
+        ),
+        end_of_support_status: Some("EOS Version".to_owned()),
+        end_of_support_date: Some(chrono::Utc.with_ymd_and_hms(2026, 10, 13, 0, 0, 0).unwrap()),
+    };
+    let pascal_line = r#"{"Id": "dev-7_adobe_acrobat_24.001", "DeviceId": "dev-7",
+        "DeviceName": "ws-hr-0007.contoso.com", "RbacGroupName": "Human resources",
+        "RbacGroupId": 4401, "OsPlatform": "Windows10", "OsVersion": "10.0.19045",
+        "OsArchitecture": "x86", "SoftwareVendor": "adobe", "SoftwareName": "acrobat",
+        "SoftwareVersion": "24.001", "NumberOfWeaknesses": 3,
+        "DiskPaths": ["C:\\Program Files\\Adobe\\Acrobat.exe"],
+        "RegistryPaths": ["HKEY_LOCAL_MACHINE\\SOFTWARE\\Adobe\\Acrobat"],
+        "SoftwareFirstSeenTimestamp": "2025-01-02 03:04:05.6789012",
+        "EndOfSupportStatus": "EOS Version", "EndOfSupportDate": "2026-10-13 00:00:00"}"#
+        .replace('\n', " ");
+    let camel_page = r#"{"value": [{"id": "dev-7_adobe_acrobat_24.001", "deviceId": "dev-7",
+        "deviceName": "ws-hr-0007.contoso.com", "rbacGroupName": "Human resources",
+        "rbacGroupId": 4401, "osPlatform": "Windows10", "osVersion": "10.0.19045",
+        "osArchitecture": "x86", "softwareVendor": "adobe", "softwareName": "acrobat",
+        "softwareVersion": "24.001", "numberOfWeaknesses": 3,
+        "diskPaths": ["C:\\Program Files\\Adobe\\Acrobat.exe"],
+        "registryPaths": ["HKEY_LOCAL_MACHINE\\SOFTWARE\\Adobe\\Acrobat"],
+        "softwareFirstSeenTimestamp": "2025-01-02 03:04:05.6789012",
+        "endOfSupportStatus": "EOS Version", "endOfSupportDate": "2026-10-13 00:00:00"}]}"#;
+    let server = Storage::start().await;
+    let link = server.link("inventory-0.json.gz", "inv");
+    server.api.mock(move |when, then| {
+        when.path("/api/machines/SoftwareInventoryExport");
+        then.status(200).json_body(json!({
+            "exportFiles": [link],
+            "generatedTime": "2026-11-30T06:00:00Z",
+        }));
+    });
+    server.api.mock(|when, then| {
+        when.path("/api/machines/SoftwareInventoryByMachine");
+        then.status(200).body(camel_page);
+    });
+    server.serves("inventory-0.json.gz", "inv", gzip(&[pascal_line]));
+    let client = client(&server.api);
+
+    let from_file: Vec<defender_tvm::types::SoftwareInventory> = client
+        .software_inventory_export_rows(ExportRowsOptions::new())
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    let from_page = client
+        .software_inventory_by_machine(ExportPages::new())
+        .collect_items()
+        .await
+        .unwrap();
+
+    let fields = |rows: &[defender_tvm::types::SoftwareInventory]| -> Vec<Inventory> {
+        rows.iter().map(inventory_fields).collect()
+    };
+    assert_eq!(fields(&from_file), [want()], "PascalCase, from a file");
+    assert_eq!(fields(&from_page), [want()], "camelCase, from a page");
 }
 
 #[tokio::test]
@@ -686,53 +827,93 @@ async fn fresh_links_of_a_new_snapshot_are_an_error_not_a_mix_of_two_snapshots()
     newer.assert_calls(0);
 }
 
+/// How long a test waits for a read that should end at once: past it, the read hangs (an
+/// answer held forever), which is the failure, not a slow machine.
+const HANGS: Duration = Duration::from_secs(30);
+
 #[tokio::test]
 async fn files_whose_links_expired_together_are_renewed_with_one_export_call() {
-    let server = Storage::start().await;
-    let mut first_export = server.export_answers(&[
-        server.link("part-0.json.gz", "old0"),
-        server.link("part-1.json.gz", "old1"),
-    ]);
-    let expired = server.storage.mock(|when, then| {
-        when.path_includes("/exports/snap/part-")
-            .query_param_matches("sig", "^old");
-        then.status(403)
-            .body("<Error><Code>AuthenticationFailed</Code></Error>");
-    });
-    let client = client(&server.api);
+    use crate::flaky::{Act, Flaky};
+    // Storage holds its answers to the expired links until both files have asked with theirs:
+    // each file meets its expired link before either can renew.
+    let both = std::sync::Arc::new(tokio::sync::Barrier::new(2));
+    let expired = Act::Gate(
+        both,
+        Box::new(Act::Answer(
+            403,
+            "<Error><Code>AuthenticationFailed</Code></Error>".to_owned(),
+        )),
+    );
+    let storage = Flaky::start(vec![Act::ByTarget(vec![
+        ("sig=old".to_owned(), expired),
+        (
+            "part-0.json.gz?sig=new".to_owned(),
+            Act::Bytes(200, gzip(&file_lines(0, 10))),
+        ),
+        (
+            "part-1.json.gz?sig=new".to_owned(),
+            Act::Bytes(200, gzip(&file_lines(10, 10))),
+        ),
+    ])])
+    .await;
+    let api = MockServer::start_async().await;
+    let export = |sig: &str| {
+        let links: Vec<String> = (0..2)
+            .map(|n| {
+                format!(
+                    "{}/exports/snap/part-{n}.json.gz?sig={sig}{n}",
+                    storage.base_url
+                )
+            })
+            .collect();
+        move |when: httpmock::When, then: httpmock::Then| {
+            when.path("/api/machines/SoftwareVulnerabilitiesExport");
+            then.status(200).json_body(json!({
+                "exportFiles": links,
+                "generatedTime": "2026-11-30T06:00:00Z",
+            }));
+        }
+    };
+    let mut first_export = api.mock(export("old"));
+    let client = client(&api);
     let rows = client
         .software_vulnerabilities_export_rows(ExportRowsOptions::new().concurrency(2))
         .await
         .unwrap();
     first_export.delete();
-    // The renewal answers late, so both files meet their expired link before it does.
-    let links = [
-        server.link("part-0.json.gz", "new0"),
-        server.link("part-1.json.gz", "new1"),
-    ];
-    let renewal = server.api.mock(move |when, then| {
-        when.path("/api/machines/SoftwareVulnerabilitiesExport");
-        then.status(200)
-            .delay(Duration::from_millis(300))
-            .json_body(json!({
-                "exportFiles": links,
-                "generatedTime": "2026-11-30T06:00:00Z",
-            }));
-    });
-    server.serves("part-0.json.gz", "new0", gzip(&file_lines(0, 10)));
-    server.serves("part-1.json.gz", "new1", gzip(&file_lines(10, 10)));
+    let renewal = api.mock(export("new"));
 
-    let progress = {
+    let read = async {
         let mut rows = rows;
-        let mut count = 0;
-        while rows.try_next().await.unwrap().is_some() {
-            count += 1;
+        let mut all = Vec::new();
+        while let Some(row) = rows.try_next().await.unwrap() {
+            all.push(row);
         }
-        assert_eq!(count, 20);
-        rows.progress()
+        (all, rows.progress())
     };
+    let (rows, progress) = tokio::time::timeout(HANGS, read)
+        .await
+        .expect("both files ask with their expired link at once");
 
-    expired.assert_calls(2);
+    let mut devices = devices_of(&rows);
+    devices.sort_by_key(|d| d.trim_start_matches("dev-").parse::<usize>().unwrap());
+    let expected: Vec<String> = (0..20).map(|n| format!("dev-{n}")).collect();
+    assert_eq!(devices, expected, "every row once");
+    let mut asked: Vec<String> = storage
+        .paths()
+        .into_iter()
+        .map(|path| path.rsplit('/').next().unwrap().to_owned())
+        .collect();
+    asked.sort();
+    assert_eq!(
+        asked,
+        [
+            "part-0.json.gz?sig=new0",
+            "part-0.json.gz?sig=old0",
+            "part-1.json.gz?sig=new1",
+            "part-1.json.gz?sig=old1",
+        ]
+    );
     renewal.assert_calls(1);
     assert_eq!(progress.link_renewals, 1);
     assert_eq!(progress.downloads_repeated, 2);
@@ -789,6 +970,109 @@ async fn storage_errors_past_the_retries_are_downloaded_again_and_a_404_is_not()
         "{err:?}"
     );
     assert_eq!(flaky.requests(), 1, "a 404 is not downloaded again");
+}
+
+#[tokio::test]
+async fn a_429_from_storage_past_the_retries_is_downloaded_again() {
+    use crate::flaky::Act;
+    // The client tries each download twice: two 429s end the first download; the second
+    // download gets the file.
+    let (flaky, _api, client) = one_flaky_file(vec![
+        Act::Answer(429, String::new()),
+        Act::Answer(429, String::new()),
+        Act::Bytes(200, gzip(&file_lines(0, 30))),
+    ])
+    .await;
+
+    let rows = all_rows(&client).await.unwrap();
+
+    let expected: Vec<String> = (0..30).map(|n| format!("dev-{n}")).collect();
+    assert_eq!(devices_of(&rows), expected);
+    assert_eq!(flaky.requests(), 3);
+}
+
+/// A client of `api` whose request timeout is `idle` (for an export file: how long each chunk of
+/// its body may take to come).
+fn impatient(api: &MockServer, idle: Duration) -> Client {
+    Client::builder()
+        .base_url(api.base_url())
+        .bearer_token(TOKEN)
+        .timeout(idle)
+        .retry(RetryPolicy::disabled())
+        .rate_limit(RateLimit::disabled())
+        .json_export_rate_limit(RateLimit::disabled())
+        .file_export_rate_limit(RateLimit::disabled())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_download_whose_next_chunk_never_comes_is_made_again_from_where_it_stopped() {
+    use crate::flaky::Act;
+    let body = gzip(&file_lines(0, 2_000));
+    // Half the body, then nothing (the connection stays open); then the whole file.
+    let (flaky, api, _) = one_flaky_file(vec![
+        Act::StallBytes(200, body.clone()),
+        Act::Bytes(200, body),
+    ])
+    .await;
+    let client = impatient(&api, Duration::from_secs(1));
+
+    let read = async {
+        let mut rows = client
+            .software_vulnerabilities_export_rows(ExportRowsOptions::new())
+            .await
+            .unwrap();
+        let mut all = Vec::new();
+        while let Some(row) = rows.try_next().await.unwrap() {
+            all.push(row);
+        }
+        (all, rows.progress())
+    };
+    let (rows, progress) = tokio::time::timeout(HANGS, read)
+        .await
+        .expect("a stalled download is given up after the request timeout");
+
+    let expected: Vec<String> = (0..2_000).map(|n| format!("dev-{n}")).collect();
+    assert_eq!(
+        devices_of(&rows),
+        expected,
+        "in order, none lost, none repeated"
+    );
+    assert_eq!(flaky.requests(), 2);
+    assert_eq!(progress.downloads_repeated, 1);
+}
+
+#[tokio::test]
+async fn a_file_whose_every_download_stalls_is_a_stalled_export_error() {
+    use crate::flaky::Act;
+    let body = gzip(&file_lines(0, 2_000));
+    let (flaky, api, _) = one_flaky_file(vec![Act::StallBytes(200, body)]).await;
+    let client = impatient(&api, Duration::from_secs(1));
+
+    let read = client
+        .software_vulnerabilities_export_rows(ExportRowsOptions::new().downloads(2))
+        .await
+        .unwrap()
+        .try_collect::<Vec<_>>();
+    let error = tokio::time::timeout(HANGS, read)
+        .await
+        .expect("a stalled download is given up after the request timeout")
+        .unwrap_err();
+
+    assert!(
+        !matches!(error, Error::InvalidInput(_)),
+        "not a usage error: {error:?}"
+    );
+    let Error::Export(export) = &error else {
+        panic!("expected Error::Export, got {error:?}")
+    };
+    assert_eq!(export.kind, ExportErrorKind::Stalled, "{error}");
+    assert_eq!(export.file, "part-0.json.gz");
+    assert_eq!(export.attempts, 2);
+    assert_eq!(flaky.requests(), 2);
+    let text = crate::common::chain(&error);
+    assert!(!text.contains("s3cr3t"), "{text}");
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! A tiny HTTP/1.1 server on 127.0.0.1:0 that misbehaves on purpose, for what httpmock cannot
-//! do: drop a connection before answering, or cut a body short. Each request gets the next
-//! [`Act`] of a script (the last one repeats); every request is counted.
+//! do: drop a connection before answering, cut a body short or stall it, hold answers until
+//! several requests have arrived. Each request gets the next [`Act`] of a script (the last one
+//! repeats); every request is counted.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -28,6 +29,14 @@ pub enum Act {
     /// Send the status line, the headers (with the full `Content-Length`) and half the binary
     /// body, then close.
     CutBytes(u16, Vec<u8>),
+    /// Send the status line, the headers and half the binary body, then nothing more (the
+    /// connection stays open until the client gives up).
+    StallBytes(u16, Vec<u8>),
+    /// Wait at the barrier (until as many requests as it counts wait there), then play the act.
+    Gate(Arc<tokio::sync::Barrier>, Box<Act>),
+    /// The act of the first route whose text the request target (path and query) contains; a
+    /// 404 when none does.
+    ByTarget(Vec<(String, Act)>),
 }
 
 /// A running server; it stops when dropped.
@@ -119,9 +128,22 @@ async fn serve(
         }
         buffer.drain(..head_end + length);
         let target = head.split_whitespace().nth(1).unwrap_or("").to_owned();
-        seen.lock().unwrap().push(target);
+        seen.lock().unwrap().push(target.clone());
         let n = counter.fetch_add(1, Ordering::SeqCst);
-        let act = script[n.min(script.len() - 1)].clone();
+        let mut act = script[n.min(script.len() - 1)].clone();
+        let act = loop {
+            act = match act {
+                Act::Gate(barrier, inner) => {
+                    barrier.wait().await;
+                    *inner
+                }
+                Act::ByTarget(routes) => routes
+                    .into_iter()
+                    .find(|(part, _)| target.contains(part.as_str()))
+                    .map_or(Act::Answer(404, String::new()), |(_, act)| act),
+                act => break act,
+            };
+        };
         let (status, headers, body, cut, stall): (u16, Vec<(String, String)>, Vec<u8>, bool, bool) =
             match act {
                 Act::Drop => return,
@@ -133,6 +155,8 @@ async fn serve(
                 Act::StallBody(status, body) => (status, vec![], body.into_bytes(), true, true),
                 Act::Bytes(status, body) => (status, vec![], body, false, false),
                 Act::CutBytes(status, body) => (status, vec![], body, true, false),
+                Act::StallBytes(status, body) => (status, vec![], body, true, true),
+                Act::Gate(..) | Act::ByTarget(_) => unreachable!("played above"),
             };
         let body = match String::from_utf8(body) {
             Ok(text) => text.replace("{base}", &base).into_bytes(),

@@ -407,3 +407,76 @@ async fn a_refused_export_goes_back_to_calls_with_one_event_naming_the_permissio
     let error = plan.finish().await.unwrap_err();
     assert_eq!(error.status(), Some(defender_tvm::StatusCode::FORBIDDEN));
 }
+
+/// A hand-written export of one software: four KBs, their rows in KB order, which the priority
+/// order is not.
+#[tokio::test]
+async fn the_kbs_from_the_export_come_in_the_priority_order() {
+    let server = crate::exports::Storage::start().await;
+    server.api.mock(|when, then| {
+        when.path("/api/Software").query_param("$skip", "0");
+        then.status(200).json_body(serde_json::json!({"value": [
+            {"id": "microsoft-_-windows_11", "weaknesses": 8, "publicExploit": true},
+        ]}));
+    });
+    server.api.mock(|when, then| {
+        when.path("/api/Software");
+        then.status(200).json_body(serde_json::json!({"value": []}));
+    });
+    server.export_answers(&[server.link("part-0.json.gz", "a")]);
+    let row = |device: &str, cve: &str, kb: &str, exploit: &str| {
+        serde_json::json!({
+            "Id": format!("{device}_microsoft_windows_11_10.0.26100_{cve}"),
+            "DeviceId": device,
+            "SoftwareVendor": "microsoft",
+            "SoftwareName": "windows_11",
+            "CveId": cve,
+            "RecommendedSecurityUpdate": format!("Update (KB{kb})"),
+            "RecommendedSecurityUpdateId": kb,
+            "ExploitabilityLevel": exploit,
+        })
+        .to_string()
+    };
+    let lines = [
+        // KB5001: 1 CVE on 1 device.
+        row("d1", "CVE-1", "5001", "NoExploit"),
+        // KB5002: 2 CVEs on 3 devices (6).
+        row("d1", "CVE-2a", "5002", "NoExploit"),
+        row("d2", "CVE-2a", "5002", "NoExploit"),
+        row("d3", "CVE-2b", "5002", "NoExploit"),
+        // KB5003: 1 CVE on 1 device, with a public exploit.
+        row("d2", "CVE-3", "5003", "ExploitIsPublic"),
+        // KB5004: 2 CVEs on 3 devices (6, as KB5002).
+        row("d4", "CVE-4a", "5004", "NoExploit"),
+        row("d5", "CVE-4b", "5004", "NoExploit"),
+        row("d6", "CVE-4a", "5004", "NoExploit"),
+    ];
+    server.serves("part-0.json.gz", "a", crate::exports::gzip(&lines));
+    let client = crate::exports::client(&server.api);
+    let options = || {
+        ReportOptions::new()
+            .source(Source::Export)
+            .selection(Selection::Ids(vec!["microsoft-_-windows_11".to_owned()]))
+    };
+    let ids =
+        |report: &Report| -> Vec<String> { report.kbs.iter().map(|kb| kb.id.clone()).collect() };
+
+    let report = crate::common::report_of(&client, options()).await;
+
+    // By hand: the exploit first; then 6 before 1 (CVEs × devices); 5002 and 5004 tie on 6,
+    // then by id.
+    assert_eq!(ids(&report), ["5003", "5002", "5004", "5001"]);
+    let ranks: Vec<usize> = report.kbs.iter().map(|kb| kb.rank).collect();
+    assert_eq!(ranks, [1, 2, 3, 4]);
+    let figures: Vec<(i64, i64)> = report
+        .kbs
+        .iter()
+        .map(|kb| (kb.cves_addressed, kb.devices))
+        .collect();
+    assert_eq!(figures, [(1, 1), (2, 3), (2, 3), (1, 1)]);
+
+    // The order asked for, not the default one: by KB id, highest first.
+    let report =
+        crate::common::report_of(&client, options().priority(|a, b| b.id.cmp(&a.id))).await;
+    assert_eq!(ids(&report), ["5004", "5003", "5002", "5001"]);
+}

@@ -251,6 +251,30 @@ async fn any_job_runs_across_tenants_each_result_tagged() {
     );
 }
 
+/// A folder of a test's own under the system's temporary folder (unique to the process and the
+/// call), removed when dropped: when the test ends, passed or failed.
+struct Folder(std::path::PathBuf);
+
+impl Folder {
+    fn new(test: &str) -> Self {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "defender-tvm-{test}-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+}
+
+impl Drop for Folder {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 fn write(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
@@ -271,8 +295,8 @@ fn entry(name: &str, tenant: &DemoTenant, secret: &str) -> String {
 #[tokio::test]
 async fn the_tenants_file_builds_each_client_and_refuses_what_it_must() {
     let demo = three().await;
-    let dir = std::env::temp_dir().join(format!("tenants-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let folder = Folder::new("tenants-file");
+    let dir = folder.0.clone();
     let secret = demo[0].var("AZURE_CLIENT_SECRET").unwrap();
     let secret_file = write(&dir, "secret", &format!("{secret}\n"));
     #[cfg(unix)]
@@ -406,7 +430,6 @@ async fn the_tenants_file_builds_each_client_and_refuses_what_it_must() {
     );
     let path = write(&dir, "inline.toml", &allowed);
     assert_eq!(Tenants::from_file(&path, env).unwrap().tenants.len(), 1);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
