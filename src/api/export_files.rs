@@ -407,8 +407,8 @@ impl Retry {
             Retry::Stalled(idle) => (
                 ExportErrorKind::Stalled,
                 format!(
-                    "no data arrived for {} s (the client's request timeout) on its last download",
-                    idle.as_secs()
+                    "no data arrived for {} ms (the client's request timeout) on its last download",
+                    idle.as_millis()
                 ),
             ),
             Retry::Empty {

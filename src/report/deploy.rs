@@ -96,12 +96,15 @@ pub(crate) fn plan(
         .filter_map(|d| Some((d.device_id.as_str(), d.device_name.as_deref()?)))
         .collect();
     let mut needs: BTreeMap<&str, (Vec<String>, usize)> = BTreeMap::new();
-    for step in &steps {
+    // Only when every step's devices are known (a series with a member whose listing failed has
+    // none): a device would otherwise be listed without the step it needs.
+    let known = steps.iter().all(|step| step.kb.device_ids.is_some());
+    for step in steps.iter().filter(|_| known) {
         for device in step.kb.device_ids.iter().flatten() {
             needs.entry(device).or_default().0.push(step.kb.id.clone());
         }
     }
-    for kb in &report.kbs {
+    for kb in report.kbs.iter().filter(|_| known) {
         for device in kb.device_ids.iter().flatten() {
             needs.entry(device).or_default().1 += 1;
         }
@@ -559,6 +562,8 @@ mod tests {
         let october = report.kbs.iter().find(|k| k.id == "5003").unwrap();
         assert_eq!(october.devices, 3);
         assert!(october.devices_exact);
+        // A step's devices unknown: no device is listed (it would be listed without its step).
+        assert!(report.deploy.devices.is_empty(), "{:?}", report.deploy.devices);
     }
 
     #[test]
