@@ -563,7 +563,11 @@ mod tests {
         assert_eq!(october.devices, 3);
         assert!(october.devices_exact);
         // A step's devices unknown: no device is listed (it would be listed without its step).
-        assert!(report.deploy.devices.is_empty(), "{:?}", report.deploy.devices);
+        assert!(
+            report.deploy.devices.is_empty(),
+            "{:?}",
+            report.deploy.devices
+        );
     }
 
     #[test]
