@@ -171,7 +171,10 @@ async fn json_pages_follow_next_links_through_every_row_in_the_truths_order() {
             assert!(row["cvssScore"].is_f64(), "{row}");
         }
     }
-    assert!(rows.iter().any(|row| row["cveId"].is_null()), "rows without a CVE");
+    assert!(
+        rows.iter().any(|row| row["cveId"].is_null()),
+        "rows without a CVE"
+    );
     assert!(row["diskPaths"].is_array());
     assert!(row["osVersion"].as_str().unwrap().starts_with("10.0."));
     // The service's row time format: a space, 7 fractional digits or none, no offset.
