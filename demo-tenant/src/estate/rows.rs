@@ -325,31 +325,21 @@ impl Estate {
 
     /// The row of installation `i` exposed to no CVE: the software is there, nothing to fix.
     fn presence_row(&self, i: usize) -> VulnerabilityRow<'_> {
-        let installation = &self.installations[i];
-        let device = &self.devices[installation.device];
-        let software = &self.software[installation.software];
-        let presence = &self.presence[installation.software];
-        let version = software
-            .versions
-            .get(installation.version)
-            .map_or("", String::as_str);
-        let whole = self.whole_second(i, usize::MAX);
-        let last_seen = self.last_seen(installation.device, whole);
+        // The installation's inventory row says what the row says of the device and software.
+        let installed = self.inventory_row(i);
+        let whole = installed.software_first_seen_timestamp.is_whole_second();
         VulnerabilityRow {
-            id: format!(
-                "{}_{}_{}_{}__",
-                device.id, software.vendor, software.name, version
-            ),
-            device_id: &device.id,
-            device_name: &device.computer_dns_name,
-            rbac_group_name: &device.rbac_group_name,
-            rbac_group_id: device.rbac_group_id,
-            os_platform: &device.os_platform,
-            os_version: format!("10.0.{}", device.os_build),
-            os_architecture: "x64",
-            software_vendor: &software.vendor,
-            software_name: &software.name,
-            software_version: version,
+            id: format!("{}__", installed.id),
+            device_id: installed.device_id,
+            device_name: installed.device_name,
+            rbac_group_name: installed.rbac_group_name,
+            rbac_group_id: installed.rbac_group_id,
+            os_platform: installed.os_platform,
+            os_version: installed.os_version,
+            os_architecture: installed.os_architecture,
+            software_vendor: installed.software_vendor,
+            software_name: installed.software_name,
+            software_version: installed.software_version,
             cve_id: None,
             cvss_score: None,
             vulnerability_severity_level: None,
@@ -358,12 +348,12 @@ impl Estate {
             recommended_security_update_url: None,
             security_update_available: false,
             exploitability_level: "NoExploit",
-            first_seen_timestamp: Timestamp::from_ticks(self.software_first_seen(i), whole),
-            last_seen_timestamp: last_seen,
-            disk_paths: &presence.disk_paths,
-            registry_paths: &presence.registry_paths,
+            first_seen_timestamp: installed.software_first_seen_timestamp,
+            last_seen_timestamp: self.last_seen(self.installations[i].device, whole),
+            disk_paths: installed.disk_paths,
+            registry_paths: installed.registry_paths,
             recommendation_reference: None,
-            end_of_support_status: self.end_of_support(installation.software, installation.version),
+            end_of_support_status: installed.end_of_support_status,
             end_of_support_date: None,
             cve_batch_title: None,
         }
