@@ -168,7 +168,8 @@ impl Client {
     ///     .await?;
     /// println!("snapshot of {}", rows.generated_time());
     /// while let Some(row) = rows.try_next().await? {
-    ///     println!("{} {} {}", row.device_id, row.software_name, row.cve_id);
+    ///     let cve = row.cve_id.as_deref().unwrap_or("no CVE: the software is installed");
+    ///     println!("{} {:?} {cve}", row.device_id, row.software_name);
     /// }
     /// # Ok(())
     /// # }

@@ -117,8 +117,8 @@ impl Client {
     ///     .software_vulnerabilities_by_machine(defender_tvm::ExportPages::new())
     ///     .items();
     /// while let Some(row) = rows.try_next().await? {
-    ///     if let Some(kb) = &row.recommended_security_update_id {
-    ///         println!("{} misses KB{kb} ({})", row.device_id, row.cve_id);
+    ///     if let (Some(kb), Some(cve)) = (&row.recommended_security_update_id, &row.cve_id) {
+    ///         println!("{} misses KB{kb} ({cve})", row.device_id);
     ///     }
     /// }
     /// # Ok(())
