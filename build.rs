@@ -58,7 +58,7 @@ fn settings() -> Result<GenerationSettings, String> {
     settings
         .with_interface(InterfaceStyle::Builder)
         // Every generated request enters the one sending path through `ClientHooks`
-        // (`src/transport/hooks.rs`); `Expected` makes a missing implementation a compile error.
+        // (`src/client/hooks.rs`); `Expected` makes a missing implementation a compile error.
         .with_hooks(HooksMode::Expected)
         // The client's one sending path, reachable from the hooks (no per-call state).
         .with_inner_type(context)
@@ -75,38 +75,38 @@ fn settings() -> Result<GenerationSettings, String> {
         // pages, PascalCase files), its timestamp text and unknown exploitability levels.
         .with_replacement(
             "SoftwareVulnerability",
-            "crate::types::export::SoftwareVulnerability",
+            "crate::export::SoftwareVulnerability",
             std::iter::empty(),
         )
         .with_replacement(
             "SoftwareVulnerabilityChange",
-            "crate::types::export::SoftwareVulnerabilityChange",
+            "crate::export::SoftwareVulnerabilityChange",
             std::iter::empty(),
         )
         .with_replacement(
             "SoftwareInventory",
-            "crate::types::export::SoftwareInventory",
+            "crate::export::SoftwareInventory",
             std::iter::empty(),
         )
         .with_replacement(
             "ExportTimestamp",
-            "crate::types::export::ExportTimestamp",
+            "crate::export::ExportTimestamp",
             std::iter::empty(),
         )
         .with_replacement(
             "ExploitabilityLevel",
-            "crate::types::export::ExploitabilityLevel",
+            "crate::export::ExploitabilityLevel",
             std::iter::empty(),
         )
         .with_replacement(
             "ChangeStatus",
-            "crate::types::export::ChangeStatus",
+            "crate::export::ChangeStatus",
             std::iter::empty(),
         )
         // The export's file links are secrets: a type whose `Debug` hides them.
         .with_replacement(
             "ExportFiles",
-            "crate::types::export::ExportFiles",
+            "crate::export::ExportFiles",
             std::iter::empty(),
         )
         // A string collection the service also sends as one string: always a list.

@@ -20,8 +20,12 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use defender_tvm::types::SoftwareVulnerability;
-use defender_tvm::{ClientBuilder, ExportRowsOptions, RateLimit, ReportOptions, Source};
+use defender_tvm::export::SoftwareVulnerability;
+use defender_tvm::{
+    ClientBuilder, RateLimit,
+    export::ExportRowsOptions,
+    report::{ReportOptions, Source},
+};
 use defender_tvm_demo::DemoTenant;
 use flate2::write::MultiGzDecoder;
 use futures::{StreamExt, TryStreamExt};

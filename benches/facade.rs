@@ -546,8 +546,8 @@ async fn main() {
                 .rate_limit(limit.clone())
                 .build()
                 .unwrap();
-            let options = defender_tvm::ReportOptions::new()
-                .selection(defender_tvm::Selection::All)
+            let options = defender_tvm::report::ReportOptions::new()
+                .selection(defender_tvm::report::Selection::All)
                 .concurrency(16);
             let plan = client.plan_missing_kbs_report(options).await.unwrap();
             let calls = plan.calls();

@@ -13,7 +13,11 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use defender_tvm::{ClientBuilder, RateLimit, ReportOptions, Source, Tenants};
+use defender_tvm::{
+    ClientBuilder, RateLimit,
+    report::{ReportOptions, Source},
+    tenants::Tenants,
+};
 use defender_tvm_demo::DemoTenant;
 use serde::{Deserialize, Serialize};
 

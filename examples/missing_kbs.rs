@@ -14,7 +14,7 @@
 
 use std::process::ExitCode;
 
-use defender_tvm::{Client, ClientBuilder, PublicProductFixDto};
+use defender_tvm::{Client, ClientBuilder, types::PublicProductFixDto};
 use defender_tvm_demo::DemoTenant;
 
 #[tokio::main]

@@ -35,11 +35,12 @@ pub(crate) trait ODataPage: DeserializeOwned + Send + 'static {
     fn into_parts(self) -> (Vec<Self::Item>, Option<String>);
 }
 
-/// Each generated collection type is a page of its item type.
+/// Each generated collection type is a page of its item type (the export's collections are
+/// declared with their rows, in `export/calls.rs`).
 macro_rules! odata_pages {
-    ($($collection:ident => $item:ident),* $(,)?) => {$(
-        impl ODataPage for types::$collection {
-            type Item = types::$item;
+    ($($collection:ty => $item:ty),* $(,)?) => {$(
+        impl $crate::paging::ODataPage for $collection {
+            type Item = $item;
             fn into_parts(self) -> (Vec<Self::Item>, Option<String>) {
                 (self.value, self.odata_next_link.map(String::from))
             }
@@ -47,16 +48,15 @@ macro_rules! odata_pages {
     )*};
 }
 
+pub(crate) use odata_pages;
+
 odata_pages! {
-    PublicProductFixDtoCollection => PublicProductFixDto,
-    SoftwareCollection => Software,
-    SoftwareVersionDistributionCollection => SoftwareVersionDistribution,
-    VulnerabilityCollection => Vulnerability,
-    MachineReferenceCollection => MachineReference,
-    PublicAssetVulnerabilityDtoCollection => PublicAssetVulnerabilityDto,
-    SoftwareVulnerabilityCollection => SoftwareVulnerability,
-    SoftwareVulnerabilityChangeCollection => SoftwareVulnerabilityChange,
-    SoftwareInventoryCollection => SoftwareInventory,
+    types::PublicProductFixDtoCollection => types::PublicProductFixDto,
+    types::SoftwareCollection => types::Software,
+    types::SoftwareVersionDistributionCollection => types::SoftwareVersionDistribution,
+    types::VulnerabilityCollection => types::Vulnerability,
+    types::MachineReferenceCollection => types::MachineReference,
+    types::PublicAssetVulnerabilityDtoCollection => types::PublicAssetVulnerabilityDto,
 }
 
 /// A page's items and its next link.

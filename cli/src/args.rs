@@ -171,18 +171,19 @@ pub struct ExportArgs {
     /// Only what changed since TIME (RFC 3339, at most 14 days back); the delta export has JSON
     /// pages only.
     #[arg(long, value_name = "TIME", conflicts_with = "inventory")]
-    #[arg(value_parser = parse_time)]
-    pub changes_since: Option<chrono::DateTime<chrono::Utc>>,
+    #[arg(value_parser = parse_since)]
+    pub changes_since: Option<defender_tvm::export::ChangesSince>,
     /// Files read at once (--via files).
     #[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32))]
     pub concurrency: u16,
 }
 
-/// An RFC 3339 time, for `--changes-since`.
-fn parse_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
-    chrono::DateTime::parse_from_rfc3339(text)
+/// An RFC 3339 time the changes export takes, for `--changes-since`.
+fn parse_since(text: &str) -> Result<defender_tvm::export::ChangesSince, String> {
+    let time = chrono::DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&chrono::Utc))
-        .map_err(|e| format!("not an RFC 3339 time such as 2026-11-23T00:00:00Z ({e})"))
+        .map_err(|e| format!("not an RFC 3339 time such as 2026-11-23T00:00:00Z ({e})"))?;
+    defender_tvm::export::ChangesSince::new(time).map_err(|e| e.to_string())
 }
 
 /// `report` options.

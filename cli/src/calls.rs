@@ -1,6 +1,9 @@
 //! Every command but `report`: one call of the library each, its result as a [`Dataset`].
 
-use defender_tvm::{Client, SoftwareField, SoftwareFilter, SoftwareQuery};
+use defender_tvm::{
+    Client, SoftwareQuery,
+    types::{SoftwareField, SoftwareFilter},
+};
 
 use crate::args::SoftwareCommand;
 use crate::datasets::{self, Dataset};

@@ -5,7 +5,7 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use defender_tvm::SoftwareResult;
+use defender_tvm::report::SoftwareResult;
 
 use crate::error::CliError;
 

@@ -2,7 +2,7 @@
 //! command shows (stable, documented in the README) and the JSON the library serializes.
 
 use defender_tvm::types::{MachineReference, Software, SoftwareVersionDistribution, Vulnerability};
-use defender_tvm::{CombinedReport, PublicProductFixDto, Report};
+use defender_tvm::{report::Report, tenants::CombinedReport, types::PublicProductFixDto};
 use serde::Serialize;
 use serde_json::{Value, json};
 

@@ -3,7 +3,10 @@
 
 use std::io::{IsTerminal, Write};
 
-use defender_tvm::{Client, Error, ExportPages, ExportProgress, ExportRowsOptions};
+use defender_tvm::{
+    Client, Error,
+    export::{ExportPages, ExportProgress, ExportRowsOptions},
+};
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -68,10 +71,6 @@ pub fn check(global: &Global, args: &ExportArgs) -> Result<(), CliError> {
             "--changes-since reads JSON pages only (the delta export has no files)".into(),
         ));
     }
-    if let Some(since) = args.changes_since {
-        defender_tvm::check_changes_since(since)
-            .map_err(|e| CliError::Usage(format!("--changes-since: {e}")))?;
-    }
     Ok(())
 }
 
@@ -99,7 +98,8 @@ pub async fn run(client: &Client, global: &Global, args: &ExportArgs) -> Result<
         (false, Some(since), _) => {
             columns.extend_from_slice(CHANGE_COLUMNS);
             say(format!(
-                "export: the vulnerability changes since {since} (JSON pages)"
+                "export: the vulnerability changes since {} (JSON pages)",
+                since.time()
             ));
             Rows::plain(
                 client
@@ -193,7 +193,7 @@ impl Rows {
         }
     }
 
-    fn files<T: Serialize + Send + 'static>(rows: defender_tvm::ExportRows<T>) -> Self {
+    fn files<T: Serialize + Send + 'static>(rows: defender_tvm::export::ExportRows<T>) -> Self {
         // The progress counters are shared with the stream: read them as it goes.
         let shared = std::sync::Arc::new(std::sync::Mutex::new(rows));
         let reader = std::sync::Arc::clone(&shared);

@@ -3,7 +3,10 @@
 //! then every missing KB; in people's words (plain headers, product names, yes/no, thousands
 //! separators, dates in words beside the exact time). It prints on A4 and reads on a phone.
 
-use defender_tvm::{CombinedReport, DeployStep, Report};
+use defender_tvm::{
+    report::{DeployStep, Report},
+    tenants::CombinedReport,
+};
 
 use crate::datasets::Dataset;
 use crate::words;
@@ -154,7 +157,7 @@ fn summary(report: &Report) -> String {
 }
 
 /// The exploit cell: words, marked when there is one.
-fn exploit(kb: &defender_tvm::KbRollup) -> String {
+fn exploit(kb: &defender_tvm::report::KbRollup) -> String {
     if words::has_exploit(kb) {
         format!("<span class=\"exploit\">{}</span>", words::exploit(kb))
     } else {

@@ -1,7 +1,7 @@
 //! Markdown, for tickets and chat: for the report, a summary and the top of the deploy plan;
 //! for any other data, its table.
 
-use defender_tvm::Report;
+use defender_tvm::report::Report;
 
 use crate::datasets::Dataset;
 use crate::words;

@@ -5,8 +5,9 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use defender_tvm::{
-    Client, Report, ReportEvent, ReportOptions, ReportPlan, Selection, SoftwareField,
-    SoftwareFilter, Source,
+    Client,
+    report::{Report, ReportEvent, ReportOptions, ReportPlan, Selection, Source},
+    types::{SoftwareField, SoftwareFilter},
 };
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -231,7 +232,10 @@ impl Notices {
 /// The last line of a partial report on standard error, in every format: how many software
 /// (and KBs' device listings) failed, and the first few ids.
 fn partial_line(report: &Report) -> String {
-    let (software, listings): (Vec<&defender_tvm::Failure>, Vec<&defender_tvm::Failure>) = report
+    let (software, listings): (
+        Vec<&defender_tvm::report::Failure>,
+        Vec<&defender_tvm::report::Failure>,
+    ) = report
         .failures
         .iter()
         .partition(|f| f.operation != "list_machines_vulnerabilities");
@@ -258,7 +262,7 @@ fn partial_line(report: &Report) -> String {
 }
 
 /// The first few failures' ids, and how many more.
-fn first_ids(failures: &[&defender_tvm::Failure], prefix: &str) -> String {
+fn first_ids(failures: &[&defender_tvm::report::Failure], prefix: &str) -> String {
     const SHOWN: usize = 5;
     let mut ids: Vec<String> = failures
         .iter()
@@ -297,7 +301,7 @@ mod tests {
         assert_eq!(text(4 * 3600 + 25 * 60 + 59), "4 h 25 min");
     }
 
-    fn partial(failures: &[(&str, &str)]) -> defender_tvm::Report {
+    fn partial(failures: &[(&str, &str)]) -> defender_tvm::report::Report {
         let failures: Vec<serde_json::Value> = failures
             .iter()
             .map(|(id, operation)| {

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use defender_tvm::{
-    ClientBuilder, Error, ReportEvent, SoftwareQuery, SoftwareResult, Tenants, TenantsFile,
+    ClientBuilder, Error, SoftwareQuery,
+    report::{ReportEvent, SoftwareResult},
+    tenants::{Tenants, TenantsFile},
 };
 use defender_tvm_demo::{DEFAULT_SEED, DemoTenant};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};

@@ -2,8 +2,8 @@
 //! names as Microsoft writes them, yes/no, numbers with thousands separators, dates in words,
 //! what a KB is (product and month).
 
-use defender_tvm::types::ExploitabilityLevel;
-use defender_tvm::{KbRollup, Report};
+use defender_tvm::export::ExploitabilityLevel;
+use defender_tvm::report::{KbRollup, Report};
 
 /// A product id as the service sends it (`edge_chromium-based`, `windows_11`, `.net_framework`)
 /// as Microsoft writes the name (`Edge Chromium-based`, `Windows 11`, `.NET Framework`).

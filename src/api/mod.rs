@@ -3,7 +3,9 @@
 //!
 //! - [`software`]: the Software family and its missing KBs; [`SoftwareQuery`];
 //! - [`machines`]: the device-level missing KBs;
-//! - [`vulnerabilities`]: vulnerabilities by machine and software ([`MachineVulnerabilityQuery`](crate::MachineVulnerabilityQuery));
+//! - [`vulnerabilities`]: vulnerabilities by machine and software ([`MachineVulnerabilityQuery`](crate::MachineVulnerabilityQuery)).
+//!
+//! The export calls are in [`crate::export`], which builds on the helpers here.
 //!
 //! Each operation's id, permissions and budget are in the one table, `operations.rs`.
 //!
@@ -11,8 +13,6 @@
 //! path and decodes the body ([`call`]); every collection operation returns a
 //! [`Pager`](crate::Pager).
 
-pub(crate) mod export_files;
-pub(crate) mod exports;
 pub(crate) mod machines;
 pub(crate) mod software;
 pub(crate) mod vulnerabilities;

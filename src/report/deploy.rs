@@ -444,7 +444,8 @@ mod tests {
     #[test]
     fn a_series_step_has_the_worst_severity_cvss_and_exploitability_the_earliest_first_seen_and_all_software()
      {
-        use crate::types::{ExploitabilityLevel, Severity};
+        use crate::export::ExploitabilityLevel;
+        use crate::types::Severity;
         let title = |month: &str| format!("{month} {W11_24H2}");
         // The newest (5003) has the mildest figures of its series: each merged one is another
         // member's.

@@ -241,7 +241,7 @@ pub enum ReportEvent<'a> {
     /// Reading the export: files and rows so far.
     Export {
         /// Where reading stands.
-        progress: crate::api::export_files::ExportProgress,
+        progress: crate::export::ExportProgress,
     },
     /// A second passed (for displays of waits and elapsed time).
     Tick {

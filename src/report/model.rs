@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::types::{ExploitabilityLevel, PublicProductFixDto, Severity, Software};
+use crate::export::ExploitabilityLevel;
+use crate::types::{PublicProductFixDto, Severity, Software};
 
 /// The software a report asked about, as the inventory listed it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -52,7 +53,7 @@ impl SoftwareInfo {
 
 /// One finished software: its missing KBs as the service returned them. Self-contained: a caller
 /// that keeps these records can resume a run without asking for them again
-/// ([`ReportOptions::resume`](crate::ReportOptions::resume)).
+/// ([`ReportOptions::resume`](crate::report::ReportOptions::resume)).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct SoftwareResult {

@@ -16,10 +16,11 @@ use futures::StreamExt;
 
 use super::model::{DeployPlan, DeviceKbs, KbRollup, Report, Row, SoftwareInfo, Source};
 use super::{Phase, ReportEvent, ReportOptions, now_rfc3339};
-use crate::api::export_files::ExportRowsOptions;
 use crate::client::Client;
 use crate::error::Error;
-use crate::types::{ExploitabilityLevel, ExportTimestamp, Severity, SoftwareVulnerability};
+use crate::export::ExportRowsOptions;
+use crate::export::{ExploitabilityLevel, ExportTimestamp, SoftwareVulnerability};
+use crate::types::Severity;
 
 /// Reads the export and folds it into the report of the `selected` software.
 pub(super) async fn run<F: FnMut(ReportEvent<'_>)>(

@@ -1,25 +1,4 @@
-//! A TOML file of tenants (feature `tenants`):
-//!
-//! ```toml
-//! [[tenant]]
-//! name = "contoso"
-//! tenant_id = "00000000-0000-0000-0000-000000000001"
-//! client_id = "00000000-0000-0000-0000-0000000000aa"
-//! client_secret_env = "CONTOSO_SECRET"      # or client_secret_file = "/run/secrets/contoso"
-//! cloud = "europe"                           # optional (DEFENDER_TVM_CLOUD's names)
-//! base_url = "https://eu.api.security.microsoft.com"   # optional
-//! authority_host = "https://login.microsoftonline.us"  # optional (sovereign clouds)
-//! # or, instead of an application: bearer_token_env = "CONTOSO_TOKEN"
-//! ```
-//!
-//! A secret written in the file (`client_secret = "…"`) is refused unless the file says
-//! `allow_inline_secrets = true` at its top; a secret file that others may read gets a warning.
-//! Each tenant's client is made by the one resolution of credentials
-//! ([`ClientBuilder::from_vars`]), fed the tenant's values. Errors name the file, the line and
-//! the tenant, never a secret: a value of the wrong type is not quoted, and a
-//! `client_secret_env` or `bearer_token_env` that is not a variable's name (a pasted secret) is
-//! refused without being shown. A tenant's name becomes part of file names (a checkpoint per
-//! tenant), so a name with `/`, `\`, `..`, a control character or a leading `.` is refused.
+//! The tenants file (feature `tenants`): its format is documented in [`crate::tenants`].
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -66,7 +45,7 @@ struct Entry {
 }
 
 impl Tenants {
-    /// Reads a TOML file of tenants (see the module documentation of `tenants/file.rs`):
+    /// Reads a TOML file of tenants (its format: [the module documentation](crate::tenants#the-tenants-file)):
     /// every tenant's client is built, and nothing is sent yet. `env` looks up the variables
     /// the file names (`std::env::var` in production).
     pub fn from_file(

@@ -1,12 +1,38 @@
-//! Many tenants at once: named [`Client`]s, each with its own credential, cloud, token cache and
-//! budgets (the service's budgets are per application and tenant, so N tenants can be asked N
-//! times as fast as one), and jobs run across them with bounded concurrency, every result tagged
-//! with its tenant. A tenant that fails is that tenant's failure; the others finish.
+//! Many tenants at once, for managed service providers and groups: named
+//! [`Client`]s, each with its own credential, cloud, token cache and budgets (the
+//! service's budgets are per application and tenant, so N tenants can be asked N times as fast as
+//! one), and jobs run across them with bounded concurrency, every result tagged with its tenant.
+//! A tenant that fails is that tenant's failure; the others finish.
 //!
-//! - `mod.rs`: [`Tenants`], [`Tenants::run`] (any job) and [`Tenants::report`] (the estate
-//!   report of each tenant, combined).
-//! - `combined.rs`: [`CombinedReport`]: per tenant, and per KB across tenants.
-//! - `file.rs` (feature `tenants`): [`Tenants::from_file`], a TOML file of tenants.
+//! - [`Tenants`]: the named clients; [`Tenants::run`] runs any job on each;
+//!   [`Tenants::report`] builds the estate report of each tenant and combines them.
+//! - [`CombinedReport`]: each tenant's [`TenantReport`] (its report, or its error), and each KB
+//!   across tenants ([`CrossTenantKb`]).
+//! - [`Tenants::from_file`] (feature `tenants`): the tenants from a TOML file.
+//!
+//! ## The tenants file
+//!
+//! ```toml
+//! [[tenant]]
+//! name = "contoso"
+//! tenant_id = "00000000-0000-0000-0000-000000000001"
+//! client_id = "00000000-0000-0000-0000-0000000000aa"
+//! client_secret_env = "CONTOSO_SECRET"      # or client_secret_file = "/run/secrets/contoso"
+//! cloud = "europe"                           # optional (DEFENDER_TVM_CLOUD's names)
+//! base_url = "https://eu.api.security.microsoft.com"   # optional
+//! authority_host = "https://login.microsoftonline.us"  # optional (sovereign clouds)
+//! # or, instead of an application: bearer_token_env = "CONTOSO_TOKEN"
+//! ```
+//!
+//! A secret written in the file (`client_secret = "…"`) is refused unless the file says
+//! `allow_inline_secrets = true` at its top; a secret file that others may read gets a warning.
+//! Each tenant's client is made by the one resolution of credentials
+//! ([`ClientBuilder::from_vars`](crate::ClientBuilder::from_vars)), fed the tenant's values.
+//! Errors name the file, the line and the tenant, never a secret: a value of the wrong type is
+//! not quoted, and a `client_secret_env` or `bearer_token_env` that is not a variable's name (a
+//! pasted secret) is refused without being shown. A tenant's name becomes part of file names (a
+//! checkpoint per tenant), so a name with `/`, `\`, `..`, a control character or a leading `.`
+//! is refused.
 
 mod combined;
 #[cfg(feature = "tenants")]

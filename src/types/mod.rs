@@ -6,23 +6,17 @@
 //! - `severity.rs`: [`Severity`], a severity that keeps values it does not know;
 //! - `string_list.rs`: [`StringList`], a list the service may send as one string;
 //! - `filter.rs`: typed OData `$filter`s ([`SoftwareFilter`], [`MachineVulnerabilityFilter`]);
-//! - `export.rs`: the export APIs' rows ([`SoftwareVulnerability`], [`SoftwareVulnerabilityChange`],
-//!   [`SoftwareInventory`]), which read both casings the service sends, its timestamp text
-//!   ([`ExportTimestamp`]) and [`ExploitabilityLevel`]; [`ExportFiles`] and its [`SasUrl`]s.
+//!
+//! The export APIs' rows are in [`crate::export`].
 //!
 //! Nothing here sends a request: the generated client and the facade's operations use these
 //! types, never the other way round.
 
-pub(crate) mod export;
 pub(crate) mod filter;
 pub(crate) mod severity;
 mod spec;
 pub(crate) mod string_list;
 
-pub use export::{
-    ChangeStatus, ExploitabilityLevel, ExportFiles, ExportTimestamp, SasUrl, SoftwareInventory,
-    SoftwareVulnerability, SoftwareVulnerabilityChange,
-};
 pub use filter::{
     MachineVulnerabilityField, MachineVulnerabilityFilter, SoftwareField, SoftwareFilter,
 };

@@ -481,7 +481,7 @@ async fn sign_in_error(status: u16, body: &str) -> Error {
     err
 }
 
-fn auth(err: &Error) -> &defender_tvm::AuthError {
+fn auth(err: &Error) -> &defender_tvm::error::AuthError {
     match err {
         Error::Auth(auth) => auth,
         other => panic!("expected Error::Auth, got {other:?}"),

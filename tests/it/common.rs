@@ -156,8 +156,8 @@ pub fn demo_client(tenant: &defender_tvm_demo::DemoTenant) -> Client {
 /// The whole report of `client` with `options`, planned and run.
 pub async fn report_of(
     client: &Client,
-    options: defender_tvm::ReportOptions,
-) -> defender_tvm::Report {
+    options: defender_tvm::report::ReportOptions,
+) -> defender_tvm::report::Report {
     client
         .plan_missing_kbs_report(options)
         .await

@@ -5,7 +5,10 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use defender_tvm::{Client, RateLimit, RetryPolicy, SoftwareField, SoftwareFilter, SoftwareQuery};
+use defender_tvm::{
+    Client, RateLimit, RetryPolicy, SoftwareQuery,
+    types::{SoftwareField, SoftwareFilter},
+};
 use defender_tvm_demo::DemoTenant;
 
 /// A client signed in to `tenant` with its application's secret.

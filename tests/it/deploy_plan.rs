@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use defender_tvm::{Report, ReportOptions, Source};
+use defender_tvm::report::{Report, ReportOptions, Source};
 use defender_tvm_demo::DemoTenant;
 
 use crate::common::{demo_client, report_of};
@@ -58,7 +58,7 @@ async fn each_windows_version_is_one_step_reaching_every_device_its_updates_miss
     assert!(series.len() >= 3, "{series:?}");
 
     for report in [&from_export, &from_calls] {
-        let steps: BTreeMap<&str, &defender_tvm::DeployStep> = report
+        let steps: BTreeMap<&str, &defender_tvm::report::DeployStep> = report
             .deploy
             .steps
             .iter()

@@ -7,9 +7,11 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use defender_tvm::types::{SoftwareInventory, SoftwareVulnerability};
+use defender_tvm::export::{SoftwareInventory, SoftwareVulnerability};
 use defender_tvm::{
-    Client, Error, ExportErrorKind, ExportPages, ExportRowsOptions, RateLimit, RetryPolicy,
+    Client, Error, RateLimit, RetryPolicy,
+    error::ExportErrorKind,
+    export::{ExportPages, ExportRowsOptions},
 };
 use defender_tvm_demo::{DemoTenant, DemoTenantBuilder, InventoryRow, Timestamp, VulnerabilityRow};
 use futures::TryStreamExt;
@@ -171,7 +173,7 @@ fn vulnerability(row: &SoftwareVulnerability) -> Vulnerability {
         keys, VULNERABILITY_FIELDS,
         "a field the comparison does not know"
     );
-    let time = |t: Option<defender_tvm::types::ExportTimestamp>| t.map(|t| t.as_utc());
+    let time = |t: Option<defender_tvm::export::ExportTimestamp>| t.map(|t| t.as_utc());
     Vulnerability {
         id: row.id.clone(),
         device_id: row.device_id.clone(),
@@ -290,7 +292,13 @@ fn truth_inventory(tenant: &DemoTenant) -> Vec<Inventory> {
 async fn file_rows(
     client: &Client,
     options: ExportRowsOptions,
-) -> Result<(Vec<SoftwareVulnerability>, defender_tvm::ExportProgress), Error> {
+) -> Result<
+    (
+        Vec<SoftwareVulnerability>,
+        defender_tvm::export::ExportProgress,
+    ),
+    Error,
+> {
     let mut rows = client.software_vulnerabilities_export_rows(options).await?;
     let mut all = Vec::new();
     while let Some(row) = rows.try_next().await? {
@@ -408,7 +416,10 @@ async fn the_change_feed_gives_the_truths_changes_since_the_time_asked() {
     assert!(!want.is_empty(), "the tenant has changes in three days");
 
     let got = client
-        .software_vulnerability_changes_by_machine(utc(since), ExportPages::new().page_size(50))
+        .software_vulnerability_changes_by_machine(
+            defender_tvm::export::ChangesSince::new(utc(since)).unwrap(),
+            ExportPages::new().page_size(50),
+        )
         .items()
         .try_collect::<Vec<_>>()
         .await

@@ -3,8 +3,13 @@
 //! without a CVE included, every value as the example writes it; a row without its id or its
 //! device id is not a row.
 
-use defender_tvm::types::{ExploitabilityLevel, SoftwareVulnerability};
-use defender_tvm::{Error, ExportErrorKind, ExportPages, ExportRowsOptions, Severity};
+use defender_tvm::export::{ExploitabilityLevel, SoftwareVulnerability};
+use defender_tvm::{
+    Error,
+    error::ExportErrorKind,
+    export::{ExportPages, ExportRowsOptions},
+    types::Severity,
+};
 use futures::TryStreamExt;
 use httpmock::MockServer;
 use serde_json::Value;
@@ -140,10 +145,10 @@ async fn a_row_with_only_its_id_and_device_id_is_a_row() {
     assert_eq!(row.device_id, "d");
     assert_eq!(row.software_vendor, None);
     assert_eq!(row.cve_id, None);
-    let change: defender_tvm::types::SoftwareVulnerabilityChange =
+    let change: defender_tvm::export::SoftwareVulnerabilityChange =
         serde_json::from_str(r#"{"Id":"d_v_n_1__","DeviceId":"d"}"#).unwrap();
     assert_eq!(change.status, None);
-    let inventory: defender_tvm::types::SoftwareInventory =
+    let inventory: defender_tvm::export::SoftwareInventory =
         serde_json::from_str(r#"{"Id":"d_v_n_1","DeviceId":"d","SoftwareName":null}"#).unwrap();
     assert_eq!(inventory.software_name, None);
 }

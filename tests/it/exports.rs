@@ -7,10 +7,14 @@
 use std::io::Write;
 use std::time::Duration;
 
-use defender_tvm::types::{ChangeStatus, ExploitabilityLevel, SoftwareVulnerability};
+use defender_tvm::export::{
+    ChangeStatus, ChangesSince, ExploitabilityLevel, SoftwareVulnerability,
+};
 use defender_tvm::{
-    Client, Error, ExportErrorKind, ExportPages, ExportRowsOptions, RateLimit, RetryPolicy,
-    Severity,
+    Client, Error, RateLimit, RetryPolicy,
+    error::ExportErrorKind,
+    export::{ExportPages, ExportRowsOptions},
+    types::Severity,
 };
 use futures::TryStreamExt;
 use httpmock::MockServer;
@@ -210,7 +214,7 @@ pub(crate) struct Inventory {
 /// How many fields [`Inventory`] has: every field of `SoftwareInventory`.
 const INVENTORY_FIELDS: usize = 17;
 
-pub(crate) fn inventory_fields(row: &defender_tvm::types::SoftwareInventory) -> Inventory {
+pub(crate) fn inventory_fields(row: &defender_tvm::export::SoftwareInventory) -> Inventory {
     let keys = serde_json::to_value(row)
         .unwrap()
         .as_object()
@@ -302,7 +306,7 @@ async fn every_inventory_field_reads_from_the_files_pascal_case_and_the_pages_ca
     server.serves("inventory-0.json.gz", "inv", gzip(&[pascal_line]));
     let client = client(&server.api);
 
-    let from_file: Vec<defender_tvm::types::SoftwareInventory> = client
+    let from_file: Vec<defender_tvm::export::SoftwareInventory> = client
         .software_inventory_export_rows(ExportRowsOptions::new())
         .await
         .unwrap()
@@ -315,7 +319,7 @@ async fn every_inventory_field_reads_from_the_files_pascal_case_and_the_pages_ca
         .await
         .unwrap();
 
-    let fields = |rows: &[defender_tvm::types::SoftwareInventory]| -> Vec<Inventory> {
+    let fields = |rows: &[defender_tvm::export::SoftwareInventory]| -> Vec<Inventory> {
         rows.iter().map(inventory_fields).collect()
     };
     assert_eq!(fields(&from_file), [want()], "PascalCase, from a file");
@@ -340,7 +344,10 @@ async fn changes_carry_their_status_and_time_and_refuse_a_since_out_of_reach() {
     let client = client(&api);
 
     let rows = client
-        .software_vulnerability_changes_by_machine(since, ExportPages::new())
+        .software_vulnerability_changes_by_machine(
+            ChangesSince::new(since).unwrap(),
+            ExportPages::new(),
+        )
         .await
         .unwrap();
 
@@ -353,12 +360,10 @@ async fn changes_carry_their_status_and_time_and_refuse_a_since_out_of_reach() {
     assert_eq!(rows[0].vulnerability.device_id, "dev-1");
     assert_eq!(rows[1].status, Some(ChangeStatus::Other("Moved".into())));
 
-    let too_old = since - chrono::Duration::days(12);
-    let err = client
-        .software_vulnerability_changes_by_machine(too_old, ExportPages::new())
-        .await
-        .unwrap_err();
-    assert!(matches!(err, Error::InvalidInput(_)), "{err:?}");
+    // Refused when made: nothing to send.
+    let too_old = ChangesSince::new(since - chrono::Duration::days(12)).unwrap_err();
+    assert!(matches!(too_old, Error::InvalidInput(_)), "{too_old:?}");
+    assert!(too_old.to_string().contains("14 days"), "{too_old}");
     changes.assert_calls(1);
 }
 
@@ -651,7 +656,7 @@ async fn export_links_never_show_in_debug_or_errors() {
     let server = Storage::start().await;
     server.export_answers(&[server.link("part-0.json.gz", "top-secret-sig")]);
     let files = client(&server.api)
-        .software_vulnerabilities_export(defender_tvm::SasValidHours::default())
+        .software_vulnerabilities_export(defender_tvm::export::SasValidHours::default())
         .await
         .unwrap();
     let shown = format!("{files:?}");
@@ -710,7 +715,8 @@ async fn the_links_are_asked_for_the_hours_chosen() {
     });
     server.serves("part-0.json.gz", "a", gzip(&file_lines(0, 5)));
 
-    let options = ExportRowsOptions::new().valid(defender_tvm::SasValidHours::new(3).unwrap());
+    let options =
+        ExportRowsOptions::new().valid(defender_tvm::export::SasValidHours::new(3).unwrap());
     let rows: Vec<SoftwareVulnerability> = client(&server.api)
         .software_vulnerabilities_export_rows(options)
         .await

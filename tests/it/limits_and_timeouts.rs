@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use defender_tvm::{Client, Error, RateLimit, RetryPolicy, TimeoutKind};
+use defender_tvm::{Client, Error, RateLimit, RetryPolicy, error::TimeoutKind};
 use httpmock::MockServer;
 
 use crate::common::TOKEN;

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use defender_tvm::{Error, MachineVulnerabilityQuery, SoftwareQuery, StringList};
+use defender_tvm::{Error, MachineVulnerabilityQuery, SoftwareQuery, types::StringList};
 use httpmock::MockServer;
 use serde_json::{Value, json};
 
@@ -170,7 +170,7 @@ async fn cve_supportability_is_a_list_whether_sent_as_a_string_an_array_or_null(
     // An empty severity (seen from the service) is kept as an unknown one, ranked lowest.
     assert_eq!(
         page.value[3].severity,
-        Some(defender_tvm::Severity::Other(String::new()))
+        Some(defender_tvm::types::Severity::Other(String::new()))
     );
 }
 

@@ -9,8 +9,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use defender_tvm::{
-    Client, Error, RateLimit, Report, ReportEvent, ReportOptions, RetryPolicy, Selection,
-    SoftwareField, SoftwareFilter, Source,
+    Client, Error, RateLimit, RetryPolicy,
+    report::{Report, ReportEvent, ReportOptions, Selection, Source},
+    types::{SoftwareField, SoftwareFilter},
 };
 use defender_tvm_demo::DemoTenant;
 
@@ -219,7 +220,7 @@ async fn kbs_come_in_priority_order_and_the_order_can_be_replaced() {
 
     for pair in report.kbs.windows(2) {
         let (a, b) = (&pair[0], &pair[1]);
-        let weight = |kb: &defender_tvm::KbRollup| kb.cves_addressed * kb.devices;
+        let weight = |kb: &defender_tvm::report::KbRollup| kb.cves_addressed * kb.devices;
         assert!(
             (a.public_exploit, weight(a), std::cmp::Reverse(&a.id))
                 >= (b.public_exploit, weight(b), std::cmp::Reverse(&b.id)),

@@ -10,8 +10,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use defender_tvm::types::{ExploitabilityLevel, Severity};
-use defender_tvm::{Client, RateLimit, Report, ReportEvent, ReportOptions, Selection, Source};
+use defender_tvm::{
+    Client, RateLimit,
+    report::{Report, ReportEvent, ReportOptions, Selection, Source},
+};
+use defender_tvm::{export::ExploitabilityLevel, types::Severity};
 use defender_tvm_demo::DemoTenant;
 
 use crate::common::demo_client;

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::common::{TOKEN, events, kb, span};
 use defender_tvm::mock::MockServerExt;
 use defender_tvm::types::PublicProductFixDtoCollection;
-use defender_tvm::{Client, Error, RateLimit, RetryPolicy, TimeoutKind};
+use defender_tvm::{Client, Error, RateLimit, RetryPolicy, error::TimeoutKind};
 use httpmock::MockServer;
 use reqwest::StatusCode;
 use tracing::Instrument;
@@ -352,8 +352,8 @@ async fn a_request_sent_again_is_the_same_request_with_its_query_and_headers() {
             .body(r#"{"value":[{"id":"microsoft-_-edge"}]}"#);
     });
     let query = defender_tvm::SoftwareQuery::new()
-        .filter(defender_tvm::SoftwareFilter::eq(
-            defender_tvm::SoftwareField::Vendor,
+        .filter(defender_tvm::types::SoftwareFilter::eq(
+            defender_tvm::types::SoftwareField::Vendor,
             "microsoft",
         ))
         .top(10);

@@ -5,7 +5,10 @@
 
 use crate::common::{TOKEN, client};
 use defender_tvm::mock::MockServerExt;
-use defender_tvm::{Error, Severity, SoftwareField, SoftwareFilter, SoftwareQuery};
+use defender_tvm::{
+    Error, SoftwareQuery,
+    types::{Severity, SoftwareField, SoftwareFilter},
+};
 use futures::TryStreamExt;
 use httpmock::MockServer;
 use percent_encoding::percent_decode_str;

@@ -4,7 +4,8 @@
 
 use crate::common::client;
 use defender_tvm::{
-    Client, Error, ExportPages, MachineVulnerabilityQuery, SasValidHours, SoftwareQuery,
+    Client, Error, MachineVulnerabilityQuery, SoftwareQuery,
+    export::{ExportPages, SasValidHours},
 };
 use httpmock::MockServer;
 use serde_json::{Value, json};
@@ -134,7 +135,10 @@ async fn call(client: &Client, operation_id: &str, path: &str) -> Result<Value, 
             let since = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now())
                 - chrono::Duration::days(1);
             client
-                .software_vulnerability_changes_by_machine(since, ExportPages::new())
+                .software_vulnerability_changes_by_machine(
+                    defender_tvm::export::ChangesSince::new(since).unwrap(),
+                    ExportPages::new(),
+                )
                 .await
                 .map(|v| json!(v))
         }

@@ -3,14 +3,14 @@
 //! a blob still being copied (`200`, empty, `x-ms-copy-status: pending`) is waited for and
 //! downloaded again, with a trace saying why. No error or trace shows the link.
 
-use defender_tvm::{Error, ExportErrorKind, ExportRowsOptions, StatusCode};
+use defender_tvm::{Error, StatusCode, error::ExportErrorKind, export::ExportRowsOptions};
 use futures::TryStreamExt;
 
 use crate::common::{events, span};
 use crate::exports::{all_rows, file_lines, gzip, one_flaky_file};
 use crate::flaky::Act;
 
-fn export_error(error: &Error) -> &defender_tvm::ExportError {
+fn export_error(error: &Error) -> &defender_tvm::error::ExportError {
     match error {
         Error::Export(export) => export,
         other => panic!("not an export error: {other:?}"),

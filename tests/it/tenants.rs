@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use defender_tvm::{
-    Client, ClientBuilder, RateLimit, Report, ReportEvent, ReportOptions, RetryPolicy,
-    SoftwareResult, Source, Tenants,
+    Client, ClientBuilder, RateLimit, RetryPolicy,
+    report::{Report, ReportEvent, ReportOptions, SoftwareResult, Source},
+    tenants::Tenants,
 };
 use defender_tvm_demo::DemoTenant;
 
@@ -402,7 +403,7 @@ async fn the_tenants_file_builds_each_client_and_refuses_what_it_must() {
         .await;
     assert!(outcomes.iter().all(|o| o.result.is_ok()), "{outcomes:?}");
     assert_eq!(
-        defender_tvm::TenantsFile::names(&path).unwrap(),
+        defender_tvm::tenants::TenantsFile::names(&path).unwrap(),
         ["bearer", "private"]
     );
     let blank = |name: &str| (name == "TOKEN").then(|| "  ".to_owned());

@@ -5,7 +5,10 @@
 
 use std::path::PathBuf;
 
-use defender_tvm::{Error, Tenants, TenantsFile};
+use defender_tvm::{
+    Error,
+    tenants::{Tenants, TenantsFile},
+};
 
 /// A tenants file of `text` in a folder of its own, removed when dropped (even when the test
 /// fails).

@@ -71,9 +71,9 @@ fn generated_types_have_exactly_the_properties_of_the_spec() {
 fn hand_written_export_types_have_exactly_the_properties_of_the_spec() {
     // The spec's export rows and file list are replaced by hand-written types (both casings,
     // the service's timestamps, secret links): they must still carry the spec's properties.
-    use defender_tvm::types::{
-        ExportFiles, SoftwareInventory, SoftwareInventoryCollection, SoftwareVulnerability,
-        SoftwareVulnerabilityCollection,
+    use defender_tvm::{
+        export::{ExportFiles, SoftwareInventory, SoftwareVulnerability},
+        types::{SoftwareInventoryCollection, SoftwareVulnerabilityCollection},
     };
     assert_matches_spec::<SoftwareVulnerability>("SoftwareVulnerability");
     assert_matches_spec::<SoftwareVulnerabilityCollection>("SoftwareVulnerabilityCollection");

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use defender_tvm::{Report, ReportOptions, Source};
+use defender_tvm::report::{Report, ReportOptions, Source};
 use defender_tvm_demo::DemoTenant;
 use serde_json::Value;
 
@@ -254,6 +254,10 @@ async fn file_faults_change_nothing_in_the_output() {
 
 #[tokio::test]
 async fn export_refuses_what_it_cannot_do_before_connecting() {
+    // A time the changes export takes: only the pairing with `--via files` is wrong.
+    let yesterday = (chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now())
+        - chrono::Duration::days(1))
+    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     for (args, says) in [
         (
             vec!["export", "--demo", "--format", "table"],
@@ -270,7 +274,7 @@ async fn export_refuses_what_it_cannot_do_before_connecting() {
                 "--via",
                 "files",
                 "--changes-since",
-                "2026-01-01T00:00:00Z",
+                &yesterday,
             ],
             "--changes-since reads JSON pages only",
         ),

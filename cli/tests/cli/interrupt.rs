@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use defender_tvm::{Report, ReportEvent, ReportOptions, SoftwareResult};
+use defender_tvm::report::{Report, ReportEvent, ReportOptions, SoftwareResult};
 use defender_tvm_demo::DemoTenant;
 
 use crate::{

@@ -18,7 +18,10 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::Duration;
 
-use defender_tvm::{Client, ClientBuilder, Report, ReportOptions};
+use defender_tvm::{
+    Client, ClientBuilder,
+    report::{Report, ReportOptions},
+};
 use defender_tvm_demo::DemoTenant;
 use tokio::process::Command;
 

@@ -3,7 +3,10 @@
 
 use std::collections::BTreeSet;
 
-use defender_tvm::{Report, ReportOptions, Selection, SoftwareField, SoftwareFilter};
+use defender_tvm::{
+    report::{Report, ReportOptions, Selection},
+    types::{SoftwareField, SoftwareFilter},
+};
 use defender_tvm_demo::DemoTenant;
 
 use crate::{against, command, library_client, library_report, run, tempdir, text, without_time};

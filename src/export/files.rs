@@ -1,18 +1,5 @@
-//! Reading a via-files export: every row of its files as one stream, in bounded memory.
-//!
-//! Each file is downloaded (on blob storage: another origin, so the sending path attaches no
-//! token, and its link, a secret, never reaches an error or a trace), GZIP-decoded as its chunks
-//! arrive, split into lines, and each line decoded as a row: never a whole file in memory.
-//! `concurrency` files are read at once; the rows of a file come in order.
-//!
-//! What storage does is expected: a download that fails mid-way or stalls, a `200` with an empty
-//! body (after a wait: the blob may still be copied, `x-ms-copy-status: pending`), a link that
-//! expired (`403 AuthenticationFailed`). The file is downloaded again, with fresh links (one
-//! export call, shared by every file, within the via-files budget) when the link was refused, and
-//! reading goes on after the rows already given (counted per file): no row is lost or repeated.
-//! A file storage does not have (404), a body that is not GZIP, a GZIP stream that ends early or
-//! a line that is not a row is an [`Error::Export`] naming the file and the line (never its
-//! link), not retried; each has its own [`ExportErrorKind`].
+//! Reading a via-files export: every row of its files as one stream, in bounded memory (what it
+//! survives: the module documentation of [`crate::export`]).
 
 use std::io::Write;
 use std::marker::PhantomData;
@@ -28,12 +15,13 @@ use flate2::write::MultiGzDecoder;
 use futures::stream::{self, BoxStream, Stream, StreamExt};
 use serde::de::DeserializeOwned;
 
-use super::exports::SasValidHours;
+use super::calls::SasValidHours;
+use super::links::{ExportFiles, SasUrl};
+use super::rows::{SoftwareInventory, SoftwareVulnerability};
 use crate::client::Client;
 use crate::error::{Error, ExportError, ExportErrorKind};
 use crate::operations::DOWNLOAD_EXPORT_FILE;
 use crate::transport::Headers;
-use crate::types::{ExportFiles, SasUrl, SoftwareInventory, SoftwareVulnerability};
 
 /// How long a download may take in all: as long as a link may be valid. (A download that stalls
 /// is stopped sooner: each chunk must arrive within the client's request timeout.)
@@ -48,7 +36,7 @@ const DECODE_SLICE: usize = 8 * 1024;
 /// How a via-files export is read.
 ///
 /// ```
-/// use defender_tvm::{ExportRowsOptions, SasValidHours};
+/// use defender_tvm::export::{ExportRowsOptions, SasValidHours};
 ///
 /// let options = ExportRowsOptions::new()
 ///     .concurrency(8)
@@ -155,8 +143,8 @@ impl<T> std::fmt::Debug for ExportRows<T> {
 
 impl Client {
     /// Every row of the software vulnerabilities snapshot, read from the via-files export: one
-    /// export call (the via-files budget), then the files, streamed (see the module
-    /// documentation of `export_files.rs` in the crate tour). Needs `Vulnerability.Read.All`
+    /// export call (the via-files budget), then the files, streamed (see [`crate::export`]).
+    /// Needs `Vulnerability.Read.All`
     /// (or delegated `Vulnerability.Read`).
     ///
     /// ```no_run
@@ -164,7 +152,7 @@ impl Client {
     /// use futures::TryStreamExt;
     ///
     /// let mut rows = client
-    ///     .software_vulnerabilities_export_rows(defender_tvm::ExportRowsOptions::new())
+    ///     .software_vulnerabilities_export_rows(defender_tvm::export::ExportRowsOptions::new())
     ///     .await?;
     /// println!("snapshot of {}", rows.generated_time());
     /// while let Some(row) = rows.try_next().await? {

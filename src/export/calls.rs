@@ -1,9 +1,5 @@
-//! The export assessment APIs: one snapshot of every device's software vulnerabilities or
-//! software inventory, as JSON pages (`…ByMachine`, paged with next links) or as files
-//! (`…Export`, signed links to GZIP files on blob storage; their rows are streamed by
-//! `export_files.rs`). Each kind of call counts against its own budget (see
-//! [`ClientBuilder::json_export_rate_limit`](crate::ClientBuilder::json_export_rate_limit) and
-//! [`file_export_rate_limit`](crate::ClientBuilder::file_export_rate_limit)).
+//! The export calls: the JSON pages, the changes since a time, and the via-files calls that
+//! return the snapshot's links (their rows are read by `files.rs`).
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -11,7 +7,9 @@ use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
 
-use super::{call, page};
+use super::links::ExportFiles;
+use super::rows::{SoftwareInventory, SoftwareVulnerability, SoftwareVulnerabilityChange};
+use crate::api::{call, page};
 use crate::client::Client;
 use crate::error::Error;
 use crate::operations::{
@@ -19,14 +17,18 @@ use crate::operations::{
     LIST_SOFTWARE_VULNERABILITIES_BY_MACHINE, LIST_SOFTWARE_VULNERABILITY_CHANGES_BY_MACHINE,
 };
 use crate::paging::Pager;
-use crate::types::{
-    ExportFiles, SoftwareInventory, SoftwareVulnerability, SoftwareVulnerabilityChange,
-};
+use crate::types;
+
+crate::paging::odata_pages! {
+    types::SoftwareVulnerabilityCollection => SoftwareVulnerability,
+    types::SoftwareVulnerabilityChangeCollection => SoftwareVulnerabilityChange,
+    types::SoftwareInventoryCollection => SoftwareInventory,
+}
 
 /// How a JSON export is paged.
 ///
 /// ```
-/// use defender_tvm::ExportPages;
+/// use defender_tvm::export::ExportPages;
 ///
 /// // 200,000 rows a page (the most the service allows): fewer calls against the budget.
 /// let pages = ExportPages::new().page_size(200_000);
@@ -99,8 +101,36 @@ impl Default for SasValidHours {
     }
 }
 
-/// How far back the delta export reaches, as the service documents.
-pub const MAX_CHANGES_AGE: Duration = Duration::from_secs(14 * 24 * 3600);
+/// When the changes export starts (`sinceTime`): a time at most 14 days back and not in the
+/// future, checked when made.
+///
+/// ```
+/// use chrono::{DateTime, Duration, Utc};
+/// use defender_tvm::export::ChangesSince;
+///
+/// let now = DateTime::<Utc>::from(std::time::SystemTime::now());
+/// assert!(ChangesSince::new(now - Duration::days(3)).is_ok());
+/// assert!(ChangesSince::new(now - Duration::days(15)).is_err());
+/// assert!(ChangesSince::new(now + Duration::days(1)).is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ChangesSince(DateTime<Utc>);
+
+impl ChangesSince {
+    /// How far back the changes export reaches, as the service documents.
+    pub const MAX_AGE: Duration = Duration::from_secs(14 * 24 * 3600);
+
+    /// `since`, refused (as [`Error::InvalidInput`]) when it is in the future or more than
+    /// [`MAX_AGE`](Self::MAX_AGE) back.
+    pub fn new(since: DateTime<Utc>) -> Result<Self, Error> {
+        check_since(since, DateTime::<Utc>::from(SystemTime::now())).map(|()| Self(since))
+    }
+
+    /// The time.
+    pub fn time(self) -> DateTime<Utc> {
+        self.0
+    }
+}
 
 impl Client {
     /// Every (device, software, vulnerability) of the current snapshot, as JSON pages:
@@ -114,7 +144,7 @@ impl Client {
     /// use futures::TryStreamExt;
     ///
     /// let mut rows = client
-    ///     .software_vulnerabilities_by_machine(defender_tvm::ExportPages::new())
+    ///     .software_vulnerabilities_by_machine(defender_tvm::export::ExportPages::new())
     ///     .items();
     /// while let Some(row) = rows.try_next().await? {
     ///     if let (Some(kb), Some(cve)) = (&row.recommended_security_update_id, &row.cve_id) {
@@ -144,25 +174,24 @@ impl Client {
         )
     }
 
-    /// What changed since `since` (at most 14 days back): rows of the vulnerabilities export
-    /// with what happened (`New`, `Fixed`, `Updated`) and when:
-    /// `GET /api/machines/SoftwareVulnerabilityChangesByMachine`. A `since` in the future or
-    /// more than 14 days back is refused before sending. Counts against the JSON export budget.
+    /// What changed since `since`: rows of the vulnerabilities export with what happened
+    /// (`New`, `Fixed`, `Updated`) and when:
+    /// `GET /api/machines/SoftwareVulnerabilityChangesByMachine`. Counts against the JSON export budget.
     /// Needs `Vulnerability.Read.All` (or delegated `Vulnerability.Read`).
     pub fn software_vulnerability_changes_by_machine(
         &self,
-        since: DateTime<Utc>,
+        since: ChangesSince,
         pages: ExportPages,
     ) -> Pager<SoftwareVulnerabilityChange> {
         let op = &LIST_SOFTWARE_VULNERABILITY_CHANGES_BY_MACHINE;
-        let page_size = match (check_changes_since(since), pages.checked()) {
-            (Err(e), _) | (_, Err(e)) => return Pager::failed(e),
-            (Ok(()), Ok(page_size)) => page_size,
+        let page_size = match pages.checked() {
+            Ok(page_size) => page_size,
+            Err(e) => return Pager::failed(e),
         };
         let mut request = self
             .builders()
             .list_software_vulnerability_changes_by_machine()
-            .since_time(since);
+            .since_time(since.time());
         if let Some(rows) = page_size {
             request = request.page_size(rows);
         }
@@ -226,32 +255,16 @@ impl Client {
     }
 }
 
-/// Refuses a `since` the delta export cannot take: in the future, or more than 14 days before
-/// `now`.
-/// Whether the delta export takes `since` now: the check
-/// [`Client::software_vulnerability_changes_by_machine`] makes before sending, for a caller
-/// that refuses a bad time earlier (a command line, before connecting). An
-/// [`Error::InvalidInput`] when `since` is in the future or more than 14 days back.
-///
-/// ```
-/// use chrono::{DateTime, Duration, Utc};
-///
-/// let now = DateTime::<Utc>::from(std::time::SystemTime::now());
-/// assert!(defender_tvm::check_changes_since(now - Duration::days(3)).is_ok());
-/// assert!(defender_tvm::check_changes_since(now - Duration::days(15)).is_err());
-/// assert!(defender_tvm::check_changes_since(now + Duration::days(1)).is_err());
-/// ```
-pub fn check_changes_since(since: DateTime<Utc>) -> Result<(), Error> {
-    check_since(since, DateTime::<Utc>::from(SystemTime::now()))
-}
-
+/// Refuses a `since` the changes export cannot take: in the future, or more than 14 days
+/// before `now`.
 fn check_since(since: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), Error> {
     if since > now {
         return Err(Error::invalid_input(format!(
             "sinceTime {since} is in the future"
         )));
     }
-    let oldest = now - chrono::Duration::from_std(MAX_CHANGES_AGE).unwrap_or(chrono::Duration::MAX);
+    let oldest =
+        now - chrono::Duration::from_std(ChangesSince::MAX_AGE).unwrap_or(chrono::Duration::MAX);
     if since < oldest {
         // To the second, rounded up: a time copied from the message is accepted.
         let oldest = (oldest + chrono::Duration::seconds(1))
