@@ -21,11 +21,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use defender_tvm::export::SoftwareVulnerability;
-use defender_tvm::{
-    ClientBuilder, RateLimit,
-    export::ExportRowsOptions,
-    report::{ReportOptions, Source},
-};
+use defender_tvm::report::SourceChoice;
+use defender_tvm::{ClientBuilder, RateLimit, export::ExportRowsOptions, report::ReportOptions};
 use defender_tvm_demo::DemoTenant;
 use flate2::write::MultiGzDecoder;
 use futures::{StreamExt, TryStreamExt};
@@ -403,12 +400,12 @@ fn report_sources(quick: bool) {
         println!("|---|---|---|---|---|---|");
         let mut walls = Vec::new();
         for (name, options) in [
-            ("calls", ReportOptions::new().source(Source::Calls)),
+            ("calls", ReportOptions::new().source(SourceChoice::Calls)),
             (
                 "calls, devices",
-                ReportOptions::new().source(Source::Calls).devices(true),
+                ReportOptions::new().source(SourceChoice::Calls).devices(true),
             ),
-            ("export", ReportOptions::new().source(Source::Export)),
+            ("export", ReportOptions::new().source(SourceChoice::Export)),
         ] {
             let calls_before = tenant.total_calls();
             let throttled_before = tenant.throttled();

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use defender_tvm::{
     ClientBuilder, RateLimit,
-    report::{ReportOptions, Source},
+    report::{ReportOptions, SourceChoice},
     tenants::Tenants,
 };
 use defender_tvm_demo::DemoTenant;
@@ -176,7 +176,7 @@ fn read() {
         tenants
             .report(
                 count,
-                |_| ReportOptions::new().source(Source::Calls),
+                |_| ReportOptions::new().source(SourceChoice::Calls),
                 |_, _| {},
             )
             .await

@@ -46,8 +46,9 @@ pub enum Cloud {
 }
 
 impl Cloud {
-    /// Every cloud, in the order of the spec's `servers`.
-    pub const ALL: [Cloud; 11] = [
+    /// Every cloud, in the order of the spec's `servers` (a slice: a new cloud is not a
+    /// breaking change).
+    pub const ALL: &'static [Cloud] = &[
         Cloud::Global,
         Cloud::UnitedStates,
         Cloud::Europe,
@@ -147,7 +148,8 @@ impl FromStr for Cloud {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let wanted = s.trim().to_ascii_lowercase().replace('_', "-");
         Cloud::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|cloud| cloud.name() == wanted || cloud.code() == Some(wanted.as_str()))
             .ok_or_else(|| {
                 let names: Vec<_> = Cloud::ALL.iter().map(|c| c.name()).collect();

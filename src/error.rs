@@ -285,6 +285,7 @@ pub struct InvalidInputError {
 
 impl Error {
     /// A local file that could not be read.
+    #[cfg_attr(not(feature = "tenants"), allow(dead_code))]
     pub(crate) fn file(
         what: impl Into<String>,
         path: &std::path::Path,

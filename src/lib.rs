@@ -29,13 +29,17 @@
 //!   queries that build requests.
 //! - [`error`]: the payload of each [`Error`] variant.
 //! - [`paging`]: how listings are paged.
-//! - [`generated`]: the raw generated builders, for what the facade does not cover.
+//! - `generated` (feature `generated`, outside semver): the raw generated builders, for what the
+//!   facade does not cover.
 //!
 //! ## Features
 //!
 //! - `azure`: [`ClientBuilder::azure_credential`], any `azure_core` token credential.
 //! - `mock`: [`mock`], progenitor's typed httpmock helpers for your tests.
 //! - `tenants`: [`tenants::TenantsFile`], a TOML file of tenants.
+//! - `generated`: the module `generated` and `Client::generated`, progenitor's raw builders.
+//!   **Outside semver**: they follow progenitor and the spec, and expose `reqwest` and
+//!   `progenitor_client` types, so any release may change them.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -48,7 +52,10 @@ mod client;
 mod cloud;
 pub mod error;
 pub mod export;
+#[cfg(feature = "generated")]
 pub mod generated;
+#[cfg(not(feature = "generated"))]
+mod generated;
 #[cfg(feature = "mock")]
 pub mod mock;
 mod operations;

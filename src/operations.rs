@@ -133,24 +133,25 @@ pub(crate) const DOWNLOAD_EXPORT_FILE: Operation = Operation {
     budget: Budget::None,
 };
 
-/// Every operation of the table, by `operationId` (for calls of the generated client, which name
-/// their operation only by id).
+/// Every API operation of the table (the file download is not one of the API's).
+pub(crate) const ALL: [&Operation; 13] = [
+    &GET_MISSING_KBS_BY_SOFTWARE_ID,
+    &LIST_SOFTWARE,
+    &GET_SOFTWARE_BY_ID,
+    &LIST_SOFTWARE_VERSION_DISTRIBUTION,
+    &LIST_VULNERABILITIES_BY_SOFTWARE,
+    &LIST_MACHINES_BY_SOFTWARE,
+    &GET_MISSING_KBS_BY_MACHINE_ID,
+    &LIST_MACHINES_VULNERABILITIES,
+    &LIST_SOFTWARE_VULNERABILITIES_BY_MACHINE,
+    &LIST_SOFTWARE_VULNERABILITY_CHANGES_BY_MACHINE,
+    &LIST_SOFTWARE_INVENTORY_BY_MACHINE,
+    &EXPORT_SOFTWARE_VULNERABILITIES,
+    &EXPORT_SOFTWARE_INVENTORY,
+];
+
+/// An API operation by `operationId` (for calls of the generated client, which name their
+/// operation only by id).
 pub(crate) fn by_id(id: &str) -> Option<&'static Operation> {
-    [
-        &GET_MISSING_KBS_BY_SOFTWARE_ID,
-        &LIST_SOFTWARE,
-        &GET_SOFTWARE_BY_ID,
-        &LIST_SOFTWARE_VERSION_DISTRIBUTION,
-        &LIST_VULNERABILITIES_BY_SOFTWARE,
-        &LIST_MACHINES_BY_SOFTWARE,
-        &GET_MISSING_KBS_BY_MACHINE_ID,
-        &LIST_MACHINES_VULNERABILITIES,
-        &LIST_SOFTWARE_VULNERABILITIES_BY_MACHINE,
-        &LIST_SOFTWARE_VULNERABILITY_CHANGES_BY_MACHINE,
-        &LIST_SOFTWARE_INVENTORY_BY_MACHINE,
-        &EXPORT_SOFTWARE_VULNERABILITIES,
-        &EXPORT_SOFTWARE_INVENTORY,
-    ]
-    .into_iter()
-    .find(|operation| operation.id == id)
+    ALL.into_iter().find(|operation| operation.id == id)
 }

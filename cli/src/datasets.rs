@@ -1,6 +1,7 @@
 //! The library's results as [`Dataset`]s, defined here where they are built: the columns each
 //! command shows (stable, documented in the README) and the JSON the library serializes.
 
+use crate::words;
 use defender_tvm::types::{MachineReference, Software, SoftwareVersionDistribution, Vulnerability};
 use defender_tvm::{report::Report, tenants::CombinedReport, types::PublicProductFixDto};
 use serde::Serialize;
@@ -60,7 +61,10 @@ pub fn report(report: Report) -> Dataset {
                     .unwrap_or_default(),
                 opt(&kb.cvss),
                 opt(&kb.exploitability),
-                kb.first_seen.clone().unwrap_or_default(),
+                kb.first_seen
+                    .as_ref()
+                    .map(words::rfc3339)
+                    .unwrap_or_default(),
                 kb.covered_by
                     .as_ref()
                     .map(|id| format!("KB{id}"))
@@ -218,9 +222,9 @@ pub fn tenants(combined: CombinedReport) -> Dataset {
         let mut record = json!({
             "record": "tenant",
             "tenant": part.tenant,
-            "error": part.error,
+            "error": part.error().map(ToString::to_string),
         });
-        if let Some(report) = &part.report {
+        if let Some(report) = part.report() {
             record["kbs"] = json!(report.kbs.len());
             record["to_deploy"] = json!(report.deploy.steps.len());
             record["software_count"] = json!(report.software_count);

@@ -194,21 +194,10 @@ impl Rows {
     }
 
     fn files<T: Serialize + Send + 'static>(rows: defender_tvm::export::ExportRows<T>) -> Self {
-        // The progress counters are shared with the stream: read them as it goes.
-        let shared = std::sync::Arc::new(std::sync::Mutex::new(rows));
-        let reader = std::sync::Arc::clone(&shared);
-        let stream = futures::stream::poll_fn(move |cx| match reader.lock() {
-            Ok(mut rows) => rows.poll_next_unpin(cx),
-            Err(_) => std::task::Poll::Ready(None),
-        });
+        let progress = rows.progress_handle();
         Self {
-            stream: stream.map_ok(value).boxed(),
-            progress: Some(Box::new(move || {
-                shared
-                    .lock()
-                    .map(|rows| rows.progress())
-                    .unwrap_or_default()
-            })),
+            stream: rows.map_ok(value).boxed(),
+            progress: Some(Box::new(move || progress.get())),
         }
     }
 }

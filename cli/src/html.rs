@@ -83,11 +83,11 @@ pub fn escape(text: &str) -> String {
 }
 
 /// A time in words, with the exact one for machines and on hover.
-fn time(rfc3339: &str) -> String {
+fn time(time: &chrono::DateTime<chrono::Utc>) -> String {
     format!(
         "<time datetime=\"{0}\" title=\"{0}\">{1}</time><small>{0}</small>",
-        escape(rfc3339),
-        escape(&words::date(rfc3339))
+        escape(&words::rfc3339(time)),
+        escape(&words::date(time))
     )
 }
 
@@ -139,7 +139,7 @@ fn summary(report: &Report) -> String {
             Some(_) => "Data: export snapshot of",
             None => "Data: asked on",
         },
-        &time(report.data_as_of.as_deref().unwrap_or(&report.generated_at)),
+        &time(report.data_as_of.as_ref().unwrap_or(&report.generated_at)),
     ));
     if report.partial {
         let ids: Vec<&str> = report.failures.iter().map(|f| f.id.as_str()).collect();
@@ -303,12 +303,7 @@ fn kbs(report: &Report) -> String {
                     .map(ToString::to_string)
                     .unwrap_or_default()
             ),
-            escape(
-                &kb.first_seen
-                    .as_deref()
-                    .map(words::date)
-                    .unwrap_or_default()
-            ),
+            escape(&kb.first_seen.as_ref().map(words::date).unwrap_or_default()),
             escape(
                 &kb.covered_by
                     .as_ref()
@@ -337,8 +332,8 @@ fn tenant_summary(combined: &CombinedReport) -> String {
          </tr></thead>\n<tbody>\n",
     );
     for part in &combined.tenants {
-        match (&part.report, &part.error) {
-            (Some(report), _) => out.push_str(&format!(
+        match &part.report {
+            Ok(report) => out.push_str(&format!(
                 "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td>\
                  <td class=\"n\">{}</td><td>{}</td></tr>\n",
                 escape(&part.tenant),
@@ -355,11 +350,11 @@ fn tenant_summary(combined: &CombinedReport) -> String {
                     "complete".to_owned()
                 }
             )),
-            (None, error) => out.push_str(&format!(
+            Err(error) => out.push_str(&format!(
                 "<tr><td>{}</td><td></td><td></td><td></td><td></td>\
                  <td><span class=\"exploit\">failed: {}</span></td></tr>\n",
                 escape(&part.tenant),
-                escape(error.as_deref().unwrap_or(""))
+                escape(&error.to_string())
             )),
         }
     }
@@ -372,7 +367,7 @@ fn tenants_by_kb(combined: &CombinedReport) -> String {
     let names: Vec<&str> = combined
         .tenants
         .iter()
-        .filter(|t| t.report.is_some())
+        .filter(|t| t.report.is_ok())
         .map(|t| t.tenant.as_str())
         .collect();
     let mut out = format!(
@@ -391,7 +386,7 @@ fn tenants_by_kb(combined: &CombinedReport) -> String {
                 .tenants
                 .iter()
                 .find(|t| t.tenant == *name)
-                .and_then(|t| t.report.as_ref())
+                .and_then(|t| t.report())
                 .and_then(|r| r.kbs.iter().find(|k| k.id == kb.id))
                 .map(|k| words::thousands(k.devices));
             cells.push_str(&format!(

@@ -6,7 +6,10 @@ use std::time::Duration;
 
 use defender_tvm::{
     Client,
-    report::{Report, ReportEvent, ReportOptions, ReportPlan, Selection, Source},
+    report::{
+        FailureKind, Report, ReportEvent, ReportOptions, ReportPlan, Selection, Source,
+        SourceChoice,
+    },
     types::{SoftwareField, SoftwareFilter},
 };
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -144,7 +147,10 @@ pub async fn run(client: &Client, global: &Global, args: &ReportArgs) -> Result<
         Exit::Done
     };
     if let Some(when) = &report.data_as_of {
-        notices.say(format_args!("data: the export snapshot of {when}"));
+        notices.say(format_args!(
+            "data: the export snapshot of {}",
+            crate::words::rfc3339(when)
+        ));
     }
     let closing = report.partial.then(|| partial_line(&report));
     let data = match args.by {
@@ -162,9 +168,9 @@ pub async fn run(client: &Client, global: &Global, args: &ReportArgs) -> Result<
 pub fn options(args: &ReportArgs) -> ReportOptions {
     ReportOptions::new()
         .source(match args.source {
-            SourceArg::Calls => Source::Calls,
-            SourceArg::Export => Source::Export,
-            SourceArg::Auto => Source::Auto,
+            SourceArg::Calls => SourceChoice::Calls,
+            SourceArg::Export => SourceChoice::Export,
+            SourceArg::Auto => SourceChoice::Auto,
         })
         .selection(selection(args))
         .concurrency(usize::from(args.concurrency))
@@ -238,7 +244,7 @@ fn partial_line(report: &Report) -> String {
     ) = report
         .failures
         .iter()
-        .partition(|f| f.operation != "list_machines_vulnerabilities");
+        .partition(|f| f.kind != FailureKind::DeviceListing);
     let mut parts = Vec::new();
     if !software.is_empty() {
         parts.push(format!(

@@ -152,16 +152,15 @@ pub async fn report(many: &Many, global: &Global, args: &ReportArgs) -> Result<E
     }
     if !global.quiet {
         for part in &combined.tenants {
-            match (&part.report, &part.error) {
-                (Some(report), _) => eprintln!(
+            match &part.report {
+                Ok(report) => eprintln!(
                     "tenant {}: {} missing KBs across {} software{}",
                     part.tenant,
                     report.kbs.len(),
                     report.software_count,
                     if report.partial { " (partial)" } else { "" }
                 ),
-                (None, Some(error)) => eprintln!("warning: tenant {} failed: {error}", part.tenant),
-                (None, None) => {}
+                Err(error) => eprintln!("warning: tenant {} failed: {error}", part.tenant),
             }
         }
     }

@@ -79,16 +79,14 @@ pub fn thousands(n: i64) -> String {
     out
 }
 
-/// An RFC 3339 time in words, `30 November 2026, 16:00 UTC` (the text itself when it is not
-/// one).
-pub fn date(rfc3339: &str) -> String {
-    match chrono::DateTime::parse_from_rfc3339(rfc3339) {
-        Ok(time) => time
-            .with_timezone(&chrono::Utc)
-            .format("%-d %B %Y, %H:%M UTC")
-            .to_string(),
-        Err(_) => rfc3339.to_owned(),
-    }
+/// A time in words, `30 November 2026, 16:00 UTC`.
+pub fn date(time: &chrono::DateTime<chrono::Utc>) -> String {
+    time.format("%-d %B %Y, %H:%M UTC").to_string()
+}
+
+/// A time as RFC 3339 to the second, `2026-11-30T16:00:00Z` (for machines, and CSV cells).
+pub fn rfc3339(time: &chrono::DateTime<chrono::Utc>) -> String {
+    time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// The month a KB's title starts with (`2025-08 Cumulative Update …`), as `Aug 2025`.
@@ -174,8 +172,12 @@ mod tests {
         assert_eq!(thousands(1_000), "1,000");
         assert_eq!(thousands(1_234_567), "1,234,567");
         assert_eq!(thousands(-12_345), "-12,345");
-        assert_eq!(date("2026-11-30T16:05:00Z"), "30 November 2026, 16:05 UTC");
-        assert_eq!(date("not a date"), "not a date");
+        let at: chrono::DateTime<chrono::Utc> =
+            chrono::DateTime::parse_from_rfc3339("2026-11-30T18:05:09.5+02:00")
+                .unwrap()
+                .into();
+        assert_eq!(date(&at), "30 November 2026, 16:05 UTC");
+        assert_eq!(rfc3339(&at), "2026-11-30T16:05:09Z");
         assert_eq!(
             month("2025-08 Cumulative Update for Windows 11").as_deref(),
             Some("Aug 2025")

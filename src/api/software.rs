@@ -23,7 +23,7 @@ use crate::wire::path_segment;
 /// What [`Client::software`] lists: a filter, and either everything (paged) or one `$top` page.
 ///
 /// ```
-/// use defender_tvm::{SoftwareField, SoftwareFilter, SoftwareQuery};
+/// use defender_tvm::{SoftwareQuery, types::{SoftwareField, SoftwareFilter}};
 ///
 /// // Every Microsoft software, fetched 10,000 at a time.
 /// let all = SoftwareQuery::new().filter(SoftwareFilter::eq(SoftwareField::Vendor, "microsoft"));
@@ -142,7 +142,7 @@ impl Client {
     /// delegated `Software.Read`).
     ///
     /// ```no_run
-    /// use defender_tvm::{SoftwareField, SoftwareFilter, SoftwareQuery};
+    /// use defender_tvm::{SoftwareQuery, types::{SoftwareField, SoftwareFilter}};
     ///
     /// # async fn run(client: defender_tvm::Client) -> Result<(), defender_tvm::Error> {
     /// let query = SoftwareQuery::new().filter(SoftwareFilter::eq(SoftwareField::Vendor, "microsoft"));

@@ -16,7 +16,7 @@ use crate::types::filter::MachineVulnerabilityFilter;
 /// next links) or one `$top` page.
 ///
 /// ```
-/// use defender_tvm::{MachineVulnerabilityField, MachineVulnerabilityFilter, MachineVulnerabilityQuery};
+/// use defender_tvm::{MachineVulnerabilityQuery, types::{MachineVulnerabilityField, MachineVulnerabilityFilter}};
 ///
 /// // Every device that misses KB5031356.
 /// let missing = MachineVulnerabilityQuery::new().filter(MachineVulnerabilityFilter::eq(
@@ -68,7 +68,7 @@ impl Client {
     ///
     /// ```no_run
     /// use std::collections::BTreeSet;
-    /// use defender_tvm::{MachineVulnerabilityField, MachineVulnerabilityFilter, MachineVulnerabilityQuery};
+    /// use defender_tvm::{MachineVulnerabilityQuery, types::{MachineVulnerabilityField, MachineVulnerabilityFilter}};
     ///
     /// # async fn run(client: defender_tvm::Client) -> Result<(), defender_tvm::Error> {
     /// let filter = MachineVulnerabilityFilter::eq(MachineVulnerabilityField::FixingKbId, "5031356");

@@ -21,13 +21,29 @@ use crate::auth::secret::Secret;
 use crate::error::Error;
 
 /// An access token and when it expires.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use defender_tvm::{AccessToken, Secret};
+///
+/// let token = AccessToken::new(Secret::new("eyJ0eXAi..."), Some(SystemTime::now() + Duration::from_secs(3600)));
+/// assert!(token.expires_on.is_some());
+/// ```
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct AccessToken {
     /// The bearer token.
     pub token: Secret,
     /// When the token stops being valid; `None` for a token that the client cannot renew (a
     /// static bearer token), which is then used until the service refuses it.
     pub expires_on: Option<SystemTime>,
+}
+
+impl AccessToken {
+    /// A token, valid until `expires_on` (`None`: until the service refuses it).
+    pub fn new(token: Secret, expires_on: Option<SystemTime>) -> Self {
+        Self { token, expires_on }
+    }
 }
 
 /// A source of access tokens for the Defender API.
@@ -47,10 +63,10 @@ pub struct AccessToken {
 ///     fn get_token<'a>(&'a self, scope: &'a str) -> BoxFuture<'a, Result<AccessToken, Error>> {
 ///         Box::pin(async move {
 ///             // ... ask your vault for a token for `scope` ...
-///             Ok(AccessToken {
-///                 token: Secret::new("eyJ0eXAi..."),
-///                 expires_on: Some(SystemTime::now() + Duration::from_secs(3600)),
-///             })
+///             Ok(AccessToken::new(
+///                 Secret::new("eyJ0eXAi..."),
+///                 Some(SystemTime::now() + Duration::from_secs(3600)),
+///             ))
 ///         })
 ///     }
 /// }

@@ -217,6 +217,15 @@ impl ClientBuilder {
     /// Checks the configuration and builds the client. Sends nothing: the first token is
     /// requested by the first call.
     pub fn build(self) -> Result<Client, Error> {
+        for (which, limit) in [
+            ("general", &self.rate_limit),
+            ("JSON export", &self.json_export_rate_limit),
+            ("file export", &self.file_export_rate_limit),
+        ] {
+            if let Some(limit) = limit {
+                limit.check(which)?;
+            }
+        }
         let base = self.base_url.as_deref().unwrap_or(self.cloud.base_url());
         let url = check_url("base URL", base, self.allow_http)?;
         let connect_timeout = self

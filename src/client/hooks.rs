@@ -164,3 +164,99 @@ impl ClientHooks<Arc<Transport>> for generated::Client {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::num::NonZeroU32;
+
+    use super::capture;
+
+    /// [`capture`] relies on progenitor reaching the `pre` hook on a builder's first poll, with
+    /// nothing awaited before it. A progenitor that awaits anything first would make every
+    /// facade call fail with "did not hand over its request": this test names the assumption
+    /// for each operation, so such an update fails here first.
+    #[test]
+    fn every_generated_builder_hands_over_its_request_on_the_first_poll() {
+        let client = crate::Client::builder()
+            .bearer_token("eyJ0eXAi.test")
+            .build()
+            .unwrap();
+        let g = client.builders();
+        let one = NonZeroU32::MIN;
+        let since = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+        let built = [
+            (
+                "/api/Software/s-1/getmissingkbs",
+                capture(g.get_missing_kbs_by_software_id().id("s-1").send()),
+            ),
+            ("/api/Software", capture(g.list_software().send())),
+            (
+                "/api/Software/s-1",
+                capture(g.get_software_by_id().id("s-1").send()),
+            ),
+            (
+                "/api/Software/s-1/distributions",
+                capture(g.list_software_version_distribution().id("s-1").send()),
+            ),
+            (
+                "/api/Software/s-1/vulnerabilities",
+                capture(g.list_vulnerabilities_by_software().id("s-1").send()),
+            ),
+            (
+                "/api/Software/s-1/machineReferences",
+                capture(g.list_machines_by_software().id("s-1").send()),
+            ),
+            (
+                "/api/machines/m-1/getmissingkbs",
+                capture(g.get_missing_kbs_by_machine_id().machine_id("m-1").send()),
+            ),
+            (
+                "/api/vulnerabilities/machinesVulnerabilities",
+                capture(g.list_machines_vulnerabilities().send()),
+            ),
+            (
+                "/api/machines/SoftwareVulnerabilitiesByMachine",
+                capture(
+                    g.list_software_vulnerabilities_by_machine()
+                        .page_size(one)
+                        .send(),
+                ),
+            ),
+            (
+                "/api/machines/SoftwareVulnerabilityChangesByMachine",
+                capture(
+                    g.list_software_vulnerability_changes_by_machine()
+                        .since_time(since)
+                        .send(),
+                ),
+            ),
+            (
+                "/api/machines/SoftwareInventoryByMachine",
+                capture(g.list_software_inventory_by_machine().send()),
+            ),
+            (
+                "/api/machines/SoftwareVulnerabilitiesExport",
+                capture(
+                    g.export_software_vulnerabilities()
+                        .sas_valid_hours(one)
+                        .send(),
+                ),
+            ),
+            (
+                "/api/machines/SoftwareInventoryExport",
+                capture(g.export_software_inventory().sas_valid_hours(one).send()),
+            ),
+        ];
+        assert_eq!(
+            built.len(),
+            crate::operations::ALL.len(),
+            "every API operation"
+        );
+        for (path, request) in built {
+            let request = request.unwrap_or_else(|e| {
+                panic!("{path}: {e}: the generated code no longer reaches `pre` at once")
+            });
+            assert_eq!(request.url().path(), path);
+        }
+    }
+}

@@ -77,6 +77,8 @@ impl Client {
     /// Its errors are progenitor's raw errors (a sign-in failure is `Error::Custom` with the
     /// message). It holds no per-call state: share it between tasks freely.
     ///
+    /// Feature `generated`, outside semver (see the crate's features).
+    ///
     /// ```no_run
     /// # async fn run(client: defender_tvm::Client) {
     /// let raw = client.generated();
@@ -87,6 +89,8 @@ impl Client {
     ///     .await;
     /// # }
     /// ```
+    #[cfg(feature = "generated")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "generated")))]
     pub fn generated(&self) -> generated::Client {
         self.inner.generated.clone()
     }

@@ -71,16 +71,32 @@ impl ExportRowsOptions {
         self
     }
 
-    /// How many files are read at once (at least 1).
+    /// How many files are read at once (default 4; 0 is refused when reading starts).
     pub fn concurrency(mut self, files: usize) -> Self {
-        self.concurrency = files.max(1);
+        self.concurrency = files;
         self
     }
 
-    /// How many times a file is downloaded at most, the first included (at least 1).
+    /// How many times a file is downloaded at most, the first included (default 4; 0 is
+    /// refused when reading starts).
     pub fn downloads(mut self, downloads: u32) -> Self {
-        self.downloads = downloads.max(1);
+        self.downloads = downloads;
         self
+    }
+
+    /// Refuses options no reading can follow, before the export call.
+    fn check(&self) -> Result<(), Error> {
+        if self.concurrency == 0 {
+            return Err(Error::invalid_input(
+                "export concurrency is 0: at least 1 file must be read at a time",
+            ));
+        }
+        if self.downloads == 0 {
+            return Err(Error::invalid_input(
+                "export downloads is 0: each file must be downloaded at least once",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -121,6 +137,23 @@ impl<T> ExportRows<T> {
     /// Where reading stands.
     pub fn progress(&self) -> ExportProgress {
         self.counters.progress()
+    }
+
+    /// A handle that reads where reading stands, for another task (a progress display) while
+    /// this stream is polled elsewhere.
+    pub fn progress_handle(&self) -> ExportProgressHandle {
+        ExportProgressHandle(Arc::clone(&self.counters))
+    }
+}
+
+/// Reads where an [`ExportRows`] stands, from anywhere (see [`ExportRows::progress_handle`]).
+#[derive(Debug, Clone)]
+pub struct ExportProgressHandle(Arc<Counters>);
+
+impl ExportProgressHandle {
+    /// Where reading stands now.
+    pub fn get(&self) -> ExportProgress {
+        self.0.progress()
     }
 }
 
@@ -201,6 +234,7 @@ async fn read<T: DeserializeOwned + Send + 'static>(
     kind: Kind,
     options: ExportRowsOptions,
 ) -> Result<ExportRows<T>, Error> {
+    options.check()?;
     let files = kind.export(client, options.valid).await?;
     let total = files.export_files.len();
     let counters = Arc::new(Counters {

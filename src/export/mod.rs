@@ -72,7 +72,7 @@ mod rows;
 mod timestamp;
 
 pub use calls::{ChangesSince, ExportPages, SasValidHours};
-pub use files::{ExportProgress, ExportRows, ExportRowsOptions};
+pub use files::{ExportProgress, ExportProgressHandle, ExportRows, ExportRowsOptions};
 pub use levels::{ChangeStatus, ExploitabilityLevel};
 pub use links::{ExportFiles, SasUrl};
 pub use rows::{SoftwareInventory, SoftwareVulnerability, SoftwareVulnerabilityChange};

@@ -6,12 +6,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use futures::{StreamExt, TryStreamExt};
 
-use super::model::{self, DeployPlan, Report, SoftwareInfo, SoftwareResult, Source};
-use super::{Phase, ReportEvent, ReportOptions, now_rfc3339};
+use super::model::{self, DeployPlan, FailureKind, Report, SoftwareInfo, SoftwareResult, Source};
+use super::options::ReportOptions;
+use super::run::{Phase, ReportEvent, now};
 use crate::api::vulnerabilities::MachineVulnerabilityQuery;
 use crate::client::Client;
 use crate::error::Error;
-use crate::operations::{GET_MISSING_KBS_BY_SOFTWARE_ID, LIST_MACHINES_VULNERABILITIES};
 use crate::types::filter::{MachineVulnerabilityField, MachineVulnerabilityFilter};
 
 /// Runs the calls for the selected software not `done` yet, and assembles the report.
@@ -49,7 +49,7 @@ pub(super) async fn run<F: FnMut(ReportEvent<'_>)>(
                 });
                 done.insert(result.software.id.clone(), result);
             }
-            Err(e) => phase.failed(&software.id, GET_MISSING_KBS_BY_SOFTWARE_ID.id, e)?,
+            Err(e) => phase.failed(&software.id, FailureKind::MissingKbs, e)?,
         }
     }
     drop(calls);
@@ -94,7 +94,7 @@ pub(super) async fn run<F: FnMut(ReportEvent<'_>)>(
                     });
                     devices.insert(kb, machines.into_iter().collect());
                 }
-                Err(e) => phase.failed(&kb, LIST_MACHINES_VULNERABILITIES.id, e)?,
+                Err(e) => phase.failed(&kb, FailureKind::DeviceListing, e)?,
             }
         }
     }
@@ -103,7 +103,7 @@ pub(super) async fn run<F: FnMut(ReportEvent<'_>)>(
     let mut failures = std::mem::take(&mut phase.failures);
     failures.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(Report {
-        generated_at: now_rfc3339(),
+        generated_at: now(),
         partial: !failures.is_empty(),
         software_count: selected.len(),
         rows,

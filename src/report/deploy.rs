@@ -11,7 +11,7 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::cumulative;
-use super::model::{DeployPlan, DeployStep, DeviceDeploy, KbRollup, Report};
+use super::model::{DeployPlan, DeployStep, DeviceDeploy, KbRollup, Report, rank};
 
 /// Marks covered KBs in `report.kbs` and builds its deploy plan.
 pub(crate) fn plan(
@@ -83,9 +83,8 @@ pub(crate) fn plan(
             covers: covers.iter().map(|k| k.id.clone()).collect(),
         });
     }
-    steps.sort_by(|a, b| priority(&a.kb, &b.kb));
-    for (i, step) in steps.iter_mut().enumerate() {
-        step.kb.rank = i + 1;
+    rank(&mut steps, priority);
+    for step in &mut steps {
         step.kb.covered_by = None;
     }
 
@@ -167,14 +166,7 @@ fn union(step: &mut KbRollup, members: &[&KbRollup]) {
         .iter()
         .filter_map(|m| m.exploitability.clone())
         .max();
-    step.first_seen = members
-        .iter()
-        .filter_map(|m| {
-            let text = m.first_seen.as_deref()?;
-            Some((chrono::DateTime::parse_from_rfc3339(text).ok()?, text))
-        })
-        .min()
-        .map(|(_, text)| text.to_owned());
+    step.first_seen = members.iter().filter_map(|m| m.first_seen).min();
     let mut software: BTreeSet<String> = BTreeSet::new();
     for m in members {
         software.extend(m.software_ids.iter().cloned());
@@ -188,25 +180,20 @@ mod tests {
     use crate::report::model::default_priority;
 
     fn kb(id: &str, name: &str, product: &str, devices: &[&str], cves: &[&str]) -> KbRollup {
-        KbRollup {
-            rank: 0,
-            id: id.into(),
-            name: Some(format!("{name} (KB{id})")),
-            url: None,
-            products: vec![product.into()],
-            software_ids: vec![format!("microsoft-_-{product}")],
-            cves_addressed: cves.len() as i64,
-            devices: devices.len() as i64,
-            devices_exact: true,
-            device_ids: Some(devices.iter().map(|d| (*d).to_owned()).collect()),
-            public_exploit: false,
-            cve_ids: cves.iter().map(|c| (*c).to_owned()).collect(),
-            severity: None,
-            cvss: None,
-            exploitability: None,
-            first_seen: None,
-            covered_by: None,
-        }
+        let mut kb = KbRollup::new(id.into(), Some(format!("{name} (KB{id})")), None);
+        kb.products = vec![product.into()];
+        kb.software_ids = vec![format!("microsoft-_-{product}")];
+        kb.cves_addressed = cves.len() as i64;
+        kb.devices = devices.len() as i64;
+        kb.devices_exact = true;
+        kb.device_ids = Some(devices.iter().map(|d| (*d).to_owned()).collect());
+        kb.cve_ids = cves.iter().map(|c| (*c).to_owned()).collect();
+        kb
+    }
+
+    /// An RFC 3339 time.
+    fn at(text: &str) -> chrono::DateTime<chrono::Utc> {
+        chrono::DateTime::parse_from_rfc3339(text).unwrap().into()
     }
 
     const W11_24H2: &str = "Cumulative Update for Windows 11 Version 24H2 for x64-based Systems";
@@ -275,7 +262,7 @@ mod tests {
             ),
         ];
         Report {
-            generated_at: String::new(),
+            generated_at: chrono::DateTime::UNIX_EPOCH,
             partial: false,
             software_count: 3,
             rows: Vec::new(),
@@ -454,14 +441,14 @@ mod tests {
         august.cvss = Some(9.8);
         august.exploitability = Some(ExploitabilityLevel::NoExploit);
         // 23:00 UTC on the 14th: the earliest, though its text sorts after the next one's.
-        august.first_seen = Some("2025-08-15T01:00:00+02:00".into());
+        august.first_seen = Some(at("2025-08-15T01:00:00+02:00"));
         august.software_ids = vec!["microsoft-_-windows_11".into()];
         let mut september = kb("5002", &title("2025-09"), "windows_11", &["b"], &["C2"]);
         september.severity = Some(Severity::Critical);
         september.cvss = Some(5.0);
         september.exploitability = Some(ExploitabilityLevel::ExploitIsInKit);
         september.public_exploit = true;
-        september.first_seen = Some("2025-08-14T23:30:00Z".into());
+        september.first_seen = Some(at("2025-08-14T23:30:00Z"));
         september.software_ids = vec![
             "microsoft-_-windows_11".into(),
             "microsoft-_-windows_11_enterprise".into(),
@@ -470,7 +457,7 @@ mod tests {
         october.severity = Some(Severity::Low);
         october.cvss = Some(7.1);
         october.exploitability = Some(ExploitabilityLevel::ExploitIsPublic);
-        october.first_seen = Some("2025-10-02T08:00:00Z".into());
+        october.first_seen = Some(at("2025-10-02T08:00:00Z"));
         october.software_ids = vec!["microsoft-_-windows_11_pro".into()];
         let mut report = report_of(vec![august, september, october]);
 
@@ -488,9 +475,9 @@ mod tests {
         );
         assert!(step.kb.public_exploit, "September's");
         assert_eq!(
-            step.kb.first_seen.as_deref(),
-            Some("2025-08-15T01:00:00+02:00"),
-            "August's, as written"
+            step.kb.first_seen,
+            Some(at("2025-08-14T23:00:00Z")),
+            "August's"
         );
         assert_eq!(
             step.kb.software_ids,
@@ -512,7 +499,7 @@ mod tests {
     fn a_series_step_without_any_of_a_figure_has_none_and_a_member_without_one_does_not_count() {
         let title = |month: &str| format!("{month} {W11_24H2}");
         let mut august = kb("5001", &title("2025-08"), "windows_11", &["a"], &["C1"]);
-        august.first_seen = Some("2025-08-20T00:00:00Z".into());
+        august.first_seen = Some(at("2025-08-20T00:00:00Z"));
         august.cvss = Some(4.0);
         let october = kb("5003", &title("2025-10"), "windows_11", &["b"], &["C2"]);
         let mut report = report_of(vec![august, october]);
@@ -520,7 +507,7 @@ mod tests {
         plan(&mut report, true, &default_priority);
 
         let step = step(&report, "5003");
-        assert_eq!(step.kb.first_seen.as_deref(), Some("2025-08-20T00:00:00Z"));
+        assert_eq!(step.kb.first_seen, Some(at("2025-08-20T00:00:00Z")));
         assert_eq!(step.kb.cvss, Some(4.0));
         assert_eq!(step.kb.severity, None);
         assert_eq!(step.kb.exploitability, None);

@@ -4,6 +4,7 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::export::ExploitabilityLevel;
@@ -79,8 +80,8 @@ pub struct Row {
     pub products: Vec<String>,
     /// Devices with this software that miss the KB.
     pub machine_missed_on: i64,
-    /// CVEs the KB addresses.
-    pub cve_addressed: i64,
+    /// CVEs the KB addresses (the service's `cveAddressed`).
+    pub cves_addressed: i64,
 }
 
 /// One KB across the estate.
@@ -125,15 +126,76 @@ pub struct KbRollup {
     /// The exploitability of its most exploitable CVE (from the export).
     #[serde(default)]
     pub exploitability: Option<ExploitabilityLevel>,
-    /// When it was first seen missing on any device (from the export; RFC 3339): how long it
-    /// has been missing.
+    /// When it was first seen missing on any device (from the export): how long it has been
+    /// missing. Serialized as RFC 3339.
     #[serde(default)]
-    pub first_seen: Option<String>,
+    pub first_seen: Option<DateTime<Utc>>,
     /// The newer cumulative update of its series that installs it too (a KB number), when
     /// there is one in the report; it is then not a step of the [`DeployPlan`] (see
     /// [`ReportOptions::collapse_cumulative`](super::ReportOptions::collapse_cumulative)).
     #[serde(default)]
     pub covered_by: Option<String>,
+}
+
+impl KbRollup {
+    /// A KB known by its number, name and link, with nothing counted yet: the one place its
+    /// fields get their first values.
+    pub(crate) fn new(id: String, name: Option<String>, url: Option<String>) -> Self {
+        Self {
+            rank: 0,
+            id,
+            name,
+            url,
+            products: Vec::new(),
+            software_ids: Vec::new(),
+            cves_addressed: 0,
+            devices: 0,
+            devices_exact: false,
+            device_ids: None,
+            public_exploit: false,
+            cve_ids: Vec::new(),
+            severity: None,
+            cvss: None,
+            exploitability: None,
+            first_seen: None,
+            covered_by: None,
+        }
+    }
+}
+
+/// What the priority order ranks: a KB, or a deploy step by its KB.
+pub(crate) trait Ranked {
+    fn kb(&self) -> &KbRollup;
+    fn kb_mut(&mut self) -> &mut KbRollup;
+}
+
+impl Ranked for KbRollup {
+    fn kb(&self) -> &KbRollup {
+        self
+    }
+    fn kb_mut(&mut self) -> &mut KbRollup {
+        self
+    }
+}
+
+impl Ranked for DeployStep {
+    fn kb(&self) -> &KbRollup {
+        &self.kb
+    }
+    fn kb_mut(&mut self) -> &mut KbRollup {
+        &mut self.kb
+    }
+}
+
+/// Sorts by `priority` and numbers the ranks from 1: the one place ranks are given.
+pub(crate) fn rank<T: Ranked>(
+    items: &mut [T],
+    priority: &dyn Fn(&KbRollup, &KbRollup) -> Ordering,
+) {
+    items.sort_by(|a, b| priority(a.kb(), b.kb()));
+    for (i, item) in items.iter_mut().enumerate() {
+        item.kb_mut().rank = i + 1;
+    }
 }
 
 /// Where a report's data came from.
@@ -146,9 +208,6 @@ pub enum Source {
     Calls,
     /// One snapshot of the software vulnerabilities export (via files).
     Export,
-    /// (As an option only) the export when the calls would take longer or devices are asked
-    /// for, else the calls.
-    Auto,
 }
 
 /// A device and how many of the report's KBs it misses (from the export).
@@ -163,14 +222,28 @@ pub struct DeviceKbs {
     pub kbs: usize,
 }
 
-/// A software whose call still failed after retries; the rest of the report went on.
+/// What a failed call was asking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum FailureKind {
+    /// A software's missing KBs (`getmissingkbs`); the report misses that software's KBs.
+    #[serde(rename = "get_missing_kbs_by_software_id")]
+    MissingKbs,
+    /// A KB's devices (`machinesVulnerabilities`, the devices option); that KB's device count
+    /// stays the estimate.
+    #[serde(rename = "list_machines_vulnerabilities")]
+    DeviceListing,
+}
+
+/// A call that still failed after retries; the rest of the report went on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Failure {
     /// The software id (or the KB id, for a devices listing).
     pub id: String,
-    /// The operation that failed.
-    pub operation: String,
+    /// What the call was asking (serialized as `operation`, the operation's id).
+    #[serde(rename = "operation")]
+    pub kind: FailureKind,
     /// The HTTP status, when a response came.
     pub status: Option<u16>,
     /// The MDE error code, when there was one.
@@ -180,10 +253,10 @@ pub struct Failure {
 }
 
 impl Failure {
-    pub(crate) fn of(id: &str, operation: &str, error: &crate::error::Error) -> Self {
+    pub(crate) fn of(id: &str, kind: FailureKind, error: &crate::error::Error) -> Self {
         Self {
             id: id.to_owned(),
-            operation: operation.to_owned(),
+            kind,
             status: error.status().map(|s| s.as_u16()),
             code: error.code().map(str::to_owned),
             error: error.to_string(),
@@ -196,8 +269,8 @@ impl Failure {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Report {
-    /// When the report was finished (RFC 3339, UTC).
-    pub generated_at: String,
+    /// When the report was finished (to the second; serialized as RFC 3339).
+    pub generated_at: DateTime<Utc>,
     /// Whether some software failed (see `failures`): the report then misses their KBs.
     pub partial: bool,
     /// How many software the report asked about.
@@ -211,10 +284,10 @@ pub struct Report {
     /// Where the data came from: per-software calls or one export snapshot.
     #[serde(default)]
     pub source: Source,
-    /// When the data was made (RFC 3339): the export snapshot's time; for calls, `None` (the
-    /// service answers with what it knows at the time of each call).
+    /// When the data was made: the export snapshot's time; for calls, `None` (the service
+    /// answers with what it knows at the time of each call). Serialized as RFC 3339.
     #[serde(default)]
-    pub data_as_of: Option<String>,
+    pub data_as_of: Option<DateTime<Utc>>,
     /// Per device, how many KBs it misses, most first (from the export; empty from calls).
     #[serde(default)]
     pub devices_missing: Vec<DeviceKbs>,
@@ -268,36 +341,20 @@ pub(crate) fn assemble(
                 url: kb.url.clone(),
                 products: kb.products_names.clone(),
                 machine_missed_on: kb.machine_missed_on,
-                cve_addressed: kb.cve_addressed,
+                cves_addressed: kb.cve_addressed,
             });
         }
     }
     let mut by_kb: BTreeMap<&str, KbRollup> = BTreeMap::new();
     for row in &rows {
-        let entry = by_kb.entry(row.kb_id.as_str()).or_insert_with(|| KbRollup {
-            rank: 0,
-            id: row.kb_id.clone(),
-            name: row.kb_name.clone(),
-            url: row.url.clone(),
-            products: Vec::new(),
-            software_ids: Vec::new(),
-            cves_addressed: 0,
-            devices: 0,
-            devices_exact: false,
-            device_ids: None,
-            public_exploit: false,
-            cve_ids: Vec::new(),
-            severity: None,
-            cvss: None,
-            exploitability: None,
-            first_seen: None,
-            covered_by: None,
+        let entry = by_kb.entry(row.kb_id.as_str()).or_insert_with(|| {
+            KbRollup::new(row.kb_id.clone(), row.kb_name.clone(), row.url.clone())
         });
         entry.name = entry.name.take().or_else(|| row.kb_name.clone());
         entry.url = entry.url.take().or_else(|| row.url.clone());
         entry.products.extend(row.products.iter().cloned());
         entry.software_ids.push(row.software.id.clone());
-        entry.cves_addressed = entry.cves_addressed.max(row.cve_addressed);
+        entry.cves_addressed = entry.cves_addressed.max(row.cves_addressed);
         entry.devices += row.machine_missed_on;
         entry.public_exploit |= row.software.public_exploit.unwrap_or(false);
     }
@@ -316,10 +373,7 @@ pub(crate) fn assemble(
             kb
         })
         .collect();
-    kbs.sort_by(|a, b| priority(a, b));
-    for (i, kb) in kbs.iter_mut().enumerate() {
-        kb.rank = i + 1;
-    }
+    rank(&mut kbs, priority);
     (rows, kbs)
 }
 

@@ -12,10 +12,12 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use chrono::{DateTime, Utc};
 use futures::StreamExt;
 
-use super::model::{DeployPlan, DeviceKbs, KbRollup, Report, Row, SoftwareInfo, Source};
-use super::{Phase, ReportEvent, ReportOptions, now_rfc3339};
+use super::model::{DeployPlan, DeviceKbs, KbRollup, Report, Row, SoftwareInfo, Source, rank};
+use super::options::ReportOptions;
+use super::run::{Phase, ReportEvent, now};
 use crate::client::Client;
 use crate::error::Error;
 use crate::export::ExportRowsOptions;
@@ -48,9 +50,7 @@ pub(super) async fn run<F: FnMut(ReportEvent<'_>)>(
     (phase.on_event)(ReportEvent::Export {
         progress: rows.progress(),
     });
-    let data_as_of = rows
-        .generated_time()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let data_as_of = rows.generated_time();
     Ok(fold.report(selected, options.priority.as_ref(), data_as_of))
 }
 
@@ -159,7 +159,7 @@ impl Fold {
         self,
         selected: &[SoftwareInfo],
         priority: &dyn Fn(&KbRollup, &KbRollup) -> std::cmp::Ordering,
-        data_as_of: String,
+        data_as_of: DateTime<Utc>,
     ) -> Report {
         let info: HashMap<&str, &SoftwareInfo> =
             selected.iter().map(|s| (s.id.as_str(), s)).collect();
@@ -176,7 +176,7 @@ impl Fold {
                     url: kb_fold.url.clone(),
                     products: kb_fold.products.iter().cloned().collect(),
                     machine_missed_on: pair.devices.len() as i64,
-                    cve_addressed: pair.cves.len() as i64,
+                    cves_addressed: pair.cves.len() as i64,
                 })
             })
             .collect();
@@ -199,34 +199,26 @@ impl Fold {
                     .map(|&d| self.devices[d as usize].0.clone())
                     .collect();
                 device_ids.sort();
-                Some(KbRollup {
-                    rank: 0,
-                    id,
-                    name: fold.name,
-                    url: fold.url,
-                    products: fold.products.into_iter().collect(),
-                    software_ids: fold.software.into_iter().collect(),
-                    cves_addressed: fold.cves.len() as i64,
-                    devices: device_ids.len() as i64,
-                    devices_exact: true,
-                    device_ids: Some(device_ids),
-                    public_exploit: fold
-                        .exploitability
-                        .as_ref()
-                        .is_some_and(ExploitabilityLevel::has_exploit),
-                    cve_ids: fold.cves.into_iter().collect(),
-                    severity: fold.severity,
-                    cvss: fold.cvss,
-                    exploitability: fold.exploitability,
-                    first_seen: fold.first_seen.map(|t| t.to_string()),
-                    covered_by: None,
-                })
+                let mut kb = KbRollup::new(id, fold.name, fold.url);
+                kb.products = fold.products.into_iter().collect();
+                kb.software_ids = fold.software.into_iter().collect();
+                kb.cves_addressed = fold.cves.len() as i64;
+                kb.devices = device_ids.len() as i64;
+                kb.devices_exact = true;
+                kb.device_ids = Some(device_ids);
+                kb.public_exploit = fold
+                    .exploitability
+                    .as_ref()
+                    .is_some_and(ExploitabilityLevel::has_exploit);
+                kb.cve_ids = fold.cves.into_iter().collect();
+                kb.severity = fold.severity;
+                kb.cvss = fold.cvss;
+                kb.exploitability = fold.exploitability;
+                kb.first_seen = fold.first_seen.as_ref().map(ExportTimestamp::as_utc);
+                Some(kb)
             })
             .collect();
-        kbs.sort_by(|a, b| priority(a, b));
-        for (i, kb) in kbs.iter_mut().enumerate() {
-            kb.rank = i + 1;
-        }
+        rank(&mut kbs, priority);
         let mut devices_missing: Vec<DeviceKbs> = self
             .devices
             .into_iter()
@@ -244,7 +236,7 @@ impl Fold {
                 .then_with(|| a.device_id.cmp(&b.device_id))
         });
         Report {
-            generated_at: now_rfc3339(),
+            generated_at: now(),
             partial: false,
             software_count: selected.len(),
             rows,

@@ -3,13 +3,16 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde::ser::{SerializeStruct, Serializer};
 
 use super::TenantOutcome;
+use crate::error::Error;
 use crate::report::Report;
 
-/// Every tenant's report, and the KBs across them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Every tenant's report, and the KBs across them. Serializes with each tenant's error as its
+/// message.
+#[derive(Debug, Serialize)]
 #[non_exhaustive]
 pub struct CombinedReport {
     /// Each tenant, in the tenants' order.
@@ -19,20 +22,41 @@ pub struct CombinedReport {
     pub kbs: Vec<CrossTenantKb>,
 }
 
-/// One tenant's part.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One tenant's part: its report, or why it has none.
+#[derive(Debug)]
 #[non_exhaustive]
 pub struct TenantReport {
     /// The tenant's name.
     pub tenant: String,
+    /// Its report, or the error that stopped it (never showing a secret).
+    pub report: Result<Report, Error>,
+}
+
+impl TenantReport {
     /// Its report, when it ran.
-    pub report: Option<Report>,
-    /// Why it did not (the error's message: never a secret), when it failed.
-    pub error: Option<String>,
+    pub fn report(&self) -> Option<&Report> {
+        self.report.as_ref().ok()
+    }
+
+    /// The error that stopped it, when it failed.
+    pub fn error(&self) -> Option<&Error> {
+        self.report.as_ref().err()
+    }
+}
+
+/// `{"tenant": …, "report": … or null, "error": the error's message or null}`.
+impl Serialize for TenantReport {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut part = serializer.serialize_struct("TenantReport", 3)?;
+        part.serialize_field("tenant", &self.tenant)?;
+        part.serialize_field("report", &self.report())?;
+        part.serialize_field("error", &self.error().map(Error::to_string))?;
+        part.end()
+    }
 }
 
 /// A KB across tenants.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct CrossTenantKb {
     /// The KB number without `KB`.
@@ -56,22 +80,14 @@ impl CombinedReport {
     pub(crate) fn from_outcomes(outcomes: Vec<TenantOutcome<Report>>) -> Self {
         let tenants: Vec<TenantReport> = outcomes
             .into_iter()
-            .map(|outcome| match outcome.result {
-                Ok(report) => TenantReport {
-                    tenant: outcome.tenant,
-                    report: Some(report),
-                    error: None,
-                },
-                Err(e) => TenantReport {
-                    tenant: outcome.tenant,
-                    report: None,
-                    error: Some(e.to_string()),
-                },
+            .map(|outcome| TenantReport {
+                tenant: outcome.tenant,
+                report: outcome.result,
             })
             .collect();
         let mut by_kb: BTreeMap<&str, CrossTenantKb> = BTreeMap::new();
         for tenant in &tenants {
-            for kb in tenant.report.iter().flat_map(|r| &r.kbs) {
+            for kb in tenant.report().iter().flat_map(|r| &r.kbs) {
                 let entry = by_kb
                     .entry(kb.id.as_str())
                     .or_insert_with(|| CrossTenantKb {
@@ -104,14 +120,14 @@ impl CombinedReport {
 
     /// The tenants that failed.
     pub fn failed(&self) -> impl Iterator<Item = &TenantReport> {
-        self.tenants.iter().filter(|t| t.error.is_some())
+        self.tenants.iter().filter(|t| t.report.is_err())
     }
 
     /// Whether any tenant failed or gave a partial report.
     pub fn partial(&self) -> bool {
         self.tenants
             .iter()
-            .any(|t| t.error.is_some() || t.report.as_ref().is_some_and(|r| r.partial))
+            .any(|t| t.report.as_ref().map_or(true, |r| r.partial))
     }
 }
 
@@ -123,30 +139,16 @@ mod tests {
 
     /// A KB as a tenant's report has it: only what combining reads is set.
     fn kb(id: &str, devices: i64, cves: i64) -> KbRollup {
-        KbRollup {
-            rank: 0,
-            id: id.into(),
-            name: Some(format!("Update (KB{id})")),
-            url: None,
-            products: Vec::new(),
-            software_ids: Vec::new(),
-            cves_addressed: cves,
-            devices,
-            devices_exact: true,
-            device_ids: None,
-            public_exploit: false,
-            cve_ids: Vec::new(),
-            severity: None,
-            cvss: None,
-            exploitability: None,
-            first_seen: None,
-            covered_by: None,
-        }
+        let mut kb = KbRollup::new(id.into(), Some(format!("Update (KB{id})")), None);
+        kb.cves_addressed = cves;
+        kb.devices = devices;
+        kb.devices_exact = true;
+        kb
     }
 
     fn report(partial: bool, kbs: Vec<KbRollup>) -> Report {
         Report {
-            generated_at: String::new(),
+            generated_at: chrono::DateTime::UNIX_EPOCH,
             partial,
             software_count: 1,
             rows: Vec::new(),

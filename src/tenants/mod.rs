@@ -74,7 +74,7 @@ impl Tenant {
 ///
 /// ```no_run
 /// # async fn run(contoso: defender_tvm::Client, fabrikam: defender_tvm::Client) -> Result<(), defender_tvm::Error> {
-/// use defender_tvm::{ReportOptions, Tenants};
+/// use defender_tvm::{report::ReportOptions, tenants::Tenants};
 ///
 /// let tenants = Tenants::new().with("contoso", contoso)?.with("fabrikam", fabrikam)?;
 /// let combined = tenants

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
+use crate::error::Error;
 use crate::operations::Budget;
 use tokio::time::Instant;
 
@@ -44,7 +45,8 @@ impl Default for RateLimit {
 
 impl RateLimit {
     /// At most `calls` calls within any `per` long window (more budgets with
-    /// [`window`](Self::window)). `calls` is at least 1; a zero-length window limits nothing.
+    /// [`window`](Self::window)). 0 calls or a zero-length window is refused when the client is
+    /// built ([`disabled`](Self::disabled) turns the limit off).
     pub fn new(calls: u32, per: Duration) -> Self {
         Self {
             windows: Vec::new(),
@@ -76,13 +78,32 @@ impl RateLimit {
         }
     }
 
-    /// Adds a budget: at most `calls` calls (at least 1) within any `per` long window. A
-    /// zero-length window limits nothing and is ignored.
+    /// Adds a budget: at most `calls` calls within any `per` long window. 0 calls or a
+    /// zero-length window is refused when the client is built.
     pub fn window(mut self, calls: u32, per: Duration) -> Self {
-        if !per.is_zero() {
-            self.windows.push((calls.max(1), per));
-        }
+        self.windows.push((calls, per));
         self
+    }
+
+    /// Refuses budgets no call could follow: `which` names the limit in the message.
+    pub(crate) fn check(&self, which: &str) -> Result<(), Error> {
+        for &(calls, per) in &self.windows {
+            if calls == 0 || per.is_zero() {
+                return Err(Error::invalid_input(format!(
+                    "the {which} rate limit has a budget of {calls} calls per {per:?}: each                      budget needs at least 1 call and a window longer than zero                      (RateLimit::disabled() turns the limit off)"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The budgets that limit anything (a refused one never reaches a client; this keeps the
+    /// arithmetic safe on one that was not checked).
+    fn valid_windows(&self) -> impl Iterator<Item = (usize, Duration)> + '_ {
+        self.windows
+            .iter()
+            .filter(|&&(calls, per)| calls > 0 && !per.is_zero())
+            .map(|&(calls, per)| (calls as usize, per))
     }
 
     /// How long `calls` calls take at the least under these budgets: when the last of them can
@@ -98,11 +119,7 @@ impl RateLimit {
     /// assert_eq!(RateLimit::disabled().minimum_duration(1_200), Duration::ZERO);
     /// ```
     pub fn minimum_duration(&self, calls: u64) -> Duration {
-        let windows: Vec<(usize, Duration)> = self
-            .windows
-            .iter()
-            .map(|&(calls, per)| (calls as usize, per))
-            .collect();
+        let windows: Vec<(usize, Duration)> = self.valid_windows().collect();
         minimum_duration(&windows, calls)
     }
 
@@ -220,11 +237,7 @@ impl Drop for Permit<'_> {
 impl Limiter {
     pub(crate) fn new(limit: &RateLimit) -> Self {
         Self {
-            windows: limit
-                .windows
-                .iter()
-                .map(|&(calls, per)| (calls as usize, per))
-                .collect(),
+            windows: limit.valid_windows().collect(),
             state: std::sync::Mutex::new(State::default()),
             completed: Notify::new(),
         }

@@ -84,7 +84,7 @@ odata_filter! {
     /// A `$filter` for [`Client::software`](crate::Client::software).
     ///
     /// ```
-    /// use defender_tvm::{SoftwareField, SoftwareFilter};
+    /// use defender_tvm::types::{SoftwareField, SoftwareFilter};
     ///
     /// let filter = SoftwareFilter::eq(SoftwareField::Vendor, "microsoft")
     ///     .and(SoftwareFilter::ne(SoftwareField::Name, "O'Reilly's tool"));
@@ -120,7 +120,7 @@ odata_filter! {
     /// A `$filter` for [`Client::machines_vulnerabilities`](crate::Client::machines_vulnerabilities).
     ///
     /// ```
-    /// use defender_tvm::{MachineVulnerabilityField, MachineVulnerabilityFilter};
+    /// use defender_tvm::types::{MachineVulnerabilityField, MachineVulnerabilityFilter};
     ///
     /// let filter = MachineVulnerabilityFilter::eq(MachineVulnerabilityField::FixingKbId, "5031356");
     /// assert_eq!(filter.as_str(), "fixingKbId eq '5031356'");

@@ -10,7 +10,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// The severity of a vulnerability.
 ///
 /// ```
-/// use defender_tvm::Severity;
+/// use defender_tvm::types::Severity;
 ///
 /// assert_eq!("High".parse::<Severity>().unwrap(), Severity::High);
 /// assert_eq!("Severe".parse::<Severity>().unwrap(), Severity::Other("Severe".into()));

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 /// `Vec<String>` and serializes as an array.
 ///
 /// ```
-/// use defender_tvm::StringList;
+/// use defender_tvm::types::StringList;
 ///
 /// let one: StringList = serde_json::from_str(r#""Supported""#).unwrap();
 /// let many: StringList = serde_json::from_str(r#"["Supported", "NotSupported"]"#).unwrap();

@@ -200,10 +200,10 @@ impl Credential for Gated {
         Box::pin(async move {
             self.asked.fetch_add(1, Ordering::SeqCst);
             self.gate.notified().await;
-            Ok(AccessToken {
-                token: Secret::new("t-1"),
-                expires_on: Some(SystemTime::now() + Duration::from_secs(3600)),
-            })
+            Ok(AccessToken::new(
+                Secret::new("t-1"),
+                Some(SystemTime::now() + Duration::from_secs(3600)),
+            ))
         })
     }
 }
@@ -254,10 +254,10 @@ impl Credential for Counting {
     fn get_token<'a>(&'a self, _scope: &'a str) -> BoxFuture<'a, Result<AccessToken, Error>> {
         let n = self.issued.fetch_add(1, Ordering::SeqCst) + 1;
         Box::pin(async move {
-            Ok(AccessToken {
-                token: Secret::new(format!("token-{n}")),
-                expires_on: Some(SystemTime::now() + Duration::from_secs(3600)),
-            })
+            Ok(AccessToken::new(
+                Secret::new(format!("token-{n}")),
+                Some(SystemTime::now() + Duration::from_secs(3600)),
+            ))
         })
     }
 }

@@ -34,7 +34,7 @@ fn client_is_send_sync_clone_and_errors_fit_any_error_handler() {
 #[test]
 fn each_cloud_maps_to_its_server_in_the_spec() {
     let spec = include_str!("../../openapi/defender-tvm.yaml");
-    for cloud in Cloud::ALL {
+    for &cloud in Cloud::ALL {
         assert!(
             spec.contains(&format!("- url: {}\n", cloud.base_url())),
             "{cloud} → {} is not a server of the spec",

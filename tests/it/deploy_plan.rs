@@ -5,7 +5,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use defender_tvm::report::{Report, ReportOptions, Source};
+use defender_tvm::report::SourceChoice;
+use defender_tvm::report::{Report, ReportOptions};
 use defender_tvm_demo::DemoTenant;
 
 use crate::common::{demo_client, report_of};
@@ -22,10 +23,12 @@ async fn each_windows_version_is_one_step_reaching_every_device_its_updates_miss
     let client = demo_client(&tenant);
     let truth = tenant.truth();
 
-    let from_export = report_of(&client, ReportOptions::new().source(Source::Export)).await;
+    let from_export = report_of(&client, ReportOptions::new().source(SourceChoice::Export)).await;
     let from_calls = report_of(
         &client,
-        ReportOptions::new().source(Source::Calls).devices(true),
+        ReportOptions::new()
+            .source(SourceChoice::Calls)
+            .devices(true),
     )
     .await;
 
@@ -151,7 +154,7 @@ async fn without_collapsing_every_kb_is_a_step_and_none_is_covered() {
     let report = report_of(
         &demo_client(&tenant),
         ReportOptions::new()
-            .source(Source::Export)
+            .source(SourceChoice::Export)
             .collapse_cumulative(false),
     )
     .await;

@@ -8,9 +8,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use defender_tvm::report::SourceChoice;
 use defender_tvm::{
     Client, Error, RateLimit, RetryPolicy,
-    report::{Report, ReportEvent, ReportOptions, Selection, Source},
+    report::{FailureKind, Report, ReportEvent, ReportOptions, Selection},
     types::{SoftwareField, SoftwareFilter},
 };
 use defender_tvm_demo::DemoTenant;
@@ -18,7 +19,7 @@ use defender_tvm_demo::DemoTenant;
 /// The options of a report from calls (what these tests are about; `report_export.rs` tests
 /// the report from the export).
 fn calls() -> ReportOptions {
-    ReportOptions::new().source(Source::Calls)
+    ReportOptions::new().source(SourceChoice::Calls)
 }
 
 fn quick() -> RetryPolicy {
@@ -133,7 +134,7 @@ use crate::common::report_of;
 
 /// A report with its timestamp blanked, to compare runs.
 fn comparable(mut report: Report) -> Report {
-    report.generated_at = String::new();
+    report.generated_at = chrono::DateTime::UNIX_EPOCH;
     report
 }
 
@@ -289,7 +290,7 @@ async fn a_vanished_software_makes_a_partial_report_and_every_other_software_fin
     assert_eq!(report.failures.len(), 1);
     let failure = &report.failures[0];
     assert_eq!(failure.id, gone);
-    assert_eq!(failure.operation, "get_missing_kbs_by_software_id");
+    assert_eq!(failure.kind, FailureKind::MissingKbs);
     assert_eq!(failure.status, Some(404));
     assert_eq!(failure.code.as_deref(), Some("ResourceNotFound"));
     assert!(failure.error.contains("404"), "{}", failure.error);
@@ -423,10 +424,8 @@ async fn a_report_says_when_it_was_made_and_options_show_what_they_hold() {
 
     let report = report_of(&client, calls()).await;
 
-    let made = chrono::DateTime::parse_from_rfc3339(&report.generated_at)
-        .unwrap_or_else(|e| panic!("{:?}: {e}", report.generated_at));
-    let made = std::time::SystemTime::from(made);
-    // RFC 3339 to the second: within a second of the run.
+    let made = std::time::SystemTime::from(report.generated_at);
+    // To the second: within a second of the run.
     assert!(
         made + Duration::from_secs(1) >= before,
         "{}",
@@ -437,10 +436,15 @@ async fn a_report_says_when_it_was_made_and_options_show_what_they_hold() {
         "{}",
         report.generated_at
     );
-    assert!(report.generated_at.ends_with('Z'));
+    assert_eq!(report.generated_at.timestamp_subsec_nanos(), 0);
+    // Serialized as RFC 3339 in UTC, to the second.
+    let json = serde_json::to_value(&report).unwrap();
+    let text = json["generated_at"].as_str().unwrap();
+    assert_eq!(text.len(), "2026-11-30T16:05:09Z".len(), "{text}");
+    assert!(text.ends_with('Z'), "{text}");
 
     let options = ReportOptions::new()
-        .source(Source::Calls)
+        .source(SourceChoice::Calls)
         .selection(Selection::All)
         .concurrency(3)
         .devices(true);
@@ -640,7 +644,7 @@ async fn a_refused_device_listing_is_a_failure_and_the_report_is_partial() {
     kbs.sort();
     assert_eq!(failed, kbs, "one failure per KB, by KB id");
     for failure in &report.failures {
-        assert_eq!(failure.operation, "list_machines_vulnerabilities");
+        assert_eq!(failure.kind, FailureKind::DeviceListing);
         assert_eq!(failure.status, Some(403));
         assert_eq!(failure.code.as_deref(), Some("Forbidden"));
     }

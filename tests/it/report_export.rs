@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use defender_tvm::report::SourceChoice;
 use defender_tvm::{
     Client, RateLimit,
     report::{Report, ReportEvent, ReportOptions, Selection, Source},
@@ -72,13 +73,16 @@ async fn both_sources_give_the_same_kbs_products_software_and_devices() {
 
     let (from_calls, _) = run(
         &client,
-        ReportOptions::new().source(Source::Calls).devices(true),
+        ReportOptions::new()
+            .source(SourceChoice::Calls)
+            .devices(true),
     )
     .await;
     let calls_made = tenant.total_calls();
     let listings = tenant.calls("list_software");
     let missing_kbs_calls = tenant.calls("get_missing_kbs_by_software_id");
-    let (from_export, events) = run(&client, ReportOptions::new().source(Source::Export)).await;
+    let (from_export, events) =
+        run(&client, ReportOptions::new().source(SourceChoice::Export)).await;
 
     assert!(from_calls.kbs.len() > 10, "{} KBs", from_calls.kbs.len());
     assert_eq!(reach(&from_export), reach(&from_calls));
@@ -163,14 +167,10 @@ fn rank_of_exploitability(level: &str) -> u8 {
 async fn each_kbs_cves_severity_exploitability_and_age_and_each_devices_count_are_the_raw_rows() {
     let tenant = tenant().await;
     let client = demo_client(&tenant);
-    let (report, _) = run(&client, ReportOptions::new().source(Source::Export)).await;
+    let (report, _) = run(&client, ReportOptions::new().source(SourceChoice::Export)).await;
     assert_eq!(
-        report.data_as_of.as_deref(),
-        Some(
-            DateTime::<Utc>::from(tenant.snapshot_time())
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-                .as_str()
-        )
+        report.data_as_of,
+        Some(DateTime::<Utc>::from(tenant.snapshot_time()))
     );
 
     // By hand from the raw rows: only rows whose update is a KB number.
@@ -223,11 +223,7 @@ async fn each_kbs_cves_severity_exploitability_and_age_and_each_devices_count_ar
                     severity: kb.severity.as_ref().map(|s| s.as_str().to_owned()),
                     cvss: kb.cvss,
                     exploitability: kb.exploitability.as_ref().map(|l| l.as_str().to_owned()),
-                    first_seen: kb.first_seen.as_deref().map(|t| {
-                        DateTime::parse_from_rfc3339(t)
-                            .unwrap_or_else(|e| panic!("{t}: {e}"))
-                            .timestamp()
-                    }),
+                    first_seen: kb.first_seen.map(|t| t.timestamp()),
                 },
             )
         })
@@ -283,8 +279,8 @@ async fn a_selection_keeps_only_its_software() {
         "microsoft-_-office".to_owned(),
     ];
     let options = || ReportOptions::new().selection(Selection::Ids(ids.clone()));
-    let (from_export, _) = run(&client, options().source(Source::Export)).await;
-    let (from_calls, _) = run(&client, options().source(Source::Calls).devices(true)).await;
+    let (from_export, _) = run(&client, options().source(SourceChoice::Export)).await;
+    let (from_calls, _) = run(&client, options().source(SourceChoice::Calls).devices(true)).await;
     assert_eq!(reach(&from_export), reach(&from_calls));
     let software: BTreeSet<&str> = from_export
         .kbs
@@ -362,7 +358,7 @@ async fn auto_takes_the_export_for_devices_and_the_calls_for_a_few_software() {
     // Resuming calls already made stays with the calls.
     let mut resumed = Vec::new();
     client
-        .plan_missing_kbs_report(ReportOptions::new().source(Source::Calls))
+        .plan_missing_kbs_report(ReportOptions::new().source(SourceChoice::Calls))
         .await
         .unwrap()
         .run(|event| {
@@ -397,14 +393,16 @@ async fn a_refused_export_goes_back_to_calls_with_one_event_naming_the_permissio
     );
     let (expected, _) = run(
         &client,
-        ReportOptions::new().source(Source::Calls).devices(true),
+        ReportOptions::new()
+            .source(SourceChoice::Calls)
+            .devices(true),
     )
     .await;
     assert_eq!(reach(&report), reach(&expected));
 
     // Asked for the export alone, the refusal is the run's error.
     let plan = client
-        .plan_missing_kbs_report(ReportOptions::new().source(Source::Export))
+        .plan_missing_kbs_report(ReportOptions::new().source(SourceChoice::Export))
         .await
         .unwrap();
     let error = plan.finish().await.unwrap_err();
@@ -458,7 +456,7 @@ async fn the_kbs_from_the_export_come_in_the_priority_order() {
     let client = crate::exports::client(&server.api);
     let options = || {
         ReportOptions::new()
-            .source(Source::Export)
+            .source(SourceChoice::Export)
             .selection(Selection::Ids(vec!["microsoft-_-windows_11".to_owned()]))
     };
     let ids =

@@ -6,9 +6,10 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use defender_tvm::report::SourceChoice;
 use defender_tvm::{
     Client, ClientBuilder, RateLimit, RetryPolicy,
-    report::{Report, ReportEvent, ReportOptions, SoftwareResult, Source},
+    report::{Report, ReportEvent, ReportOptions, SoftwareResult},
     tenants::Tenants,
 };
 use defender_tvm_demo::DemoTenant;
@@ -45,7 +46,7 @@ fn client(tenant: &DemoTenant, secret: Option<&str>) -> Client {
 }
 
 fn calls() -> ReportOptions {
-    ReportOptions::new().source(Source::Calls)
+    ReportOptions::new().source(SourceChoice::Calls)
 }
 
 /// Per KB: id → (devices, CVEs).
@@ -155,9 +156,17 @@ async fn a_tenant_with_a_wrong_secret_fails_alone() {
 
     let failed: Vec<&str> = combined.failed().map(|t| t.tenant.as_str()).collect();
     assert_eq!(failed, ["south"]);
-    let error = combined.tenants[1].error.as_deref().unwrap();
-    assert!(!error.contains("not-the-secret"), "{error}");
-    assert!(combined.tenants[0].report.is_some() && combined.tenants[2].report.is_some());
+    let error = combined.tenants[1].error().unwrap();
+    assert!(
+        matches!(error, defender_tvm::Error::Auth(_)),
+        "the typed error: {error:?}"
+    );
+    let shown = format!(
+        "{error} {error:?} {}",
+        serde_json::to_string(&combined).unwrap()
+    );
+    assert!(!shown.contains("not-the-secret"), "{shown}");
+    assert!(combined.tenants[0].report.is_ok() && combined.tenants[2].report.is_ok());
     assert!(combined.partial());
     assert_eq!(demo[1].calls("get_missing_kbs_by_software_id"), 0);
 }

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use defender_tvm::report::{Report, ReportOptions, Source};
+use defender_tvm::report::{Report, ReportOptions, Source, SourceChoice};
 use defender_tvm_demo::DemoTenant;
 use serde_json::Value;
 
@@ -306,7 +306,7 @@ async fn export_refuses_what_it_cannot_do_before_connecting() {
                 "--demo",
                 "--inventory",
                 "--changes-since",
-                "2026-01-01T00:00:00Z",
+                &yesterday,
             ],
             "cannot be used with",
         ),
@@ -351,7 +351,7 @@ async fn report_source_export_is_the_librarys_report_from_the_export() {
     assert!(output.status.success(), "{}", text(&output.stderr));
     let report: Report = serde_json::from_slice(&output.stdout).unwrap();
     let expected = library_client(&tenant)
-        .plan_missing_kbs_report(ReportOptions::new().source(Source::Export))
+        .plan_missing_kbs_report(ReportOptions::new().source(SourceChoice::Export))
         .await
         .unwrap()
         .finish()
