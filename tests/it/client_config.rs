@@ -166,3 +166,47 @@ async fn the_generated_client_sends_through_the_same_hooks() {
     assert!(page.value.is_empty());
     mock.assert();
 }
+
+#[test]
+fn a_rate_limit_budget_of_zero_calls_or_a_zero_window_is_refused_when_building() {
+    use std::time::Duration;
+
+    use defender_tvm::RateLimit;
+    let minute = Duration::from_secs(60);
+    for (which, limit) in [
+        ("general", RateLimit::new(0, minute)),
+        ("general", RateLimit::new(10, Duration::ZERO)),
+        ("general", RateLimit::standard().window(5, Duration::ZERO)),
+    ] {
+        let built = Client::builder()
+            .bearer_token(TOKEN)
+            .rate_limit(limit.clone())
+            .build();
+        assert_invalid_input(built, which);
+    }
+    let json = Client::builder()
+        .bearer_token(TOKEN)
+        .json_export_rate_limit(RateLimit::new(0, minute))
+        .build();
+    assert_invalid_input(json, "JSON export");
+    let files = Client::builder()
+        .bearer_token(TOKEN)
+        .file_export_rate_limit(RateLimit::new(1, Duration::ZERO))
+        .build();
+    assert_invalid_input(files, "file export");
+    // The off switch and real budgets build.
+    for limit in [RateLimit::disabled(), RateLimit::new(1, minute)] {
+        assert!(
+            Client::builder()
+                .bearer_token(TOKEN)
+                .rate_limit(limit)
+                .build()
+                .is_ok()
+        );
+    }
+    // An unchecked budget of zero still answers arithmetic without panicking.
+    assert_eq!(
+        RateLimit::new(0, minute).minimum_duration(10),
+        Duration::ZERO
+    );
+}

@@ -563,3 +563,21 @@ async fn a_client_with_the_tenants_budgets_receives_no_429_mixing_every_class() 
     assert_eq!(tenant.throttled(), 0);
     assert!(tenant.calls("list_software_vulnerabilities_by_machine") > 3);
 }
+
+#[tokio::test]
+async fn zero_files_at_a_time_or_zero_downloads_are_refused_before_the_export_call() {
+    let tenant = DemoTenant::builder().devices(5).start().await.unwrap();
+    let client = crate::common::demo_client(&tenant);
+    for (options, says) in [
+        (ExportRowsOptions::new().concurrency(0), "concurrency is 0"),
+        (ExportRowsOptions::new().downloads(0), "downloads is 0"),
+    ] {
+        let error = client
+            .software_vulnerabilities_export_rows(options)
+            .await
+            .unwrap_err();
+        assert!(matches!(error, Error::InvalidInput(_)), "{error:?}");
+        assert!(error.to_string().contains(says), "{error}");
+    }
+    assert_eq!(tenant.total_calls(), 0);
+}

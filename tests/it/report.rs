@@ -834,3 +834,20 @@ async fn rows_come_by_software_then_kb_whatever_order_the_service_answers_in() {
     assert_eq!(ranks, [1, 2, 3]);
     assert_eq!(report.cves_addressed(), 3 + 9 + 1);
 }
+
+#[tokio::test]
+async fn a_concurrency_of_zero_is_refused_when_the_report_is_planned_before_any_call() {
+    let tenant = small_tenant().await;
+    let client = client_for(&tenant, RateLimit::disabled());
+    let error = client
+        .plan_missing_kbs_report(calls().concurrency(0))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::InvalidInput(_)), "{error:?}");
+    assert!(error.to_string().contains("concurrency is 0"), "{error}");
+    assert_eq!(
+        tenant.total_calls(),
+        0,
+        "refused before the inventory listing"
+    );
+}
