@@ -1,7 +1,7 @@
 //! `export`: every row of an export snapshot, streamed to NDJSON, CSV or JSON as it is read (an
 //! export can hold millions of rows: none is kept), with progress in files and rows.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 use defender_tvm::{
     Client, Error,
@@ -9,7 +9,7 @@ use defender_tvm::{
 };
 use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -17,6 +17,7 @@ use crate::args::{ExportArgs, Format, Global, Via};
 use crate::error::CliError;
 use crate::exit::Exit;
 use crate::output;
+use crate::terminal::{self, Notices};
 
 /// The CSV columns of each kind of row (stable, documented in the README), and the JSON key
 /// each shows.
@@ -77,12 +78,13 @@ pub fn check(global: &Global, args: &ExportArgs) -> Result<(), CliError> {
 /// Streams the export's rows out (after [`check`]).
 pub async fn run(client: &Client, global: &Global, args: &ExportArgs) -> Result<Exit, CliError> {
     let format = global.format_or(Format::Ndjson);
-    let bar = progress_bar(global);
-    let say = |line: String| {
-        if !global.quiet {
-            bar.suspend(|| eprintln!("{line}"));
-        }
-    };
+    let bar = terminal::bar(
+        global,
+        None,
+        "{spinner} {pos}/{len} files {elapsed_precise} {msg}",
+    );
+    let notices = Notices::new(global, &bar);
+    let say = |line: String| notices.say(line);
     let pages = ExportPages::new().page_size(ExportPages::MAX_PAGE_SIZE);
     let files = ExportRowsOptions::new().concurrency(usize::from(args.concurrency));
     let mut columns: Vec<(&str, &str)> = if args.inventory {
@@ -329,17 +331,4 @@ fn show(bar: &ProgressBar, rows: &Rows, count: u64) {
         }
         None => bar.set_message(format!("{count} rows")),
     }
-}
-
-/// The progress bar: on a terminal, unless `-q` or `--no-progress`.
-fn progress_bar(global: &Global) -> ProgressBar {
-    if global.quiet || global.no_progress || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {pos}/{len} files {elapsed_precise} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    bar
 }

@@ -32,6 +32,7 @@ mod render;
 mod report;
 mod spreadsheet;
 mod tenants;
+mod terminal;
 mod words;
 
 use std::io::IsTerminal;

@@ -1,7 +1,6 @@
 //! `report`: the estate report, its progress display, and the lines it says to a person (the
 //! plan, warnings, the summary of a partial report). Data goes out through `output.rs`.
 
-use std::io::IsTerminal;
 use std::time::Duration;
 
 use defender_tvm::{
@@ -12,7 +11,7 @@ use defender_tvm::{
     },
     types::{SoftwareField, SoftwareFilter},
 };
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 
 use crate::args::{By, Global, ReportArgs, SourceArg};
 use crate::checkpoint::Checkpoint;
@@ -20,6 +19,7 @@ use crate::datasets;
 use crate::error::CliError;
 use crate::exit::Exit;
 use crate::output;
+use crate::terminal::{self, Notices};
 
 /// Plans and runs the report, writes it, and says how it ended.
 pub async fn run(client: &Client, global: &Global, args: &ReportArgs) -> Result<Exit, CliError> {
@@ -32,10 +32,7 @@ pub async fn run(client: &Client, global: &Global, args: &ReportArgs) -> Result<
     };
     let options = options(args).resume(done);
     let plan = client.plan_missing_kbs_report(options).await?;
-    let mut notices = Notices {
-        quiet: global.quiet,
-        bar: ProgressBar::hidden(),
-    };
+    let mut notices = Notices::new(global, &ProgressBar::hidden());
     match plan.source() {
         Source::Export => notices.say(format_args!(
             "plan: {} software listed, {} selected; source: the export (one snapshot, read from \
@@ -60,7 +57,7 @@ pub async fn run(client: &Client, global: &Global, args: &ReportArgs) -> Result<
     }
     // Drawn once the plan is said.
     let bar = progress_bar(global, &plan);
-    notices.bar = bar.clone();
+    notices.above(&bar);
     let mut write_error = None;
     let running = plan.run(|event| {
         let progress = match &event {
@@ -139,13 +136,7 @@ pub async fn run(client: &Client, global: &Global, args: &ReportArgs) -> Result<
         return Err(e);
     }
     let report = report?;
-    let exit = if report.partial {
-        Exit::Partial
-    } else if args.fail_on_missing && !report.kbs.is_empty() {
-        Exit::Missing
-    } else {
-        Exit::Done
-    };
+    let exit = terminal::report_exit(report.partial, !report.kbs.is_empty(), args.fail_on_missing);
     if let Some(when) = &report.data_as_of {
         notices.say(format_args!(
             "data: the export snapshot of {}",
@@ -197,42 +188,16 @@ fn selection(args: &ReportArgs) -> Selection {
     }
 }
 
-/// The progress bar: drawn on standard error when it is a terminal, unless `-q` or
-/// `--no-progress`; hidden otherwise.
+/// The progress bar of the software calls (hidden unless progress is shown).
 fn progress_bar(global: &Global, plan: &ReportPlan) -> ProgressBar {
-    if global.quiet || global.no_progress || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(
+    let bar = terminal::bar(
+        global,
         Some(plan.software().len() as u64),
-        ProgressDrawTarget::stderr(),
-    );
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} {pos}/{len} {prefix} [{bar:30}] {elapsed_precise} ETA {eta} {msg}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> "),
+        "{spinner} {pos}/{len} {prefix} [{bar:30}] {elapsed_precise} ETA {eta} {msg}",
     );
     bar.set_prefix("software");
     bar.set_position(plan.resumed() as u64);
     bar
-}
-
-/// Lines meant for a person (the plan, warnings, the summary of failures): on standard error
-/// unless `-q`, whether it is a terminal or a file; printed above the progress bar when one is
-/// drawn (only the bar itself is terminal-only).
-struct Notices {
-    quiet: bool,
-    bar: ProgressBar,
-}
-
-impl Notices {
-    fn say(&self, line: impl std::fmt::Display) {
-        if !self.quiet {
-            self.bar.suspend(|| eprintln!("{line}"));
-        }
-    }
 }
 
 /// The last line of a partial report on standard error, in every format: how many software

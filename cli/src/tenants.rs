@@ -3,7 +3,6 @@
 //! failing tenant is its own failure (exit 4) and the others finish.
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -13,7 +12,7 @@ use defender_tvm::{
     tenants::{Tenants, TenantsFile},
 };
 use defender_tvm_demo::{DEFAULT_SEED, DemoTenant};
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget};
 
 use crate::args::{By, Global, ReportArgs};
 use crate::checkpoint::Checkpoint;
@@ -22,6 +21,7 @@ use crate::error::CliError;
 use crate::exit::Exit;
 use crate::output;
 use crate::report;
+use crate::terminal::{self, Notices};
 
 /// How many tenants are asked at once (each under its own budgets).
 const AT_ONCE: usize = 4;
@@ -37,11 +37,8 @@ pub async fn connect(
     global: &Global,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Many, CliError> {
-    let say = |line: String| {
-        if !global.quiet {
-            eprintln!("{line}");
-        }
-    };
+    let notices = Notices::new(global, &indicatif::ProgressBar::hidden());
+    let say = |line: String| notices.say(line);
     let (tenants, demos) = match (&global.tenants, global.demo_tenants) {
         (Some(path), _) if global.demo => {
             let names = TenantsFile::names(path).map_err(|e| match e {
@@ -164,13 +161,11 @@ pub async fn report(many: &Many, global: &Global, args: &ReportArgs) -> Result<E
             }
         }
     }
-    let exit = if combined.partial() {
-        Exit::Partial
-    } else if args.fail_on_missing && !combined.kbs.is_empty() {
-        Exit::Missing
-    } else {
-        Exit::Done
-    };
+    let exit = terminal::report_exit(
+        combined.partial(),
+        !combined.kbs.is_empty(),
+        args.fail_on_missing,
+    );
     output::emit(&datasets::tenants(combined), global)?;
     Ok(exit)
 }
@@ -246,16 +241,14 @@ struct Bars {
 
 impl Bars {
     fn new(global: &Global, tenants: &Tenants) -> Self {
-        if global.quiet || global.no_progress || !std::io::stderr().is_terminal() {
+        if !terminal::shows_progress(global) {
             return Self {
                 multi: None,
                 bars: BTreeMap::new(),
             };
         }
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
-        let style = ProgressStyle::with_template("{prefix:>12} {pos}/{len} [{bar:30}] {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> ");
+        let style = terminal::style("{prefix:>12} {pos}/{len} [{bar:30}] {msg}");
         let bars = tenants
             .iter()
             .map(|t| {
