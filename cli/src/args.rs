@@ -135,6 +135,20 @@ pub enum Command {
     /// Every row of an export snapshot (software vulnerabilities by default), as NDJSON, CSV or
     /// JSON, streamed.
     Export(ExportArgs),
+    /// The shell completion script for SHELL (no credentials, no network).
+    #[command(after_help = crate::completions::COMPLETIONS_HELP)]
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// The manual page, defender-tvm(1), in roff (no credentials, no network).
+    #[command(after_help = crate::completions::MAN_HELP)]
+    Man {
+        /// Write every page (defender-tvm.1, defender-tvm-report.1, …) into DIR instead.
+        #[arg(long, value_name = "DIR", conflicts_with = "output")]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// Where a report's data comes from.

@@ -11,6 +11,7 @@
 //!   `checkpoint.rs`: resumable reports;
 //! - `export.rs`: an export snapshot's rows, streamed out;
 //! - `calls.rs`: every other command, one library call each;
+//! - `completions.rs`: `completions` and `man`, from the arguments alone;
 //! - `datasets.rs`: results as datasets (columns, rows, JSON); `render.rs`: table, JSON, NDJSON,
 //!   CSV, HTML; `output.rs`: where the data goes.
 #![forbid(unsafe_code)]
@@ -20,6 +21,7 @@
 mod args;
 mod calls;
 mod checkpoint;
+mod completions;
 mod connect;
 mod datasets;
 mod error;
@@ -105,6 +107,12 @@ fn main() -> ExitCode {
 /// Connects and runs the command.
 async fn run(cli: Cli) -> Result<Exit, CliError> {
     let global = &cli.global;
+    // From the arguments' definitions alone: no credentials, no network, whatever else is set.
+    match &cli.command {
+        Command::Completions { shell } => return completions::completions(*shell, global),
+        Command::Man { dir } => return completions::man(dir.as_deref(), global),
+        _ => {}
+    }
     if let Command::Export(args) = &cli.command {
         export::check(global, args)?;
     }
@@ -147,7 +155,10 @@ async fn run(cli: Cli) -> Result<Exit, CliError> {
             calls::machine_missing_kbs(client, machine_id).await?
         }
         Command::Software(command) => calls::software(client, command).await?,
-        Command::Tenants(_) => return Ok(Exit::Usage),
+        // Answered above.
+        Command::Tenants(_) | Command::Completions { .. } | Command::Man { .. } => {
+            return Ok(Exit::Usage);
+        }
     };
     output::emit(&data, global)?;
     Ok(Exit::Done)

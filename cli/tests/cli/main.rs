@@ -2,6 +2,7 @@
 //! this test starts and points the binary at through the environment, or against a test server
 //! for answers the demo tenant never gives. One binary, a module per concern.
 
+mod completions;
 mod credentials;
 mod deploy;
 mod export;
