@@ -67,7 +67,7 @@ pub mod types;
 mod wire;
 
 pub use api::software::SoftwareQuery;
-pub use api::vulnerabilities::MachineVulnerabilityQuery;
+pub use api::vulnerabilities::DeviceVulnerabilityQuery;
 pub use auth::{AccessToken, Credential, Secret};
 pub use client::Client;
 pub use client::builder::ClientBuilder;

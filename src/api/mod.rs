@@ -3,7 +3,7 @@
 //!
 //! - [`software`]: the Software family and its missing KBs; [`SoftwareQuery`];
 //! - [`machines`]: the device-level missing KBs;
-//! - [`vulnerabilities`]: vulnerabilities by machine and software ([`MachineVulnerabilityQuery`](crate::MachineVulnerabilityQuery)).
+//! - [`vulnerabilities`]: vulnerabilities by machine and software ([`DeviceVulnerabilityQuery`](crate::DeviceVulnerabilityQuery)).
 //!
 //! The export calls are in [`crate::export`], which builds on the helpers here.
 //!

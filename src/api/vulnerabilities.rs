@@ -10,35 +10,35 @@ use crate::error::Error;
 use crate::operations::LIST_MACHINES_VULNERABILITIES;
 use crate::paging::Pager;
 use crate::types::PublicAssetVulnerabilityDto;
-use crate::types::filter::MachineVulnerabilityFilter;
+use crate::types::filter::DeviceVulnerabilityFilter;
 
 /// What [`Client::machines_vulnerabilities`] lists: a filter, and either everything (following
 /// next links) or one `$top` page.
 ///
 /// ```
-/// use defender_tvm::{MachineVulnerabilityQuery, types::{MachineVulnerabilityField, MachineVulnerabilityFilter}};
+/// use defender_tvm::{DeviceVulnerabilityQuery, types::{DeviceVulnerabilityField, DeviceVulnerabilityFilter}};
 ///
 /// // Every device that misses KB5031356.
-/// let missing = MachineVulnerabilityQuery::new().filter(MachineVulnerabilityFilter::eq(
-///     MachineVulnerabilityField::FixingKbId,
+/// let missing = DeviceVulnerabilityQuery::new().filter(DeviceVulnerabilityFilter::eq(
+///     DeviceVulnerabilityField::FixingKbId,
 ///     "5031356",
 /// ));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct MachineVulnerabilityQuery {
-    filter: Option<MachineVulnerabilityFilter>,
+pub struct DeviceVulnerabilityQuery {
+    filter: Option<DeviceVulnerabilityFilter>,
     top: Option<u32>,
     skip: Option<u64>,
 }
 
-impl MachineVulnerabilityQuery {
+impl DeviceVulnerabilityQuery {
     /// Every row, unfiltered.
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Only the rows the filter selects (`$filter`).
-    pub fn filter(mut self, filter: MachineVulnerabilityFilter) -> Self {
+    pub fn filter(mut self, filter: DeviceVulnerabilityFilter) -> Self {
         self.filter = Some(filter);
         self
     }
@@ -63,16 +63,16 @@ impl MachineVulnerabilityQuery {
 
 impl Client {
     /// Vulnerabilities by machine and software: `GET /api/vulnerabilities/machinesVulnerabilities`,
-    /// lazily. Without [`MachineVulnerabilityQuery::top`] it follows the listing's next links to
+    /// lazily. Without [`DeviceVulnerabilityQuery::top`] it follows the listing's next links to
     /// the end. Needs `Vulnerability.Read.All` (or delegated `Vulnerability.Read`).
     ///
     /// ```no_run
     /// use std::collections::BTreeSet;
-    /// use defender_tvm::{MachineVulnerabilityQuery, types::{MachineVulnerabilityField, MachineVulnerabilityFilter}};
+    /// use defender_tvm::{DeviceVulnerabilityQuery, types::{DeviceVulnerabilityField, DeviceVulnerabilityFilter}};
     ///
     /// # async fn run(client: defender_tvm::Client) -> Result<(), defender_tvm::Error> {
-    /// let filter = MachineVulnerabilityFilter::eq(MachineVulnerabilityField::FixingKbId, "5031356");
-    /// let rows = client.machines_vulnerabilities(MachineVulnerabilityQuery::new().filter(filter)).await?;
+    /// let filter = DeviceVulnerabilityFilter::eq(DeviceVulnerabilityField::FixingKbId, "5031356");
+    /// let rows = client.machines_vulnerabilities(DeviceVulnerabilityQuery::new().filter(filter)).await?;
     /// let devices: BTreeSet<_> = rows.into_iter().filter_map(|row| row.machine_id).collect();
     /// println!("KB5031356 is missing on {} devices", devices.len());
     /// # Ok(())
@@ -80,7 +80,7 @@ impl Client {
     /// ```
     pub fn machines_vulnerabilities(
         &self,
-        query: MachineVulnerabilityQuery,
+        query: DeviceVulnerabilityQuery,
     ) -> Pager<PublicAssetVulnerabilityDto> {
         if let Err(e) = query.check() {
             return Pager::failed(e);

@@ -9,10 +9,10 @@ use futures::{StreamExt, TryStreamExt};
 use super::model::{self, DeployPlan, FailureKind, Report, SoftwareInfo, SoftwareResult, Source};
 use super::options::ReportOptions;
 use super::run::{Phase, ReportEvent, now};
-use crate::api::vulnerabilities::MachineVulnerabilityQuery;
+use crate::api::vulnerabilities::DeviceVulnerabilityQuery;
 use crate::client::Client;
 use crate::error::Error;
-use crate::types::filter::{MachineVulnerabilityField, MachineVulnerabilityFilter};
+use crate::types::filter::{DeviceVulnerabilityField, DeviceVulnerabilityFilter};
 
 /// Runs the calls for the selected software not `done` yet, and assembles the report.
 pub(super) async fn run<F: FnMut(ReportEvent<'_>)>(
@@ -69,9 +69,9 @@ pub(super) async fn run<F: FnMut(ReportEvent<'_>)>(
             let client = client.clone();
             async move {
                 let filter =
-                    MachineVulnerabilityFilter::eq(MachineVulnerabilityField::FixingKbId, &kb);
+                    DeviceVulnerabilityFilter::eq(DeviceVulnerabilityField::FixingKbId, &kb);
                 let machines = client
-                    .machines_vulnerabilities(MachineVulnerabilityQuery::new().filter(filter))
+                    .machines_vulnerabilities(DeviceVulnerabilityQuery::new().filter(filter))
                     .items()
                     .try_fold(BTreeSet::new(), |mut machines, row| {
                         if let Some(machine) = row.machine_id {
@@ -111,7 +111,7 @@ pub(super) async fn run<F: FnMut(ReportEvent<'_>)>(
         failures,
         source: Source::Calls,
         data_as_of: None,
-        devices_missing: Vec::new(),
+        device_names: Default::default(),
         deploy: DeployPlan::default(),
     })
 }

@@ -89,11 +89,7 @@ pub(crate) fn plan(
     }
 
     // Devices: which steps each needs, and how many KBs it misses in all.
-    let names: BTreeMap<&str, &str> = report
-        .devices_missing
-        .iter()
-        .filter_map(|d| Some((d.device_id.as_str(), d.device_name.as_deref()?)))
-        .collect();
+    let names = &report.device_names;
     let mut needs: BTreeMap<&str, (Vec<String>, usize)> = BTreeMap::new();
     // Only when every step's devices are known (a series with a member whose listing failed has
     // none): a device would otherwise be listed without the step it needs.
@@ -112,7 +108,7 @@ pub(crate) fn plan(
         .into_iter()
         .map(|(id, (kbs, missing))| DeviceDeploy {
             device_id: id.to_owned(),
-            device_name: names.get(id).map(|n| (*n).to_owned()),
+            device_name: names.get(id).cloned(),
             kbs,
             missing,
         })
@@ -270,7 +266,7 @@ mod tests {
             failures: Vec::new(),
             source: crate::report::Source::Export,
             data_as_of: None,
-            devices_missing: Vec::new(),
+            device_names: Default::default(),
             deploy: DeployPlan::default(),
         }
     }

@@ -31,7 +31,7 @@ mod run;
 mod snapshot;
 
 pub use model::{
-    DeployPlan, DeployStep, DeviceDeploy, DeviceKbs, Failure, FailureKind, KbRollup, Report, Row,
+    DeployPlan, DeployStep, DeviceDeploy, Failure, FailureKind, KbRollup, Report, Row,
     SoftwareInfo, SoftwareResult, Source, default_priority,
 };
 pub use options::{Priority, ReportOptions, Selection, SourceChoice};

@@ -23,7 +23,7 @@ pub struct SoftwareInfo {
     /// How many of its vulnerabilities are open.
     pub weaknesses: Option<i64>,
     /// How many devices are exposed through it.
-    pub exposed_machines: Option<i64>,
+    pub exposed_devices: Option<i64>,
     /// Whether one of its vulnerabilities has a public exploit.
     pub public_exploit: Option<bool>,
 }
@@ -35,7 +35,7 @@ impl SoftwareInfo {
             name: software.name.clone(),
             vendor: software.vendor.clone(),
             weaknesses: software.weaknesses,
-            exposed_machines: software.exposed_machines,
+            exposed_devices: software.exposed_machines,
             public_exploit: software.public_exploit,
         }
     }
@@ -46,7 +46,7 @@ impl SoftwareInfo {
             name: None,
             vendor: None,
             weaknesses: None,
-            exposed_machines: None,
+            exposed_devices: None,
             public_exploit: None,
         }
     }
@@ -78,8 +78,8 @@ pub struct Row {
     pub url: Option<String>,
     /// The products the KB updates, as the service names them.
     pub products: Vec<String>,
-    /// Devices with this software that miss the KB.
-    pub machine_missed_on: i64,
+    /// Devices with this software that miss the KB (the service's `machineMissedOn`).
+    pub devices: i64,
     /// CVEs the KB addresses (the service's `cveAddressed`).
     pub cves_addressed: i64,
 }
@@ -210,18 +210,6 @@ pub enum Source {
     Export,
 }
 
-/// A device and how many of the report's KBs it misses (from the export).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct DeviceKbs {
-    /// The device (machine) id.
-    pub device_id: String,
-    /// Its name.
-    pub device_name: Option<String>,
-    /// How many KBs it misses.
-    pub kbs: usize,
-}
-
 /// What a failed call was asking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -288,9 +276,11 @@ pub struct Report {
     /// answers with what it knows at the time of each call). Serialized as RFC 3339.
     #[serde(default)]
     pub data_as_of: Option<DateTime<Utc>>,
-    /// Per device, how many KBs it misses, most first (from the export; empty from calls).
+    /// The devices' names by id, for the devices the KBs reach (from the export; empty from
+    /// calls, which give ids only). Per device, what it misses and needs is in
+    /// [`DeployPlan::devices`].
     #[serde(default)]
-    pub devices_missing: Vec<DeviceKbs>,
+    pub device_names: BTreeMap<String, String>,
     /// What to deploy, in which order, to which devices.
     #[serde(default)]
     pub deploy: DeployPlan,
@@ -340,7 +330,7 @@ pub(crate) fn assemble(
                 kb_name: kb.name.clone(),
                 url: kb.url.clone(),
                 products: kb.products_names.clone(),
-                machine_missed_on: kb.machine_missed_on,
+                devices: kb.machine_missed_on,
                 cves_addressed: kb.cve_addressed,
             });
         }
@@ -355,7 +345,7 @@ pub(crate) fn assemble(
         entry.products.extend(row.products.iter().cloned());
         entry.software_ids.push(row.software.id.clone());
         entry.cves_addressed = entry.cves_addressed.max(row.cves_addressed);
-        entry.devices += row.machine_missed_on;
+        entry.devices += row.devices;
         entry.public_exploit |= row.software.public_exploit.unwrap_or(false);
     }
     let mut kbs: Vec<KbRollup> = by_kb

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 
-use super::model::{DeployPlan, DeviceKbs, KbRollup, Report, Row, SoftwareInfo, Source, rank};
+use super::model::{DeployPlan, KbRollup, Report, Row, SoftwareInfo, Source, rank};
 use super::options::ReportOptions;
 use super::run::{Phase, ReportEvent, now};
 use crate::client::Client;
@@ -175,12 +175,12 @@ impl Fold {
                     kb_name: kb_fold.name.clone(),
                     url: kb_fold.url.clone(),
                     products: kb_fold.products.iter().cloned().collect(),
-                    machine_missed_on: pair.devices.len() as i64,
+                    devices: pair.devices.len() as i64,
                     cves_addressed: pair.cves.len() as i64,
                 })
             })
             .collect();
-        let mut per_device = vec![0usize; self.devices.len()];
+        let mut reached = vec![false; self.devices.len()];
         let mut kbs: Vec<KbRollup> = self
             .kbs
             .into_iter()
@@ -191,7 +191,7 @@ impl Fold {
                     return None;
                 }
                 for &device in &fold.devices {
-                    per_device[device as usize] += 1;
+                    reached[device as usize] = true;
                 }
                 let mut device_ids: Vec<String> = fold
                     .devices
@@ -219,22 +219,14 @@ impl Fold {
             })
             .collect();
         rank(&mut kbs, priority);
-        let mut devices_missing: Vec<DeviceKbs> = self
+        // The names of the devices the selection's KBs reach (for the deploy plan's devices).
+        let device_names: BTreeMap<String, String> = self
             .devices
             .into_iter()
-            .zip(per_device)
-            .filter(|(_, kbs)| *kbs > 0)
-            .map(|((device_id, device_name), kbs)| DeviceKbs {
-                device_id,
-                device_name,
-                kbs,
-            })
+            .zip(reached)
+            .filter(|(_, reached)| *reached)
+            .filter_map(|((id, name), _)| Some((id, name?)))
             .collect();
-        devices_missing.sort_by(|a, b| {
-            b.kbs
-                .cmp(&a.kbs)
-                .then_with(|| a.device_id.cmp(&b.device_id))
-        });
         Report {
             generated_at: now(),
             partial: false,
@@ -244,7 +236,7 @@ impl Fold {
             failures: Vec::new(),
             source: Source::Export,
             data_as_of: Some(data_as_of),
-            devices_missing,
+            device_names,
             deploy: DeployPlan::default(),
         }
     }

@@ -156,7 +156,7 @@ mod tests {
             failures: Vec::new(),
             source: Source::Calls,
             data_as_of: None,
-            devices_missing: Vec::new(),
+            device_names: Default::default(),
             deploy: DeployPlan::default(),
         }
     }

@@ -99,7 +99,7 @@ odata_filter! {
 odata_filter! {
     /// A property of a [`PublicAssetVulnerabilityDto`](crate::types::PublicAssetVulnerabilityDto)
     /// (a row of vulnerabilities by machine and software) the service can filter on.
-    MachineVulnerabilityField {
+    DeviceVulnerabilityField {
         /// `id`.
         Id => "id",
         /// `cveId`, for example `CVE-2025-21307`.
@@ -120,12 +120,12 @@ odata_filter! {
     /// A `$filter` for [`Client::machines_vulnerabilities`](crate::Client::machines_vulnerabilities).
     ///
     /// ```
-    /// use defender_tvm::types::{MachineVulnerabilityField, MachineVulnerabilityFilter};
+    /// use defender_tvm::types::{DeviceVulnerabilityField, DeviceVulnerabilityFilter};
     ///
-    /// let filter = MachineVulnerabilityFilter::eq(MachineVulnerabilityField::FixingKbId, "5031356");
+    /// let filter = DeviceVulnerabilityFilter::eq(DeviceVulnerabilityField::FixingKbId, "5031356");
     /// assert_eq!(filter.as_str(), "fixingKbId eq '5031356'");
     /// ```
-    MachineVulnerabilityFilter
+    DeviceVulnerabilityFilter
 }
 
 /// An OData string literal: single quotes around, a single quote inside written twice.

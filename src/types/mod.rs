@@ -5,7 +5,7 @@
 //! - `spec.rs`: the generated types (never edited; `build.rs` writes them);
 //! - `severity.rs`: [`Severity`], a severity that keeps values it does not know;
 //! - `string_list.rs`: [`StringList`], a list the service may send as one string;
-//! - `filter.rs`: typed OData `$filter`s ([`SoftwareFilter`], [`MachineVulnerabilityFilter`]);
+//! - `filter.rs`: typed OData `$filter`s ([`SoftwareFilter`], [`DeviceVulnerabilityFilter`]);
 //!
 //! The export APIs' rows are in [`crate::export`].
 //!
@@ -18,7 +18,7 @@ mod spec;
 pub(crate) mod string_list;
 
 pub use filter::{
-    MachineVulnerabilityField, MachineVulnerabilityFilter, SoftwareField, SoftwareFilter,
+    DeviceVulnerabilityField, DeviceVulnerabilityFilter, SoftwareField, SoftwareFilter,
 };
 pub use severity::Severity;
 pub use spec::*;

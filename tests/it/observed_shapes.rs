@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use defender_tvm::{Error, MachineVulnerabilityQuery, SoftwareQuery, types::StringList};
+use defender_tvm::{DeviceVulnerabilityQuery, Error, SoftwareQuery, types::StringList};
 use httpmock::MockServer;
 use serde_json::{Value, json};
 
@@ -56,7 +56,7 @@ async fn answer_through_the_client(
         "list_machines_by_software" => json!(client.software_machines(id).await?),
         "list_machines_vulnerabilities" => json!(
             client
-                .machines_vulnerabilities(MachineVulnerabilityQuery::new().top(10))
+                .machines_vulnerabilities(DeviceVulnerabilityQuery::new().top(10))
                 .await?
         ),
         other => panic!("no client method for {other}"),

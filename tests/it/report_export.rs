@@ -105,12 +105,7 @@ async fn both_sources_give_the_same_kbs_products_software_and_devices() {
         report
             .rows
             .iter()
-            .map(|r| {
-                (
-                    (r.software.id.clone(), r.kb_id.clone()),
-                    r.machine_missed_on,
-                )
-            })
+            .map(|r| ((r.software.id.clone(), r.kb_id.clone()), r.devices))
             .collect()
     };
     assert_eq!(pairs(&from_export), pairs(&from_calls));
@@ -248,20 +243,21 @@ async fn each_kbs_cves_severity_exploitability_and_age_and_each_devices_count_ar
         "the tenant has critical KBs"
     );
 
-    // Per device: its distinct KBs, most first, then by id.
-    let mut want_devices: Vec<(String, usize)> = per_device
+    // Per device: how many distinct KBs it misses, in the deploy plan's devices.
+    let want_devices: BTreeMap<String, usize> = per_device
         .into_iter()
         .map(|(device, kbs)| (device, kbs.len()))
         .collect();
-    want_devices.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    let got_devices: Vec<(String, usize)> = report
-        .devices_missing
+    let got_devices: BTreeMap<String, usize> = report
+        .deploy
+        .devices
         .iter()
-        .map(|d| (d.device_id.clone(), d.kbs))
+        .map(|d| (d.device_id.clone(), d.missing))
         .collect();
     assert_eq!(got_devices, want_devices);
     let truth = tenant.truth();
-    for device in &report.devices_missing {
+    assert_eq!(report.device_names.len(), want_devices.len());
+    for device in &report.deploy.devices {
         let index = truth.device_index(&device.device_id).unwrap();
         assert_eq!(
             device.device_name.as_deref(),
@@ -307,12 +303,22 @@ async fn a_selection_keeps_only_its_software() {
         .flat_map(|kb| kb.device_ids.iter().flatten().map(String::as_str))
         .collect();
     let counted: BTreeSet<&str> = from_export
-        .devices_missing
+        .deploy
+        .devices
         .iter()
         .map(|d| d.device_id.as_str())
         .collect();
     assert_eq!(counted, reached);
-    assert!(from_export.devices_missing.iter().all(|d| d.kbs > 0));
+    assert!(from_export.deploy.devices.iter().all(|d| d.missing > 0));
+    let named: BTreeSet<&str> = from_export
+        .device_names
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        named, reached,
+        "names of the devices the selection reaches only"
+    );
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 
 use crate::common::client;
 use defender_tvm::{
-    Client, Error, MachineVulnerabilityQuery, SoftwareQuery,
+    Client, DeviceVulnerabilityQuery, Error, SoftwareQuery,
     export::{ExportPages, SasValidHours},
 };
 use httpmock::MockServer;
@@ -124,7 +124,7 @@ async fn call(client: &Client, operation_id: &str, path: &str) -> Result<Value, 
         "list_machines_by_software" => client.software_machines(&id).await.map(|v| json!(v)),
         "get_missing_kbs_by_machine_id" => client.machine_missing_kbs(&id).await.map(|v| json!(v)),
         "list_machines_vulnerabilities" => client
-            .machines_vulnerabilities(MachineVulnerabilityQuery::new().top(10))
+            .machines_vulnerabilities(DeviceVulnerabilityQuery::new().top(10))
             .await
             .map(|v| json!(v)),
         "list_software_vulnerabilities_by_machine" => client
