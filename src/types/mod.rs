@@ -13,6 +13,7 @@
 //! types, never the other way round.
 
 pub(crate) mod filter;
+pub(crate) mod open_enum;
 pub(crate) mod severity;
 mod spec;
 pub(crate) mod string_list;
