@@ -136,14 +136,14 @@ pub enum Command {
     /// JSON, streamed.
     Export(ExportArgs),
     /// The shell completion script for SHELL (no credentials, no network).
-    #[command(after_help = crate::completions::COMPLETIONS_HELP)]
+    #[command(after_help = crate::commands::completions::COMPLETIONS_HELP)]
     Completions {
         /// The shell.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
     /// The manual page, defender-tvm(1), in roff (no credentials, no network).
-    #[command(after_help = crate::completions::MAN_HELP)]
+    #[command(after_help = crate::commands::completions::MAN_HELP)]
     Man {
         /// Write every page (defender-tvm.1, defender-tvm-report.1, …) into DIR instead.
         #[arg(long, value_name = "DIR", conflicts_with = "output")]

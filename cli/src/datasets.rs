@@ -1,7 +1,7 @@
 //! The library's results as [`Dataset`]s, defined here where they are built: the columns each
 //! command shows (stable, documented in the README) and the JSON the library serializes.
 
-use crate::words;
+use crate::formats::words;
 use defender_tvm::types::{MachineReference, Software, SoftwareVersionDistribution, Vulnerability};
 use defender_tvm::{report::Report, tenants::CombinedReport, types::PublicProductFixDto};
 use serde::Serialize;
@@ -25,8 +25,21 @@ pub struct Dataset {
     pub combined: Option<CombinedReport>,
     /// A closing line under a table (counts), if any.
     pub footer: Option<String>,
-    /// The columns (indexes) a table shows, when not all (the others are in CSV and JSON).
-    pub table_columns: Option<Vec<usize>>,
+    /// The columns a table shows, by name, when not all (the others are in CSV and JSON).
+    pub table_columns: Option<Vec<&'static str>>,
+}
+
+impl Dataset {
+    /// The indexes of the columns a table (or Markdown) shows, in the order named.
+    pub fn shown(&self) -> Vec<usize> {
+        match &self.table_columns {
+            Some(names) => names
+                .iter()
+                .filter_map(|name| self.columns.iter().position(|c| c == name))
+                .collect(),
+            None => (0..self.columns.len()).collect(),
+        }
+    }
 }
 
 fn opt<T: ToString>(value: &Option<T>) -> String {
@@ -148,8 +161,16 @@ pub fn report(report: Report) -> Dataset {
         report: Some(report),
         combined: None,
         footer: Some(footer),
-        // rank, kb, name, devices, cves_addressed, public_exploit, products, covered_by
-        table_columns: Some(vec![0, 1, 2, 3, 5, 6, 7, 15]),
+        table_columns: Some(vec![
+            "rank",
+            "kb",
+            "name",
+            "devices",
+            "cves_addressed",
+            "public_exploit",
+            "products",
+            "covered_by",
+        ]),
     }
 }
 
@@ -291,8 +312,15 @@ pub fn tenants(combined: CombinedReport) -> Dataset {
         report: None,
         combined: Some(combined),
         footer: Some(footer),
-        // tenant, rank, kb, name, devices, cves_addressed, public_exploit
-        table_columns: Some(vec![0, 1, 2, 3, 4, 6, 7]),
+        table_columns: Some(vec![
+            "tenant",
+            "rank",
+            "kb",
+            "name",
+            "devices",
+            "cves_addressed",
+            "public_exploit",
+        ]),
     }
 }
 
@@ -345,7 +373,7 @@ pub fn missing_kbs(title: String, kbs: Vec<PublicProductFixDto>) -> Dataset {
         document: json!(kbs),
         report: None,
         combined: None,
-        table_columns: Some(vec![0, 1, 2, 3, 4]),
+        table_columns: Some(vec!["kb", "name", "devices", "cves_addressed", "products"]),
     }
 }
 
@@ -472,5 +500,46 @@ pub fn distributions(title: String, items: Vec<SoftwareVersionDistribution>) -> 
         report: None,
         combined: None,
         table_columns: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn empty_report() -> Report {
+        serde_json::from_value(json!({
+            "generated_at": "2026-11-30T00:00:00Z", "partial": false, "software_count": 0,
+            "rows": [], "kbs": [], "failures": [],
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_table_shows_the_columns_it_names_in_that_order() {
+        let data = report(empty_report());
+        let shown: Vec<&str> = data.shown().iter().map(|&i| data.columns[i]).collect();
+        assert_eq!(
+            shown,
+            [
+                "rank",
+                "kb",
+                "name",
+                "devices",
+                "cves_addressed",
+                "public_exploit",
+                "products",
+                "covered_by"
+            ]
+        );
+        let data = missing_kbs(String::new(), Vec::new());
+        let shown: Vec<&str> = data.shown().iter().map(|&i| data.columns[i]).collect();
+        assert_eq!(
+            shown,
+            ["kb", "name", "devices", "cves_addressed", "products"]
+        );
+        // Without a choice, every column.
+        let data = devices(empty_report());
+        assert_eq!(data.shown(), (0..data.columns.len()).collect::<Vec<_>>());
     }
 }

@@ -19,23 +19,15 @@
 #![warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod args;
-mod calls;
 mod checkpoint;
-mod completions;
+mod commands;
 mod connect;
 mod datasets;
 mod error;
 mod exit;
-mod export;
-mod html;
-mod markdown;
+mod formats;
 mod output;
-mod render;
-mod report;
-mod spreadsheet;
-mod tenants;
 mod terminal;
-mod words;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -43,6 +35,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use args::{Cli, Command, TenantsCommand};
+use commands::{calls, completions, export, report, tenants};
 use error::CliError;
 use exit::Exit;
 

@@ -6,7 +6,7 @@ use std::io::{IsTerminal, Write};
 use crate::args::{Format, Global};
 use crate::datasets::Dataset;
 use crate::error::CliError;
-use crate::render;
+use crate::formats;
 
 /// Writes `data` in `--format` to `--output` or standard output.
 pub fn emit(data: &Dataset, global: &Global) -> Result<(), CliError> {
@@ -14,7 +14,7 @@ pub fn emit(data: &Dataset, global: &Global) -> Result<(), CliError> {
         Some(path) => {
             let mut file = std::fs::File::create(path)
                 .map_err(|e| CliError::Io(format!("cannot write {}: {e}", path.display())))?;
-            render::write(
+            formats::write(
                 data,
                 global.format_or(Format::Table),
                 &mut file,
@@ -33,7 +33,7 @@ pub fn emit(data: &Dataset, global: &Global) -> Result<(), CliError> {
                 None
             };
             let mut out = stdout.lock();
-            let written = render::write(data, format, &mut out, width, global.csv_raw);
+            let written = formats::write(data, format, &mut out, width, global.csv_raw);
             match written.and_then(|()| out.flush()) {
                 Ok(()) => Ok(()),
                 // A closed pipe (`| head`) is not a failure.

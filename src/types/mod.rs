@@ -2,10 +2,11 @@
 //! `openapi/defender-tvm.yaml` ([`PublicProductFixDto`], [`Software`], [`Vulnerability`], …),
 //! and the hand-written ones they use or that build requests.
 //!
-//! - `spec.rs`: the generated types (never edited; `build.rs` writes them);
-//! - `severity.rs`: [`Severity`], a severity that keeps values it does not know;
-//! - `string_list.rs`: [`StringList`], a list the service may send as one string;
-//! - `filter.rs`: typed OData `$filter`s ([`SoftwareFilter`], [`DeviceVulnerabilityFilter`]);
+//! - the spec's types, generated from the contract and never edited: what each operation returns
+//!   ([`PublicProductFixDto`], [`Software`], …) and its collection pages;
+//! - [`Severity`], a severity that keeps values it does not know;
+//! - [`StringList`], a list the service may send as one string;
+//! - typed OData `$filter`s ([`SoftwareFilter`], [`DeviceVulnerabilityFilter`]).
 //!
 //! The export APIs' rows are in [`crate::export`].
 //!

@@ -307,14 +307,14 @@ async fn write_rows(
 fn cell(value: &Value, raw: bool) -> String {
     match value {
         Value::Null => String::new(),
-        Value::String(text) => crate::spreadsheet::cell(text, raw).into_owned(),
+        Value::String(text) => crate::formats::spreadsheet::cell(text, raw).into_owned(),
         Value::Array(items) => {
             let joined = items
                 .iter()
                 .map(|item| cell(item, true))
                 .collect::<Vec<_>>()
                 .join(";");
-            crate::spreadsheet::cell(&joined, raw).into_owned()
+            crate::formats::spreadsheet::cell(&joined, raw).into_owned()
         }
         other => other.to_string(),
     }

@@ -16,11 +16,11 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget};
 
 use crate::args::{By, Global, ReportArgs};
 use crate::checkpoint::Checkpoint;
+use crate::commands::report;
 use crate::datasets;
 use crate::error::CliError;
 use crate::exit::Exit;
 use crate::output;
-use crate::report;
 use crate::terminal::{self, Notices};
 
 /// How many tenants are asked at once (each under its own budgets).

@@ -1,5 +1,11 @@
-//! The formats: a [`Dataset`] written as a table, JSON, NDJSON, CSV, HTML (`html.rs`) or
-//! Markdown (`markdown.rs`).
+//! The formats: a [`Dataset`] written as a table, JSON, NDJSON, CSV (formula-safe,
+//! `spreadsheet.rs`), HTML (`html.rs`) or Markdown (`markdown.rs`), in the words they share
+//! (`words.rs`).
+
+pub mod html;
+pub mod markdown;
+pub mod spreadsheet;
+pub mod words;
 
 use std::io::{self, Write};
 
@@ -7,7 +13,6 @@ use comfy_table::{ContentArrangement, Table, presets};
 
 use crate::args::Format;
 use crate::datasets::Dataset;
-use crate::spreadsheet;
 
 /// Writes `data` as `format`; `width` is the terminal's when writing to one; `csv_raw` writes
 /// CSV values as they are (see `spreadsheet.rs`).
@@ -34,10 +39,7 @@ pub fn write(
                         .set_content_arrangement(ContentArrangement::Disabled);
                 }
             }
-            let shown: Vec<usize> = match &data.table_columns {
-                Some(columns) => columns.clone(),
-                None => (0..data.columns.len()).collect(),
-            };
+            let shown = data.shown();
             table.set_header(shown.iter().map(|&i| data.columns[i]).collect::<Vec<_>>());
             for row in &data.rows {
                 // Lists (`office;teams`) wrap at their separators, never inside a word.
@@ -77,7 +79,7 @@ pub fn write(
             }
             csv.flush()
         }
-        Format::Html => out.write_all(crate::html::page(data).as_bytes()),
-        Format::Markdown => out.write_all(crate::markdown::markdown(data).as_bytes()),
+        Format::Html => out.write_all(html::page(data).as_bytes()),
+        Format::Markdown => out.write_all(markdown::markdown(data).as_bytes()),
     }
 }

@@ -140,7 +140,7 @@ pub async fn run(client: &Client, global: &Global, args: &ReportArgs) -> Result<
     if let Some(when) = &report.data_as_of {
         notices.say(format_args!(
             "data: the export snapshot of {}",
-            crate::words::rfc3339(when)
+            crate::formats::words::rfc3339(when)
         ));
     }
     let closing = report.partial.then(|| partial_line(&report));

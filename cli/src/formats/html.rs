@@ -9,7 +9,7 @@ use defender_tvm::{
 };
 
 use crate::datasets::Dataset;
-use crate::words;
+use crate::formats::words;
 
 /// How many steps of the deploy plan the page puts first (table and chart).
 const TOP: usize = 15;

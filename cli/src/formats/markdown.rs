@@ -4,7 +4,7 @@
 use defender_tvm::report::Report;
 
 use crate::datasets::Dataset;
-use crate::words;
+use crate::formats::words;
 
 /// How many steps of the deploy plan the Markdown shows.
 const TOP: usize = 10;
@@ -15,10 +15,7 @@ pub fn markdown(data: &Dataset) -> String {
     match &data.report {
         Some(report) => report_summary(report, &mut out),
         None => {
-            let shown: Vec<usize> = match &data.table_columns {
-                Some(columns) => columns.clone(),
-                None => (0..data.columns.len()).collect(),
-            };
+            let shown = data.shown();
             let header: Vec<String> = shown
                 .iter()
                 .map(|&i| words::header(data.columns[i]))
