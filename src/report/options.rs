@@ -12,7 +12,7 @@ use crate::types::filter::SoftwareFilter;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Selection {
-    /// Software with at least one weakness (the default; see the module documentation).
+    /// Software with at least one weakness (the default; see [the guide](crate::report)).
     #[default]
     Vulnerable,
     /// Every software of the inventory.

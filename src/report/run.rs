@@ -137,7 +137,7 @@ impl ReportPlan {
         self.client.rate_limit_estimate(self.calls() as u64)
     }
 
-    /// Runs the plan, calling `on_event` as it goes; see the module documentation.
+    /// Runs the plan, calling `on_event` as it goes; see [the guide](crate::report).
     pub async fn run(self, on_event: impl FnMut(ReportEvent<'_>)) -> Result<Report, Error> {
         let ReportPlan {
             client,

@@ -120,7 +120,7 @@ pub struct ExportProgress {
     pub link_renewals: u64,
 }
 
-/// The rows of a via-files export, as a stream (see the module documentation), with the
+/// The rows of a via-files export, as a stream (see [the guide](crate::export)), with the
 /// snapshot's time and where reading stands.
 #[must_use = "a stream does nothing unless polled"]
 pub struct ExportRows<T> {
