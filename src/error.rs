@@ -12,8 +12,8 @@
 //! [`source`](std::error::Error::source) gives the cause (a serde error, a connection failure):
 //! print the chain to see both, each once, as the command line does.
 //!
-//! This module only defines the types: the sending path (`transport/`) and sign-in (`auth/`)
-//! build them.
+//! Every variant's payload is here, to match on and read (the status, the MDE error code, the
+//! tracking id, the attempts made); [`Error::status`] and [`Error::code`] read the common ones.
 
 use std::fmt;
 use std::time::Duration;
