@@ -479,11 +479,14 @@ async fn links_that_expire_mid_read_are_renewed_and_reading_goes_on_from_the_fil
         .software_vulnerabilities_export_rows(ExportRowsOptions::new().concurrency(1))
         .await
         .unwrap();
+    // A handle reads where reading stands from elsewhere (a display), as the stream goes.
+    let handle = rows.progress_handle();
     let mut got = Vec::new();
     // Read into the third file, then every link issued so far expires.
     while got.len() < 2 * 150 + 10 {
         got.push(rows.try_next().await.unwrap().unwrap());
     }
+    assert_eq!(handle.clone().get().rows, 2 * 150 + 10);
     tenant.faults().expire_links();
     while let Some(row) = rows.try_next().await.unwrap() {
         got.push(row);
@@ -491,6 +494,12 @@ async fn links_that_expire_mid_read_are_renewed_and_reading_goes_on_from_the_fil
     assert_eq!(vulnerabilities(&got), want);
     let progress = rows.progress();
     assert_eq!(progress.link_renewals, 1, "{progress:?}");
+    assert_eq!(
+        handle.get(),
+        progress,
+        "the handle reads the stream's own counters"
+    );
+    assert_eq!(progress.rows, got.len() as u64);
     assert_eq!(tenant.calls("export_software_vulnerabilities"), 2);
     assert_eq!(tenant.file_requests_with_authorization(), 0);
 }
