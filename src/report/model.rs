@@ -409,3 +409,23 @@ pub struct DeviceDeploy {
     /// How many of the report's KBs it misses, covered ones included.
     pub missing: usize,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_serializes_its_kind_as_the_operation_id_scripts_read() {
+        let error = crate::error::Error::invalid_input("refused");
+        for (kind, operation) in [
+            (FailureKind::MissingKbs, "get_missing_kbs_by_software_id"),
+            (FailureKind::DeviceListing, "list_machines_vulnerabilities"),
+        ] {
+            let json = serde_json::to_value(Failure::of("x", kind, &error)).unwrap();
+            assert_eq!(json["operation"], operation, "{json}");
+            assert!(json.get("kind").is_none(), "{json}");
+            let back: Failure = serde_json::from_value(json).unwrap();
+            assert_eq!(back.kind, kind);
+        }
+    }
+}
