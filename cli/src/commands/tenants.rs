@@ -285,3 +285,33 @@ impl Bars {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn demo_tenants_differ_in_seed_and_size_the_first_being_the_default_demo() {
+        let names: Vec<String> = ["north", "south", "east"].map(String::from).to_vec();
+        let (tenants, demos) = start_demos(&names).await.unwrap();
+        assert_eq!(tenants.len(), 3);
+        let estates: Vec<(u64, usize, usize)> = demos
+            .iter()
+            .map(|d| {
+                (
+                    d.truth().seed,
+                    d.truth().devices.len(),
+                    d.truth().software.len(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            estates,
+            [
+                (20_251_014, 300, 100),
+                (20_251_015, 450, 140),
+                (20_251_016, 600, 180),
+            ]
+        );
+    }
+}
