@@ -314,4 +314,23 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn a_tenants_bar_says_how_many_failed_once_any_did() {
+        let bar = ProgressBar::hidden();
+        let bars = Bars {
+            multi: None,
+            bars: BTreeMap::from([("north".to_owned(), bar.clone())]),
+        };
+        let mut progress = defender_tvm::report::Progress::default();
+        progress.software_total = 10;
+        progress.software_done = 4;
+        bars.show("north", &ReportEvent::Tick { progress });
+        assert_eq!(bar.position(), 4);
+        assert_eq!(bar.length(), Some(10));
+        assert_eq!(bar.message(), "", "nothing failed yet");
+        progress.failures = 2;
+        bars.show("north", &ReportEvent::Tick { progress });
+        assert_eq!(bar.message(), "2 failed");
+    }
 }
