@@ -239,9 +239,26 @@ async fn tenants_check_names_the_permission_a_tenant_lacks() {
         ],
     )
     .await;
+    assert_eq!(out.status.code(), Some(4), "south's call is refused");
     let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(rows[1]["sign_in"], "ok");
     assert_eq!(rows[1]["missing_permission"], "Software.Read.All", "{rows}");
+
+    // Every tenant fine: done, not partial.
+    let only_north = file(&[("north", &a, "A_SECRET")]);
+    let mut cmd = command();
+    cmd.env("A_SECRET", secret(&a));
+    let out = run(
+        &mut cmd,
+        &[
+            "--tenants",
+            only_north.to_str().unwrap(),
+            "tenants",
+            "check",
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
 
 #[tokio::test]
