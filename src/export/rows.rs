@@ -123,6 +123,10 @@ pub struct SoftwareVulnerabilityChange {
     /// When it happened.
     #[serde(default, alias = "EventTimestamp")]
     pub event_timestamp: Option<ExportTimestamp>,
+    /// Whether the device is still onboarded: `false` on the `Fixed` rows of a device that
+    /// left the tenant (offboarded), whose vulnerabilities were not fixed.
+    #[serde(default, alias = "IsOnboarded")]
+    pub is_onboarded: Option<bool>,
 }
 
 /// One (device, software) of the software inventory export.
