@@ -52,12 +52,17 @@
 
 #![warn(missing_docs)]
 
+mod answers;
 mod error;
 mod observation;
 pub mod schema;
 mod store;
 mod sync;
 
+pub use answers::changes::{Changes, ChangesOf, ExposureRow, RetiredDevice};
+pub use answers::remediation::{Ages, By, Group, Remediation, Sla};
+pub use answers::trend::{StoredSnapshot, Trend, TrendPoint};
+pub use answers::window::When;
 pub use error::Error;
 pub use observation::{Change, Happened, Observation};
 pub use store::Store;

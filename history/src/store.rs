@@ -80,6 +80,14 @@ impl Store {
         Ok(store)
     }
 
+    /// How long a sync waits for another sync writing to the store before giving up
+    /// ([`Error::Busy`]); 5 seconds unless set.
+    pub fn wait_for_writer(&self, wait: Duration) -> Result<(), Error> {
+        self.conn
+            .busy_timeout(wait)
+            .doing("setting how long to wait")
+    }
+
     /// The file.
     pub fn path(&self) -> &Path {
         &self.path
