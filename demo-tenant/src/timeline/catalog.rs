@@ -229,12 +229,15 @@ pub(super) const SEVERITIES: [(&str, f64, f64); 4] = [
 /// The share of each severity (in the order of [`SEVERITIES`]) among Windows CVEs (Patch
 /// Tuesday's mix: few criticals, mostly "important"), and among third-party releases (each
 /// release's worst severity).
-pub(super) const WINDOWS_SEVERITY_MIX: [f64; 4] = [0.10, 0.68, 0.20, 0.02];
+pub(super) const WINDOWS_SEVERITY_MIX: [f64; 4] = [0.10, 0.55, 0.33, 0.02];
+/// The share of each worst severity of a Patch Tuesday (in the order of [`SEVERITIES`]): a
+/// month's CVEs are no worse than its worst (so some months' updates are less urgent).
+pub(super) const WINDOWS_MONTH_MIX: [f64; 4] = [0.35, 0.35, 0.30, 0.0];
 pub(super) const APP_SEVERITY_MIX: [f64; 4] = [0.15, 0.40, 0.33, 0.12];
 
 /// Median days from first seen to upgrade, by the worst severity a device is exposed to through
 /// the product (in the order of [`SEVERITIES`]), for a device of normal speed.
-pub(super) const MEDIAN_DAYS_TO_PATCH: [f64; 4] = [8.0, 17.0, 38.0, 75.0];
+pub(super) const MEDIAN_DAYS_TO_PATCH: [f64; 4] = [10.0, 20.0, 40.0, 80.0];
 
 /// Exploitability levels, the lowest first.
 pub(super) const EXPLOITABILITY: [&str; 4] = [
@@ -248,10 +251,11 @@ pub(super) const EXPLOITABILITY: [&str; 4] = [
 /// published.
 pub(super) const EXPLOITABILITY_MIX: [f64; 4] = [0.85, 0.08, 0.04, 0.03];
 
-/// How fast devices patch: `(share of devices, factor on the median days)`; `None` never patches.
+/// How fast devices patch: `(share of devices, factor on the median days)`; `None` stops
+/// patching when the timeline begins.
 pub(super) const PATCHING: [(f64, Option<f64>); 4] = [
     (0.25, Some(0.5)),
     (0.50, Some(1.0)),
-    (0.21, Some(1.8)),
-    (0.04, None),
+    (0.22, Some(1.8)),
+    (0.03, None),
 ];

@@ -8,8 +8,9 @@
 //!   timeline (at 07:00 to 17:00 UTC the day before the snapshot they first show in), 5% are
 //!   **retired** (the same hours, the day before the first snapshot they are absent from), 4%
 //!   of the workstations **move** to another workstation group; each at least one when the
-//!   tenant has a handful of devices and two snapshots or more. The others were onboarded 60 to
-//!   150 days before the first snapshot, so the first snapshot shows a tenant already running.
+//!   tenant has a handful of devices and two snapshots or more. The others were onboarded 120
+//!   to 365 days before the first snapshot, so the first snapshot shows a tenant already
+//!   running.
 //! - Installations: the OS, then each application by its install rate (workstation or server;
 //!   Python and Git on 60% of Engineering's workstations), each at the newest release when the
 //!   device was onboarded or one to three behind (50% newest, 30% one, 15% two, 5% three).
@@ -19,8 +20,9 @@
 //!   and the application's urgency (at least 1.2 days, so every exposure shows in a snapshot);
 //!   a worse release seen later can only bring the upgrade forward. The upgrade installs the
 //!   newest release out at its time (so a cumulative update supersedes the older ones it
-//!   includes). A device that never patches keeps what it was onboarded with. Nothing happens
-//!   after a device is retired, nor after the last snapshot.
+//!   includes). A device that never patches (during the timeline) patched at normal speed until
+//!   the first snapshot, then stopped (a broken update agent). Nothing happens after a device
+//!   is retired, nor after the last snapshot.
 
 use std::ops::Range;
 
@@ -153,7 +155,7 @@ pub(super) fn tenant(seed: u64, count: usize, snapshots: &[i64], world: &World) 
             }
         }
         let onboarded = onboarded.unwrap_or_else(|| {
-            snapshots[0] - 60 * DAY - span(rng.u64(..), 90 * DAY) - span(rng.u64(..), 10 * HOUR)
+            snapshots[0] - 120 * DAY - span(rng.u64(..), 245 * DAY) - span(rng.u64(..), 10 * HOUR)
         });
         let mut products = vec![os];
         for (p, product) in world.products.iter().enumerate().skip(4) {
@@ -174,9 +176,14 @@ pub(super) fn tenant(seed: u64, count: usize, snapshots: &[i64], world: &World) 
                 world,
                 product,
                 onboarded,
-                horizon: snapshots[n - 1],
+                // A device that never patches during the timeline stopped when it began.
+                horizon: if speed.is_some() {
+                    snapshots[n - 1]
+                } else {
+                    snapshots[0]
+                },
                 retired,
-                speed,
+                speed: speed.unwrap_or(1.0),
             };
             let start = tenant.upgrades.len() as u32;
             history.simulate(&mut rng, &mut tenant.upgrades);
@@ -240,11 +247,12 @@ struct History<'w> {
     world: &'w World,
     product: usize,
     onboarded: i64,
-    /// The last snapshot's time: nothing happens after it.
+    /// No upgrade after it: the last snapshot's time (the first's for a device that stops
+    /// patching).
     horizon: i64,
     retired: Option<i64>,
-    /// The device's factor on the days to patch; none if it never patches.
-    speed: Option<f64>,
+    /// The device's factor on the days to patch.
+    speed: f64,
 }
 
 impl History<'_> {
@@ -259,8 +267,7 @@ impl History<'_> {
             tick: self.onboarded,
             release: current as u32,
         });
-        let Some(speed) = self.speed else { return };
-        let factor = speed * product.urgency;
+        let factor = self.speed * product.urgency;
         let first_seen = |j: usize| releases[j].tick.max(self.onboarded) + detection(self.seed, self.installation, j);
         let mut delay = |worst: usize| {
             let z = (-2.0 * (1.0 - rng.f64()).ln()).sqrt() * (std::f64::consts::TAU * rng.f64()).cos();

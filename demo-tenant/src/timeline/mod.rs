@@ -191,8 +191,8 @@ impl Timeline {
             .map(|day| day * DAY + 6 * HOUR)
             .collect();
         // Far enough back for the history of the devices there from the start (onboarded up
-        // to 150 days before the first snapshot, up to three releases behind).
-        let world = world::World::build(first_day - 560, last_day);
+        // to 365 days before the first snapshot, up to three releases behind).
+        let world = world::World::build(first_day - 800, last_day);
         let latest = snapshots
             .iter()
             .map(|&t| {

@@ -119,7 +119,7 @@ pub struct DeviceTruth {
     pub onboarded: usize,
     /// The first snapshot it is absent from after leaving, if it left.
     pub retired: Option<usize>,
-    /// Whether it ever installs an update (a few never do).
+    /// Whether it installs updates during the timeline (a few never do).
     pub patches: bool,
 }
 

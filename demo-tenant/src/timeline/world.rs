@@ -5,7 +5,9 @@
 //!
 //! - Windows (`windows_10`, `windows_11`, `windows_server_2019`, `windows_server_2022`): on the
 //!   second Tuesday of each month at 17:00 UTC, one cumulative update per product (a 7-digit KB
-//!   number, the catalog's title, a new OS build revision). The month's 30 to 50 CVEs are shared
+//!   number, the catalog's title, a new OS build revision). The month has a worst severity
+//!   ([`WINDOWS_MONTH_MIX`]: Critical 35%, High 35%, Medium 30%), and 20 to 35 CVEs of severities
+//!   drawn from [`WINDOWS_SEVERITY_MIX`], none worse than the month's; they are shared
 //!   out among the products (each CVE affects each product with probability 0.65, at least one);
 //!   each product's update fixes that product's share, and supersedes the previous update.
 //! - Third-party applications: a release every `cadence` days (give or take three), at 17:00
@@ -18,7 +20,8 @@
 use chrono::{Datelike, NaiveDate};
 
 use super::catalog::{
-    APP_SEVERITY_MIX, APPS, EXPLOITABILITY_MIX, SEVERITIES, WINDOWS, WINDOWS_SEVERITY_MIX,
+    APP_SEVERITY_MIX, APPS, EXPLOITABILITY_MIX, SEVERITIES, WINDOWS, WINDOWS_MONTH_MIX,
+    WINDOWS_SEVERITY_MIX,
     app_version,
 };
 use super::{DAY, HOUR, mix, pick, unit};
@@ -239,11 +242,12 @@ impl World {
         // Months since January 1970: the KB numbers and build revisions grow with it.
         let months = (i64::from(year) - 1970) * 12 + i64::from(month) - 1;
         let key = months as u64;
-        let count = 30 + mix(WORLD, salt::MONTH, key, 0) % 21;
+        let count = 20 + mix(WORLD, salt::MONTH, key, 0) % 16;
+        let worst = pick(&WINDOWS_MONTH_MIX, unit(mix(WORLD, salt::MONTH, key, 1)));
         let mut affected: [Vec<u32>; 4] = Default::default();
         for n in 0..count {
             let hash = mix(WORLD, salt::WINDOWS_CVE, key, n);
-            let severity = pick(&WINDOWS_SEVERITY_MIX, unit(hash));
+            let severity = pick(&WINDOWS_SEVERITY_MIX, unit(hash)).max(worst);
             let number = 21_000 + u64::from(month - 1) * 137 + n * 2 + (hash >> 63);
             let cve = self.new_cve(year, number, severity, tick, mix(hash, 9, 0, 0));
             let mut any = false;
