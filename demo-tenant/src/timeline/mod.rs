@@ -6,10 +6,10 @@
 //! use std::time::{Duration, UNIX_EPOCH};
 //! use defender_tvm_demo::timeline::{Timeline, TimelineOptions};
 //!
-//! let end = UNIX_EPOCH + Duration::from_secs(1_792_000_000); // 2026-10-15
+//! let end = UNIX_EPOCH + Duration::from_secs(1_792_000_000); // 2026-10-14T17:46:40Z
 //! let timeline = Timeline::generate(TimelineOptions::default().devices(40).days(30).end(end));
 //! assert_eq!(timeline.snapshots(), 30);
-//! assert_eq!(timeline.generated_time(29), "2026-10-15T06:00:00Z");
+//! assert_eq!(timeline.generated_time(29), "2026-10-14T06:00:00Z");
 //! let rows = timeline.rows(29).count();
 //! let open = timeline.truth().open_at(29).count();
 //! let fully_patched = timeline.rows(29).filter(|r| r.cve_id.is_none()).count();
@@ -84,6 +84,11 @@ const MINUTE: i64 = 60 * SECOND;
 const HOUR: i64 = 60 * MINUTE;
 const DAY: i64 = 24 * HOUR;
 
+/// The earliest and latest days (since the Unix epoch) the last snapshot may be on: 1972-01-01
+/// and 9999-12-31.
+const FIRST_END_DAY: i64 = 730;
+const LAST_END_DAY: i64 = 2_932_896;
+
 /// A hash as a number in `[0, 1)`.
 fn unit(hash: u64) -> f64 {
     (hash >> 11) as f64 / (1u64 << 53) as f64
@@ -116,7 +121,8 @@ pub struct TimelineOptions {
     pub devices: usize,
     /// How many daily snapshots (default 120; at least 1).
     pub days: usize,
-    /// The last snapshot is at 06:00:00 UTC on this time's day (default: now).
+    /// The last snapshot is at 06:00:00 UTC on this time's day (default: now; taken as 1972 or
+    /// 9999 if before or after).
     pub end: SystemTime,
 }
 
@@ -185,7 +191,10 @@ impl Timeline {
     /// Generates the timeline of `options`.
     pub fn generate(options: TimelineOptions) -> Timeline {
         let days = options.days.max(1) as i64;
-        let last_day = crate::time::ticks_of(options.end).div_euclid(DAY);
+        // Within the calendar the releases are drawn on (chrono's, and KB numbers' range).
+        let last_day = crate::time::ticks_of(options.end)
+            .div_euclid(DAY)
+            .clamp(FIRST_END_DAY, LAST_END_DAY);
         let first_day = last_day - (days - 1);
         let snapshots: Vec<i64> = (first_day..=last_day)
             .map(|day| day * DAY + 6 * HOUR)

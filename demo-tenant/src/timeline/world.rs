@@ -252,7 +252,7 @@ impl World {
             let cve = self.new_cve(year, number, severity, tick, mix(hash, 9, 0, 0));
             let mut any = false;
             for (p, cves) in affected.iter_mut().enumerate() {
-                if unit(mix(WORLD, salt::AFFECTS, key * 64 + n, p as u64)) < 0.65 {
+                if unit(mix(WORLD, salt::AFFECTS, key.wrapping_mul(64).wrapping_add(n), p as u64)) < 0.65 {
                     cves.push(cve);
                     any = true;
                 }
@@ -300,7 +300,7 @@ impl World {
             let worst = pick(&APP_SEVERITY_MIX, unit(mix(hash, 1, 0, 0)));
             let mut cves = Vec::new();
             for i in 0..1 + mix(hash, 2, 0, 0) % 4 {
-                let cve_hash = mix(WORLD, salt::APP_CVE, a as u64 * 100_000 + n as u64, i);
+                let cve_hash = mix(WORLD, salt::APP_CVE, (n as u64).wrapping_mul(64).wrapping_add(a as u64), i);
                 let severity = if i > 0 && unit(cve_hash) < 0.3 {
                     (worst + 1).min(SEVERITIES.len() - 1)
                 } else {
