@@ -63,6 +63,7 @@
 mod estate;
 mod odata;
 mod server;
+pub mod timeline;
 mod time;
 
 use std::io;

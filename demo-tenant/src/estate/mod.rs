@@ -35,7 +35,9 @@ use std::time::SystemTime;
 
 pub use changes::{CHANGE_HISTORY, ChangeStatus, VulnerabilityChange};
 pub use rows::{InventoryRow, VulnerabilityRow};
-pub(crate) use serialize::{Case, Cased, Entries};
+pub(crate) use rows::mix;
+pub use serialize::Case;
+pub(crate) use serialize::{Cased, Entries, entries};
 
 /// How large an estate to generate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,9 +6,10 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use super::{InventoryRow, VulnerabilityChange, VulnerabilityRow};
 
-/// How the keys of a row are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Case {
+/// How the keys of a row are written: camelCase on the JSON pages, PascalCase in the export
+/// files (the camelCase key with its first letter upper-cased).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Case {
     /// `deviceId`: the JSON pages.
     Camel,
     /// `DeviceId`: the export files.
@@ -38,6 +39,7 @@ macro_rules! entries {
         )*
     };
 }
+pub(crate) use entries;
 
 impl Entries for VulnerabilityRow<'_> {
     fn entries<M: SerializeMap>(&self, map: &mut M, case: Case) -> Result<(), M::Error> {
