@@ -67,8 +67,8 @@ use std::fmt;
 use std::sync::OnceLock;
 use std::time::SystemTime;
 
-pub use crate::estate::{Case, ChangeStatus};
 use crate::estate::mix;
+pub use crate::estate::{Case, ChangeStatus};
 pub use changes::TimelineChange;
 pub use rows::TimelineRow;
 pub use truth::{

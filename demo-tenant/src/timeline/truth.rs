@@ -131,7 +131,11 @@ impl DeviceTruth {
 
     /// Its group at snapshot `s`.
     pub fn group_at(&self, s: usize) -> Option<&GroupSpan> {
-        self.groups.iter().rev().find(|g| g.from <= s).or(self.groups.first())
+        self.groups
+            .iter()
+            .rev()
+            .find(|g| g.from <= s)
+            .or(self.groups.first())
     }
 }
 
@@ -291,7 +295,11 @@ impl Truth {
     pub fn new_between(&self, a: usize, b: usize) -> Vec<&ExposureTruth> {
         self.exposures
             .iter()
-            .filter(|e| e.spans.first().is_some_and(|s| a < s.opened && s.opened <= b))
+            .filter(|e| {
+                e.spans
+                    .first()
+                    .is_some_and(|s| a < s.opened && s.opened <= b)
+            })
             .collect()
     }
 
@@ -392,15 +400,19 @@ impl Truth {
 
     /// The KB number a Windows product's rows recommend at snapshot `s` (its newest cumulative
     /// update then); none for an application.
-    pub fn recommended_kb(&self, software_vendor: &str, software_name: &str, s: usize) -> Option<&str> {
+    pub fn recommended_kb(
+        &self,
+        software_vendor: &str,
+        software_name: &str,
+        s: usize,
+    ) -> Option<&str> {
         self.releases
             .iter()
-            .filter(|r| {
+            .rfind(|r| {
                 r.software_vendor == software_vendor
                     && r.software_name == software_name
                     && r.newest_from <= s
             })
-            .next_back()
             .and_then(|r| r.kb.as_deref())
     }
 
@@ -537,7 +549,10 @@ impl Timeline {
                     first.open.first_seen,
                     self.whole_second(i, first.open.cve),
                 ),
-                fixed_by: release.kb.clone().unwrap_or_else(|| release.version.clone()),
+                fixed_by: release
+                    .kb
+                    .clone()
+                    .unwrap_or_else(|| release.version.clone()),
                 exploitability: EXPLOITABILITY[cve.exploit],
                 exploitability_rise: cve
                     .escalation
@@ -580,7 +595,10 @@ impl Timeline {
             let (from, to) = (history[k - 1].release as usize, history[k].release as usize);
             let name = |j: usize| {
                 let release = &product.releases[j];
-                release.kb.clone().unwrap_or_else(|| release.version.clone())
+                release
+                    .kb
+                    .clone()
+                    .unwrap_or_else(|| release.version.clone())
             };
             let kept_cve = self.kept(i, k).filter(|&(_, j)| {
                 let first_seen = self.first_seen(i, j as usize);
