@@ -52,6 +52,11 @@
 //! It counts every call it answered, by operation ([`DemoTenant::calls`]), so tests can assert
 //! call counts; file downloads are counted apart ([`DemoTenant::file_requests`]).
 //!
+//! [`timeline`] is the tenant in time (no server): a seeded timeline of daily export
+//! snapshots, their change feed and the ground truth of what happened (onboardings,
+//! retirements, group moves, Patch Tuesdays and their supersedence, patching, undone fixes),
+//! for tests of a store that keeps the history the service forgets.
+//!
 //! The default estate (500 devices, 150 software) has 30,434 vulnerability rows (21,331 with a
 //! CVE, and 9,103 of installed software without one, as the service sends them) and 11,421
 //! inventory rows; about 25,000 devices give a million rows with a CVE (1.5 million in all).
@@ -63,8 +68,8 @@
 mod estate;
 mod odata;
 mod server;
-pub mod timeline;
 mod time;
+pub mod timeline;
 
 use std::io;
 use std::sync::Arc;

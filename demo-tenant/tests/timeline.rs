@@ -105,7 +105,13 @@ fn row_key(row: &TimelineRow<'_>) -> RowKey {
 
 /// What an `Updated` row may change, and what a row keeps: first seen, severity, CVSS,
 /// exploitability, the recommended update.
-type RowValues = (String, Option<&'static str>, Option<f64>, &'static str, Option<String>);
+type RowValues = (
+    String,
+    Option<&'static str>,
+    Option<f64>,
+    &'static str,
+    Option<String>,
+);
 
 fn row_values(row: &TimelineRow<'_>) -> RowValues {
     (
@@ -138,13 +144,22 @@ fn exposure_key(row: &TimelineRow<'_>) -> (String, String, String, String) {
 
 #[test]
 fn the_same_seed_gives_the_same_timeline_and_another_seed_another() {
-    let (a, b, c) = (timeline(5, 40, 20), timeline(5, 40, 20), timeline(6, 40, 20));
+    let (a, b, c) = (
+        timeline(5, 40, 20),
+        timeline(5, 40, 20),
+        timeline(6, 40, 20),
+    );
     for s in [0, 9, 19] {
         let json = |t: &Timeline| t.rows(s).map(|r| r.to_json()).collect::<Vec<_>>();
         assert_eq!(json(&a), json(&b), "snapshot {s}");
         assert_ne!(json(&a), json(&c), "snapshot {s}");
     }
-    let feed = |t: &Timeline| t.changes(0, 19).iter().map(|c| c.to_json()).collect::<Vec<_>>();
+    let feed = |t: &Timeline| {
+        t.changes(0, 19)
+            .iter()
+            .map(|c| c.to_json())
+            .collect::<Vec<_>>()
+    };
     assert_eq!(feed(&a), feed(&b));
     assert_ne!(feed(&a), feed(&c));
     assert_eq!(a.truth().exposures, b.truth().exposures);
@@ -174,7 +189,10 @@ fn snapshots_are_daily_at_six_and_the_last_is_on_the_end_day() {
     }
     assert_eq!(timeline.rows(10).count(), 0);
     // At least one snapshot, whatever the options say.
-    assert_eq!(Timeline::generate(TimelineOptions::default().days(0).devices(3)).snapshots(), 1);
+    assert_eq!(
+        Timeline::generate(TimelineOptions::default().days(0).devices(3)).snapshots(),
+        1
+    );
 }
 
 #[test]
@@ -193,8 +211,14 @@ fn every_row_is_json_with_the_documented_keys_in_both_casings() {
             }
             assert_eq!(serde_json::to_value(&row).unwrap(), camel);
             assert_eq!(camel["deviceId"].as_str().unwrap().len(), 40);
-            assert!(is_row_time(camel["firstSeenTimestamp"].as_str().unwrap()), "{camel}");
-            assert!(is_row_time(camel["lastSeenTimestamp"].as_str().unwrap()), "{camel}");
+            assert!(
+                is_row_time(camel["firstSeenTimestamp"].as_str().unwrap()),
+                "{camel}"
+            );
+            assert!(
+                is_row_time(camel["lastSeenTimestamp"].as_str().unwrap()),
+                "{camel}"
+            );
             assert!(row.first_seen_timestamp <= row.last_seen_timestamp);
             assert!(row.last_seen_timestamp.to_system_time() < timeline.snapshot_time(s));
             if row.cve_id.is_none() {
@@ -220,10 +244,18 @@ fn every_row_is_json_with_the_documented_keys_in_both_casings() {
                 if row.software_vendor == "microsoft" {
                     let kb = camel["recommendedSecurityUpdateId"].as_str().unwrap();
                     assert_eq!(kb.len(), 7);
-                    assert!(row.recommended_security_update.unwrap().ends_with(&format!("(KB{kb})")));
+                    assert!(
+                        row.recommended_security_update
+                            .unwrap()
+                            .ends_with(&format!("(KB{kb})"))
+                    );
                 } else {
                     assert!(camel["recommendedSecurityUpdateId"].is_null());
-                    assert!(row.recommended_security_update.unwrap().starts_with("Update "));
+                    assert!(
+                        row.recommended_security_update
+                            .unwrap()
+                            .starts_with("Update ")
+                    );
                 }
             }
         }
@@ -245,12 +277,21 @@ fn every_change_is_json_with_status_event_timestamp_and_is_onboarded() {
         let pascal_keys: Vec<String> = expected.iter().map(|k| pascal(k)).collect();
         assert_eq!(keys(&pascal_text), pascal_keys);
         assert_eq!(camel["status"], change.status.as_str());
-        assert_eq!(camel["eventTimestamp"], timeline.generated_time(change.snapshot));
+        assert_eq!(
+            camel["eventTimestamp"],
+            timeline.generated_time(change.snapshot)
+        );
         assert_eq!(camel["isOnboarded"], change.is_onboarded);
         assert!((41..=45).contains(&change.snapshot));
-        assert!(change.row.cve_id.is_some(), "rows without a CVE are not in the feed");
+        assert!(
+            change.row.cve_id.is_some(),
+            "rows without a CVE are not in the feed"
+        );
     }
-    assert_eq!(serde_json::to_string(&changes[0]).unwrap(), changes[0].to_json());
+    assert_eq!(
+        serde_json::to_string(&changes[0]).unwrap(),
+        changes[0].to_json()
+    );
 }
 
 /// Applies the feed of snapshots `a + 1` to `b` to the CVE rows of `a`, checking each change
@@ -280,7 +321,14 @@ fn apply(
 fn the_feed_applied_to_a_snapshot_gives_the_next_ones() {
     let timeline = small();
     let last = timeline.snapshots() - 1;
-    for (a, b) in [(0, 1), (20, 21), (33, 34), (0, last), (10, 40), (last - 1, last)] {
+    for (a, b) in [
+        (0, 1),
+        (20, 21),
+        (33, 34),
+        (0, last),
+        (10, 40),
+        (last - 1, last),
+    ] {
         let applied = apply(cve_rows(&timeline, a), &timeline.changes(a, b));
         assert_eq!(applied, cve_rows(&timeline, b), "{a} → {b}");
     }
@@ -315,7 +363,11 @@ fn an_upgrade_that_keeps_a_cve_is_fixed_and_new_with_the_same_first_seen() {
     let timeline = small();
     let truth = timeline.truth();
     let feed = timeline.changes(0, timeline.snapshots() - 1);
-    let kept: Vec<_> = truth.upgrades.iter().filter(|u| u.kept_cve.is_some()).collect();
+    let kept: Vec<_> = truth
+        .upgrades
+        .iter()
+        .filter(|u| u.kept_cve.is_some())
+        .collect();
     assert!(!kept.is_empty());
     let pairs = pairs(&feed);
     for upgrade in kept {
@@ -336,7 +388,12 @@ fn an_upgrade_that_keeps_a_cve_is_fixed_and_new_with_the_same_first_seen() {
         assert!(fixed.is_onboarded && new.is_onboarded);
         // One exposure, one span across the version change.
         let exposure = truth
-            .exposure(device, upgrade.software_vendor, upgrade.software_name, cve.unwrap())
+            .exposure(
+                device,
+                upgrade.software_vendor,
+                upgrade.software_name,
+                cve.unwrap(),
+            )
             .unwrap();
         assert!(exposure.is_open_at(upgrade.snapshot - 1) && exposure.is_open_at(upgrade.snapshot));
         assert_eq!(exposure.first_seen, new.row.first_seen_timestamp);
@@ -370,7 +427,10 @@ fn a_group_move_is_fixed_under_the_old_group_and_new_under_the_new() {
             assert_eq!(fixed.row.rbac_group_name, old.name);
             assert_eq!(new_row.row.rbac_group_name, new.name);
             assert_eq!(new_row.row.rbac_group_id, new.id);
-            assert_eq!(fixed.row.first_seen_timestamp, new_row.row.first_seen_timestamp);
+            assert_eq!(
+                fixed.row.first_seen_timestamp,
+                new_row.row.first_seen_timestamp
+            );
             seen += 1;
         }
     }
@@ -387,7 +447,10 @@ fn a_retired_device_leaves_with_fixed_rows_not_onboarded_and_is_absent_after() {
     for device in retired {
         let r = device.retired.unwrap();
         for s in r..=last {
-            assert!(timeline.rows(s).all(|row| row.device_id != device.id), "{s}");
+            assert!(
+                timeline.rows(s).all(|row| row.device_id != device.id),
+                "{s}"
+            );
         }
         assert!(timeline.rows(r - 1).any(|row| row.device_id == device.id));
         let leaving: Vec<_> = timeline
@@ -395,9 +458,16 @@ fn a_retired_device_leaves_with_fixed_rows_not_onboarded_and_is_absent_after() {
             .into_iter()
             .filter(|c| c.row.device_id == device.id)
             .collect();
-        let open = truth.open_at(r - 1).filter(|e| e.device_id == device.id).count();
+        let open = truth
+            .open_at(r - 1)
+            .filter(|e| e.device_id == device.id)
+            .count();
         assert_eq!(leaving.len(), open);
-        assert!(leaving.iter().all(|c| c.status == ChangeStatus::Fixed && !c.is_onboarded));
+        assert!(
+            leaving
+                .iter()
+                .all(|c| c.status == ChangeStatus::Fixed && !c.is_onboarded)
+        );
         // Their spans end as retired, not fixed.
         for e in truth.exposures.iter().filter(|e| e.device_id == device.id) {
             if let Some(span) = e.spans.iter().find(|s| s.is_open_at(r - 1)) {
@@ -413,9 +483,13 @@ fn a_retired_device_leaves_with_fixed_rows_not_onboarded_and_is_absent_after() {
         .map(|d| d.id.as_str())
         .collect();
     for change in timeline.changes(0, last) {
-        assert_eq!(change.is_onboarded, !(change.status == ChangeStatus::Fixed
-            && retired_ids.contains(change.row.device_id)
-            && Some(change.snapshot) == truth.device(change.row.device_id).and_then(|d| d.retired)));
+        assert_eq!(
+            change.is_onboarded,
+            !(change.status == ChangeStatus::Fixed
+                && retired_ids.contains(change.row.device_id)
+                && Some(change.snapshot)
+                    == truth.device(change.row.device_id).and_then(|d| d.retired))
+        );
     }
 }
 
@@ -432,7 +506,10 @@ fn the_cve_rows_of_each_snapshot_are_the_exposures_the_truth_has_open() {
             devices.insert(row.device_id.to_owned());
             let device = truth.device(row.device_id).unwrap();
             let group = device.group_at(s).unwrap();
-            assert_eq!((row.rbac_group_name, row.rbac_group_id), (group.name, group.id));
+            assert_eq!(
+                (row.rbac_group_name, row.rbac_group_id),
+                (group.name, group.id)
+            );
             assert_eq!(row.os_platform, device.os_platform);
             if row.cve_id.is_some() {
                 let values = (
@@ -442,7 +519,11 @@ fn the_cve_rows_of_each_snapshot_are_the_exposures_the_truth_has_open() {
                     row.exploitability_level,
                     row.recommended_security_update_id.map(str::to_owned),
                 );
-                assert_eq!(rows.insert(exposure_key(&row), values), None, "one row an exposure");
+                assert_eq!(
+                    rows.insert(exposure_key(&row), values),
+                    None,
+                    "one row an exposure"
+                );
             }
         }
         let open: BTreeMap<_, _> = truth
@@ -509,8 +590,16 @@ fn the_truth_counts_agree_with_the_feed() {
             .map(|c| exposure_key(&c.row))
             .collect();
         let trend = truth.trend(s);
-        assert_eq!(fixed.iter().filter(|(_, on)| *on).count(), trend.fixed, "{s}");
-        assert_eq!(fixed.iter().filter(|(_, on)| !on).count(), trend.retired, "{s}");
+        assert_eq!(
+            fixed.iter().filter(|(_, on)| *on).count(),
+            trend.fixed,
+            "{s}"
+        );
+        assert_eq!(
+            fixed.iter().filter(|(_, on)| !on).count(),
+            trend.retired,
+            "{s}"
+        );
         assert_eq!(new.len(), trend.new + trend.reopened, "{s}");
         assert_eq!(truth.fixed_between(s - 1, s).len(), trend.fixed);
         assert_eq!(truth.retired_between(s - 1, s).len(), trend.retired);
@@ -530,7 +619,15 @@ fn the_timeline_has_each_kind_of_event() {
         assert!(matches!(first.closed, Some((closed, Ended::Fixed)) if closed < span.opened));
         let row = timeline
             .rows(span.opened)
-            .find(|r| exposure_key(r) == (exposure.device_id.clone(), exposure.software_vendor.to_owned(), exposure.software_name.to_owned(), exposure.cve_id.clone()))
+            .find(|r| {
+                exposure_key(r)
+                    == (
+                        exposure.device_id.clone(),
+                        exposure.software_vendor.to_owned(),
+                        exposure.software_name.to_owned(),
+                        exposure.cve_id.clone(),
+                    )
+            })
             .unwrap();
         assert_eq!(row.first_seen_timestamp, exposure.first_seen);
     }
@@ -551,7 +648,12 @@ fn the_timeline_has_each_kind_of_event() {
     let fixes = truth.fixed_between(0, last);
     assert!(fixes.iter().all(|f| f.days >= 0.0));
     let median = |severity| percentile(&truth.days_to_fix(Some(severity), 0, last), 0.5).unwrap();
-    assert!(median("Critical") < median("High"), "{} {}", median("Critical"), median("High"));
+    assert!(
+        median("Critical") < median("High"),
+        "{} {}",
+        median("Critical"),
+        median("High")
+    );
     assert!(median("High") < median("Medium"));
 }
 
@@ -560,7 +662,11 @@ fn a_cumulative_update_supersedes_the_ones_before() {
     let timeline = small();
     let truth = timeline.truth();
     // Each cumulative update supersedes the one before it.
-    let windows: Vec<_> = truth.releases.iter().filter(|r| r.software_name == "windows_11").collect();
+    let windows: Vec<_> = truth
+        .releases
+        .iter()
+        .filter(|r| r.software_name == "windows_11")
+        .collect();
     assert!(windows.len() > 3);
     for pair in windows.windows(2) {
         assert_eq!(pair[1].supersedes, pair[0].kb);
@@ -578,7 +684,9 @@ fn a_cumulative_update_supersedes_the_ones_before() {
         let device = &truth.devices[upgrade.device];
         let older = &upgrade.releases[0];
         for e in truth.exposures.iter().filter(|e| {
-            e.device_id == device.id && e.software_name == upgrade.software_name && &e.fixed_by == older
+            e.device_id == device.id
+                && e.software_name == upgrade.software_name
+                && &e.fixed_by == older
         }) {
             if e.is_open_at(upgrade.snapshot - 1) {
                 assert!(!e.is_open_at(upgrade.snapshot), "{e:?}");
@@ -599,8 +707,14 @@ fn a_cumulative_update_supersedes_the_ones_before() {
         .collect();
     assert!(!updated.is_empty());
     for change in updated {
-        assert_eq!(change.row.recommended_security_update_id, tuesday.kb.as_deref());
-        assert_eq!(change.row.recommended_security_update, Some(tuesday.update.as_str()));
+        assert_eq!(
+            change.row.recommended_security_update_id,
+            tuesday.kb.as_deref()
+        );
+        assert_eq!(
+            change.row.recommended_security_update,
+            Some(tuesday.update.as_str())
+        );
     }
 }
 
@@ -614,8 +728,16 @@ fn the_truth_answers_what_a_history_store_is_asked() {
     assert_eq!(trends.len(), timeline.snapshots());
     assert_eq!(trends[0].new, 0);
     assert!(trends.iter().any(|t| t.new > 0 && t.fixed > 0));
-    assert!(trends.iter().all(|t| t.critical_open <= t.open && t.exploitable_open <= t.open));
-    assert!(trends.iter().all(|t| t.kbs_missing <= 4 && t.device_kbs_missing <= t.devices_exposed));
+    assert!(
+        trends
+            .iter()
+            .all(|t| t.critical_open <= t.open && t.exploitable_open <= t.open)
+    );
+    assert!(
+        trends
+            .iter()
+            .all(|t| t.kbs_missing <= 4 && t.device_kbs_missing <= t.devices_exposed)
+    );
     // Past SLA: older than the deadline at the snapshot.
     let sla = |severity: &str| match severity {
         "Critical" => 15.0,
@@ -624,7 +746,10 @@ fn the_truth_answers_what_a_history_store_is_asked() {
     };
     let late = truth.open_past_sla(last, sla);
     assert!(!late.is_empty());
-    assert!(late.iter().all(|e| truth.age_days(e, last) > sla(e.severity)));
+    assert!(
+        late.iter()
+            .all(|e| truth.age_days(e, last) > sla(e.severity))
+    );
     // Percentiles by nearest rank.
     assert_eq!(percentile(&[1.0, 2.0, 3.0, 4.0], 0.5), Some(2.0));
     assert_eq!(percentile(&[1.0, 2.0, 3.0, 4.0], 0.9), Some(4.0));
@@ -646,7 +771,12 @@ fn rows_per_device_stay_in_the_documented_range() {
     let timeline = timeline(3, 300, 40);
     let mut per_snapshot = Vec::new();
     for s in 0..timeline.snapshots() {
-        let devices = timeline.truth().devices.iter().filter(|d| d.is_present_at(s)).count();
+        let devices = timeline
+            .truth()
+            .devices
+            .iter()
+            .filter(|d| d.is_present_at(s))
+            .count();
         per_snapshot.push(timeline.rows(s).count() as f64 / devices as f64);
     }
     let mean = per_snapshot.iter().sum::<f64>() / per_snapshot.len() as f64;
@@ -667,9 +797,18 @@ fn a_large_tenant_generates_quickly() {
 #[test]
 fn any_end_time_and_size_gives_a_timeline() {
     let far = UNIX_EPOCH + Duration::from_secs(400_000_000_000);
-    for (end, devices, days) in [(UNIX_EPOCH, 8, 5), (far, 8, 5), (end(), 0, 3), (end(), 1, 1)] {
-        let timeline =
-            Timeline::generate(TimelineOptions::default().end(end).devices(devices).days(days));
+    for (end, devices, days) in [
+        (UNIX_EPOCH, 8, 5),
+        (far, 8, 5),
+        (end(), 0, 3),
+        (end(), 1, 1),
+    ] {
+        let timeline = Timeline::generate(
+            TimelineOptions::default()
+                .end(end)
+                .devices(devices)
+                .days(days),
+        );
         let last = timeline.snapshots() - 1;
         assert_eq!(timeline.rows(last).count() > 0, devices > 0);
         assert_eq!(timeline.truth().devices.len(), devices);

@@ -34,8 +34,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::SystemTime;
 
 pub use changes::{CHANGE_HISTORY, ChangeStatus, VulnerabilityChange};
-pub use rows::{InventoryRow, VulnerabilityRow};
 pub(crate) use rows::mix;
+pub use rows::{InventoryRow, VulnerabilityRow};
 pub use serialize::Case;
 pub(crate) use serialize::{Cased, Entries, entries};
 

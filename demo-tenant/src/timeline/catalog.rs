@@ -105,7 +105,10 @@ pub(super) const APPS: &[App] = &[
         cadence: 75,
         rates: (0.45, 0.5),
         urgency: 1.3,
-        files: &[r"C:\Program Files\7-Zip\7z.exe", r"C:\Program Files\7-Zip\7zFM.exe"],
+        files: &[
+            r"C:\Program Files\7-Zip\7z.exe",
+            r"C:\Program Files\7-Zip\7zFM.exe",
+        ],
         key: "7-Zip",
     },
     App {

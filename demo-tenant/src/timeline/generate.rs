@@ -268,9 +268,12 @@ impl History<'_> {
             release: current as u32,
         });
         let factor = self.speed * product.urgency;
-        let first_seen = |j: usize| releases[j].tick.max(self.onboarded) + detection(self.seed, self.installation, j);
+        let first_seen = |j: usize| {
+            releases[j].tick.max(self.onboarded) + detection(self.seed, self.installation, j)
+        };
         let mut delay = |worst: usize| {
-            let z = (-2.0 * (1.0 - rng.f64()).ln()).sqrt() * (std::f64::consts::TAU * rng.f64()).cos();
+            let z =
+                (-2.0 * (1.0 - rng.f64()).ln()).sqrt() * (std::f64::consts::TAU * rng.f64()).cos();
             let days = (MEDIAN_DAYS_TO_PATCH[worst] * factor * (0.6 * z).exp()).clamp(1.2, 2000.0);
             (days * DAY as f64) as i64
         };

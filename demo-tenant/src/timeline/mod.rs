@@ -41,7 +41,7 @@
 //!
 //! The rules are documented where they are applied: `world.rs` (releases and CVEs, from the
 //! calendar only: every tenant sees the same KBs and CVEs), `generate.rs` (devices, roles,
-//! installations, patching), `rules.rs` (exposures), `rows.rs`, `changes.rs`, `truth.rs`.
+//! installations, patching), `rules.rs` (exposures), `rows.rs`, `changes.rs`, `truth/`.
 //!
 //! Several tenants are several seeds: three tenants over the same days are three timelines of
 //! the same `end` and `days` with three seeds (their devices, installations and patching
@@ -67,8 +67,8 @@ use std::fmt;
 use std::sync::OnceLock;
 use std::time::SystemTime;
 
-pub use crate::estate::{Case, ChangeStatus};
 use crate::estate::mix;
+pub use crate::estate::{Case, ChangeStatus};
 pub use changes::TimelineChange;
 pub use rows::TimelineRow;
 pub use truth::{
@@ -88,6 +88,9 @@ const DAY: i64 = 24 * HOUR;
 /// and 9999-12-31.
 const FIRST_END_DAY: i64 = 730;
 const LAST_END_DAY: i64 = 2_932_896;
+
+/// The most daily snapshots a timeline has.
+const MAX_DAYS: usize = 100_000;
 
 /// A hash as a number in `[0, 1)`.
 fn unit(hash: u64) -> f64 {
@@ -119,7 +122,7 @@ pub struct TimelineOptions {
     pub seed: u64,
     /// How many devices (default 300), onboarded and retired ones included.
     pub devices: usize,
-    /// How many daily snapshots (default 120; at least 1).
+    /// How many daily snapshots (default 120; at least 1, at most 100,000).
     pub days: usize,
     /// The last snapshot is at 06:00:00 UTC on this time's day (default: now; taken as 1972 or
     /// 9999 if before or after).
@@ -150,7 +153,7 @@ impl TimelineOptions {
         self
     }
 
-    /// Sets how many daily snapshots (at least 1).
+    /// Sets how many daily snapshots (at least 1, at most 100,000).
     pub fn days(mut self, days: usize) -> Self {
         self.days = days;
         self
@@ -190,7 +193,7 @@ impl fmt::Debug for Timeline {
 impl Timeline {
     /// Generates the timeline of `options`.
     pub fn generate(options: TimelineOptions) -> Timeline {
-        let days = options.days.max(1) as i64;
+        let days = options.days.clamp(1, MAX_DAYS) as i64;
         // Within the calendar the releases are drawn on (chrono's, and KB numbers' range).
         let last_day = crate::time::ticks_of(options.end)
             .div_euclid(DAY)
@@ -247,7 +250,8 @@ impl Timeline {
 
     fn snapshot_tick(&self, snapshot: usize) -> i64 {
         let first = self.snapshots.first().copied().unwrap_or_default();
-        first.saturating_add(DAY.saturating_mul(snapshot as i64))
+        let days = i64::try_from(snapshot).unwrap_or(i64::MAX);
+        first.saturating_add(DAY.saturating_mul(days))
     }
 
     /// The last snapshot's time (ticks).

@@ -108,7 +108,10 @@ impl Timeline {
     fn upgrade_fixes(&self, i: usize, k: usize) -> impl Iterator<Item = (u32, u32)> + '_ {
         let history = self.history(i);
         let product = &self.world.products[self.tenant.installations[i].product as usize];
-        let (from, to, at) = match (k.checked_sub(1).and_then(|p| history.get(p)), history.get(k)) {
+        let (from, to, at) = match (
+            k.checked_sub(1).and_then(|p| history.get(p)),
+            history.get(k),
+        ) {
             (Some(before), Some(upgrade)) => (before.release + 1, upgrade.release, upgrade.tick),
             _ => (1, 0, 0),
         };

@@ -21,8 +21,7 @@ use chrono::{Datelike, NaiveDate};
 
 use super::catalog::{
     APP_SEVERITY_MIX, APPS, EXPLOITABILITY_MIX, SEVERITIES, WINDOWS, WINDOWS_MONTH_MIX,
-    WINDOWS_SEVERITY_MIX,
-    app_version,
+    WINDOWS_SEVERITY_MIX, app_version,
 };
 use super::{DAY, HOUR, mix, pick, unit};
 
@@ -252,7 +251,13 @@ impl World {
             let cve = self.new_cve(year, number, severity, tick, mix(hash, 9, 0, 0));
             let mut any = false;
             for (p, cves) in affected.iter_mut().enumerate() {
-                if unit(mix(WORLD, salt::AFFECTS, key.wrapping_mul(64).wrapping_add(n), p as u64)) < 0.65 {
+                if unit(mix(
+                    WORLD,
+                    salt::AFFECTS,
+                    key.wrapping_mul(64).wrapping_add(n),
+                    p as u64,
+                )) < 0.65
+                {
                     cves.push(cve);
                     any = true;
                 }
@@ -300,7 +305,12 @@ impl World {
             let worst = pick(&APP_SEVERITY_MIX, unit(mix(hash, 1, 0, 0)));
             let mut cves = Vec::new();
             for i in 0..1 + mix(hash, 2, 0, 0) % 4 {
-                let cve_hash = mix(WORLD, salt::APP_CVE, (n as u64).wrapping_mul(64).wrapping_add(a as u64), i);
+                let cve_hash = mix(
+                    WORLD,
+                    salt::APP_CVE,
+                    (n as u64).wrapping_mul(64).wrapping_add(a as u64),
+                    i,
+                );
                 let severity = if i > 0 && unit(cve_hash) < 0.3 {
                     (worst + 1).min(SEVERITIES.len() - 1)
                 } else {
@@ -353,7 +363,10 @@ mod tests {
             .unwrap();
         assert_eq!((&last.kb, &last.update), (&same.kb, &same.update));
         let ids = |w: &World, r: &Release| -> Vec<String> {
-            r.cves.iter().map(|&c| w.cves[c as usize].id.clone()).collect()
+            r.cves
+                .iter()
+                .map(|&c| w.cves[c as usize].id.clone())
+                .collect()
         };
         assert_eq!(ids(&a, last), ids(&b, same));
         // CVE ids are unique.
