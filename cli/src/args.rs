@@ -85,6 +85,10 @@ pub struct Global {
     #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=20),
           conflicts_with_all = ["demo", "tenants", "cloud", "base_url"])]
     pub demo_tenants: Option<u8>,
+    /// The history store, one SQLite file (`history` commands). Default: DEFENDER_TVM_STORE,
+    /// else history.sqlite in the user's data directory (with --demo, a demo store apart).
+    #[arg(long, global = true, value_name = "FILE", env = "DEFENDER_TVM_STORE")]
+    pub store: Option<PathBuf>,
 }
 
 impl Global {
@@ -135,6 +139,10 @@ pub enum Command {
     /// Every row of an export snapshot (software vulnerabilities by default), as NDJSON, CSV or
     /// JSON, streamed.
     Export(ExportArgs),
+    /// History: every snapshot kept in a SQLite store, and what changed, how fast fixes land,
+    /// what is past its SLA, and the trend.
+    #[command(subcommand)]
+    History(HistoryCommand),
     /// The shell completion script for SHELL (no credentials, no network).
     #[command(after_help = crate::commands::completions::COMPLETIONS_HELP)]
     Completions {
@@ -289,4 +297,107 @@ pub enum SoftwareCommand {
         /// For example microsoft-_-windows_11.
         software_id: String,
     },
+}
+
+/// Where `history` answers look: `WHEN` is a date (2026-11-30), an RFC 3339 time, or a duration
+/// back from now (7d, 24h, 2w).
+#[derive(Debug, Args)]
+pub struct HistoryWindow {
+    /// From WHEN (the last snapshot at or before it; default: the snapshot before the last).
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Until WHEN (the last snapshot at or before it; default: the last).
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<String>,
+}
+
+/// The SLA defaults, and where they come from, for `--help`.
+pub const SLA_HELP: &str = "\
+SLA: days allowed to fix an exposure, from the service's first-seen time. The defaults take
+critical=15 and high=30 from CISA Binding Operational Directive 19-02 (remediate critical
+vulnerabilities within 15 days and high within 30), and medium=90 and low=180 (FedRAMP's
+moderate and low).";
+
+/// `history` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum HistoryCommand {
+    /// Record the current export snapshot in the store (with --tenants, each tenant's; with
+    /// --demo, replay the demo tenant's timeline). The same snapshot synced twice is stored
+    /// once; an interrupted sync stores nothing.
+    Sync {
+        /// Apply the change feed since the store's last snapshot instead of a full snapshot
+        /// (the feed reaches 14 days back; older stores need a full sync).
+        #[arg(long)]
+        delta: bool,
+    },
+    /// The stored snapshots: time, source, rows, devices, open exposures.
+    Snapshots,
+    /// The exposures new, fixed and reopened, and the devices retired, between two snapshots
+    /// (by default the last two).
+    Changes {
+        #[command(flatten)]
+        window: HistoryWindow,
+        /// One row per update (default), per device, or per exposure.
+        #[arg(long, value_enum, default_value_t = ChangesBy::Kb)]
+        by: ChangesBy,
+    },
+    /// Fixed count and median and 90th-percentile days to fix, open count, open past the SLA,
+    /// the oldest, and open exposures by age, per severity (or update, software, group, tenant).
+    #[command(after_help = SLA_HELP)]
+    Remediation {
+        #[command(flatten)]
+        window: HistoryWindow,
+        /// Days allowed per severity (any of them; the others keep their defaults).
+        #[arg(
+            long,
+            value_name = "SEVERITY=DAYS,...",
+            default_value = "critical=15,high=30,medium=90,low=180"
+        )]
+        sla: String,
+        /// What to count by.
+        #[arg(long, value_enum, default_value_t = RemediationBy::Severity)]
+        by: RemediationBy,
+    },
+    /// Per snapshot: open exposures, devices exposed, missing KBs, critical open, open with a
+    /// known exploit, and new and fixed since the previous snapshot.
+    Trend,
+    /// One page for people: the trend as a chart, SLA compliance per severity, what was fixed
+    /// and what is new since the previous snapshot, the oldest open critical exposures
+    /// (--format html, or markdown, the default on a terminal, or json).
+    #[command(after_help = SLA_HELP)]
+    Report {
+        /// Days allowed per severity.
+        #[arg(
+            long,
+            value_name = "SEVERITY=DAYS,...",
+            default_value = "critical=15,high=30,medium=90,low=180"
+        )]
+        sla: String,
+    },
+}
+
+/// What `history changes` rows are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ChangesBy {
+    /// One row per update: devices on which it was fixed, is new, was reopened.
+    Kb,
+    /// One row per device.
+    Device,
+    /// One row per exposure.
+    Exposure,
+}
+
+/// What `history remediation` counts by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RemediationBy {
+    /// Severity, most severe first.
+    Severity,
+    /// The recommended update.
+    Kb,
+    /// The software.
+    Software,
+    /// The device group.
+    Group,
+    /// The tenant.
+    Tenant,
 }

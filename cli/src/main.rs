@@ -11,6 +11,7 @@
 //!   `checkpoint.rs`: resumable reports;
 //! - `export.rs`: an export snapshot's rows, streamed out;
 //! - `calls.rs`: every other command, one library call each;
+//! - `history/`: the history store: `sync.rs`, `answers.rs`, `page.rs`, `demo.rs`;
 //! - `completions.rs`: `completions` and `man`, from the arguments alone;
 //! - `datasets.rs`: results as datasets (columns, rows, JSON); `render.rs`: table, JSON, NDJSON,
 //!   CSV, HTML; `output.rs`: where the data goes.
@@ -35,7 +36,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use args::{Cli, Command, TenantsCommand};
-use commands::{calls, completions, export, report, tenants};
+use commands::{calls, completions, export, history, report, tenants};
 use error::CliError;
 use exit::Exit;
 
@@ -110,6 +111,9 @@ async fn run(cli: Cli) -> Result<Exit, CliError> {
         export::check(global, args)?;
     }
     let env = |name: &str| std::env::var(name).ok();
+    if let Command::History(command) = &cli.command {
+        return history::run(command, global, &env).await;
+    }
     if global.many_tenants() || !global.tenant.is_empty() {
         if !matches!(&cli.command, Command::Report(_) | Command::Tenants(_)) {
             return Err(CliError::Usage(
@@ -149,7 +153,10 @@ async fn run(cli: Cli) -> Result<Exit, CliError> {
         }
         Command::Software(command) => calls::software(client, command).await?,
         // Answered above.
-        Command::Tenants(_) | Command::Completions { .. } | Command::Man { .. } => {
+        Command::Tenants(_)
+        | Command::History(_)
+        | Command::Completions { .. }
+        | Command::Man { .. } => {
             return Ok(Exit::Usage);
         }
     };

@@ -4,5 +4,6 @@
 pub mod calls;
 pub mod completions;
 pub mod export;
+pub mod history;
 pub mod report;
 pub mod tenants;

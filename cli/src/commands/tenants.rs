@@ -87,6 +87,13 @@ pub async fn connect(
     })
 }
 
+impl Many {
+    /// The tenants.
+    pub fn tenants(&self) -> &Tenants {
+        &self.tenants
+    }
+}
+
 /// A demo tenant for each name, of different seeds and sizes (300 to 750 devices, 100 to 180
 /// software).
 async fn start_demos(names: &[String]) -> Result<(Tenants, Vec<DemoTenant>), CliError> {

@@ -14,7 +14,7 @@ use crate::formats::words;
 /// How many steps of the deploy plan the page puts first (table and chart).
 const TOP: usize = 15;
 
-const STYLE: &str = "\
+pub(crate) const STYLE: &str = "\
 body{font-family:system-ui,-apple-system,\"Segoe UI\",Roboto,sans-serif;margin:2rem;color:#1b1b1b;line-height:1.4}\n\
 h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem}\n\
 .summary{display:grid;grid-template-columns:repeat(auto-fit,minmax(10rem,1fr));gap:.75rem;margin:0}\n\

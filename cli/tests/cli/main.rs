@@ -7,6 +7,7 @@ mod credentials;
 mod deploy;
 mod export;
 mod formats;
+mod history;
 mod hostile;
 mod interrupt;
 mod output;
@@ -30,7 +31,7 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_defender-tvm");
 
 /// The variables the binary reads for credentials, colour and logs: removed from every run's
 /// environment, then set as a test needs.
-pub const READ: [&str; 9] = [
+pub const READ: [&str; 10] = [
     "AZURE_TENANT_ID",
     "AZURE_CLIENT_ID",
     "AZURE_CLIENT_SECRET",
@@ -40,6 +41,7 @@ pub const READ: [&str; 9] = [
     "DEFENDER_TVM_BEARER_TOKEN",
     "RUST_LOG",
     "NO_COLOR",
+    "DEFENDER_TVM_STORE",
 ];
 
 /// The binary with no credentials (and no colour or log settings) in its environment.

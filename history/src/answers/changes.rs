@@ -110,7 +110,9 @@ impl Changes {
     }
 
     fn tally(&self, key: impl Fn(&ExposureRow) -> String) -> Vec<ChangesOf> {
-        let mut sets: BTreeMap<String, [HashSet<(Option<&str>, &str)>; 3]> = BTreeMap::new();
+        // Per key, the (tenant, device) pairs fixed, new and reopened.
+        type Devices<'a> = HashSet<(Option<&'a str>, &'a str)>;
+        let mut sets: BTreeMap<String, [Devices<'_>; 3]> = BTreeMap::new();
         for (list, which) in [(&self.fixed, 0), (&self.new, 1), (&self.reopened, 2)] {
             for row in list {
                 sets.entry(key(row)).or_default()[which]

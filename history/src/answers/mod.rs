@@ -4,6 +4,7 @@
 
 pub(crate) mod changes;
 mod load;
+mod open;
 pub(crate) mod remediation;
 pub(crate) mod trend;
 pub(crate) mod window;

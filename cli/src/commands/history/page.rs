@@ -1,0 +1,371 @@
+//! `history report`: one page for people. The trend as a chart, SLA compliance per severity,
+//! what was fixed and what is new since the previous snapshot (by update), and the oldest open
+//! critical exposures: self-contained HTML (no script, no external asset, every value escaped),
+//! the same as Markdown for tickets, or the answers as one JSON document.
+
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Write};
+
+use chrono::SecondsFormat;
+use defender_tvm_history::{By, Changes, ChangesOf, ExposureRow, Remediation, Sla, Store, Trend};
+use serde_json::json;
+
+use super::store_error;
+use crate::args::{Format, Global};
+use crate::error::CliError;
+use crate::exit::Exit;
+use crate::formats::html::{STYLE, escape};
+use crate::formats::markdown::cell;
+use crate::output;
+
+/// How many rows of each list the page shows.
+const TOP: usize = 15;
+
+/// What the page shows.
+struct Page {
+    tenant: Option<String>,
+    trend: Trend,
+    remediation: Remediation,
+    changes: Changes,
+    by_kb: Vec<ChangesOf>,
+    oldest: Vec<ExposureRow>,
+}
+
+/// Writes the page in `--format` (html, markdown, json; markdown on a terminal by default, html
+/// to a file or a pipe).
+pub fn run(
+    store: &Store,
+    tenant: Option<&str>,
+    sla: Sla,
+    global: &Global,
+) -> Result<Exit, CliError> {
+    let format = match global.format {
+        Some(format) => format,
+        None if global.output.is_none() && std::io::stdout().is_terminal() => Format::Markdown,
+        None => Format::Html,
+    };
+    let changes = store.changes(tenant, None, None).map_err(store_error)?;
+    let page = Page {
+        tenant: tenant.map(str::to_string),
+        trend: store.trend(tenant).map_err(store_error)?,
+        remediation: store
+            .remediation(tenant, None, None, sla, By::Severity)
+            .map_err(store_error)?,
+        by_kb: changes.by_kb(),
+        changes,
+        oldest: store
+            .oldest_open(tenant, Some("Critical"), TOP)
+            .map_err(store_error)?,
+    };
+    let text = match format {
+        Format::Html => html(&page),
+        Format::Markdown => markdown(&page),
+        Format::Json => {
+            let document = json!({
+                "trend": page.trend,
+                "remediation": page.remediation,
+                "changes": page.changes,
+                "oldest_open_critical": page.oldest,
+            });
+            serde_json::to_string_pretty(&document).map_err(|e| CliError::Io(e.to_string()))? + "\n"
+        }
+        other => {
+            return Err(CliError::Usage(
+                format!(
+                    "`history report` writes html, markdown or json, not {other:?}; the answers as \
+                 tables and CSV are `history trend`, `remediation` and `changes`"
+                )
+                .to_lowercase(),
+            ));
+        }
+    };
+    let mut out = output::writer(global)?;
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(Exit::Done),
+        Err(e) => match output::write_failure(global, &e) {
+            Some(error) => Err(error),
+            None => Ok(Exit::Done),
+        },
+    }
+}
+
+fn time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn date(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%-d %B %Y").to_string()
+}
+
+fn days(value: Option<f64>) -> String {
+    value
+        .map(|v| format!("{v:.1}"))
+        .unwrap_or_else(|| "–".into())
+}
+
+fn title(page: &Page) -> String {
+    match &page.tenant {
+        Some(tenant) => format!("Vulnerability history: {tenant}"),
+        None => "Vulnerability history".to_string(),
+    }
+}
+
+/// The share of open exposures within their SLA, as a percentage.
+fn within(open: u64, past: u64) -> String {
+    if open == 0 {
+        return "–".into();
+    }
+    format!("{:.0} %", (open - past) as f64 * 100.0 / open as f64)
+}
+
+fn headline(page: &Page) -> String {
+    let Some(last) = page.trend.snapshots.last() else {
+        return "The store has no snapshot yet.".into();
+    };
+    let first = &page.trend.snapshots[0];
+    let change = last.open_exposures as i64 - first.open_exposures as i64;
+    format!(
+        "{} snapshots from {} to {}. Open exposures: {} (from {}, {}{}); {} critical open, {} with a known exploit; {} devices exposed.",
+        page.trend.snapshots.len(),
+        date(first.generated_time),
+        date(last.generated_time),
+        last.open_exposures,
+        first.open_exposures,
+        if change > 0 { "+" } else { "" },
+        change,
+        last.critical_open,
+        last.exploited_open,
+        last.devices_exposed,
+    )
+}
+
+/// The trend as an SVG line chart: open exposures and critical open, per snapshot.
+fn chart(trend: &Trend) -> String {
+    let points = &trend.snapshots;
+    if points.len() < 2 {
+        return String::new();
+    }
+    let (w, h, left, bottom) = (720.0, 240.0, 56.0, 28.0);
+    let max = points
+        .iter()
+        .map(|p| p.open_exposures)
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let x = |i: usize| left + (w - left - 10.0) * i as f64 / (points.len() - 1) as f64;
+    let y = |v: u64| 10.0 + (h - bottom - 10.0) * (1.0 - v as f64 / max);
+    let line = |value: fn(&defender_tvm_history::TrendPoint) -> u64| {
+        points
+            .iter()
+            .enumerate()
+            .map(|(i, p)| format!("{:.1},{:.1}", x(i), y(value(p))))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut svg = format!(
+        "<figure><svg viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"Open exposures per snapshot\">\n"
+    );
+    for tick in 0..=4 {
+        let value = (max * tick as f64 / 4.0).round() as u64;
+        let _ = writeln!(
+            svg,
+            "<line x1=\"{left}\" x2=\"{}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#e5e5e5\"/><text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{value}</text>",
+            w - 10.0,
+            y(value),
+            y(value),
+            left - 6.0,
+            y(value) + 4.0
+        );
+    }
+    for i in [0, points.len() / 2, points.len() - 1] {
+        let _ = writeln!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+            x(i),
+            h - 8.0,
+            escape(&points[i].generated_time.format("%-d %b").to_string())
+        );
+    }
+    let _ = writeln!(
+        svg,
+        "<polyline fill=\"none\" stroke=\"#0f6cbd\" stroke-width=\"2\" points=\"{}\"/>",
+        line(|p| p.open_exposures)
+    );
+    let _ = writeln!(
+        svg,
+        "<polyline fill=\"none\" stroke=\"#c50f1f\" stroke-width=\"2\" stroke-dasharray=\"5 3\" points=\"{}\"/>",
+        line(|p| p.critical_open)
+    );
+    svg.push_str("</svg>\n<figcaption class=\"legend\"><span class=\"swatch plain\"></span>open exposures<span class=\"swatch hatched\"></span>critical open</figcaption></figure>\n");
+    svg
+}
+
+fn html(page: &Page) -> String {
+    let mut out = String::new();
+    let title = escape(&title(page));
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n<h1>{title}</h1>\n<p>{}</p>\n",
+        escape(&headline(page))
+    );
+    out.push_str("<h2>Open exposures over time</h2>\n");
+    out.push_str(&chart(&page.trend));
+    let _ = write!(
+        out,
+        "<h2>SLA compliance</h2>\n<p>Open as of {}; SLA {} (days from when Defender first saw the exposure).</p>\n<div class=\"scroll\"><table>\n<tr><th>Severity</th><th class=\"n\">SLA days</th><th class=\"n\">Open</th><th class=\"n\">Past SLA</th><th class=\"n\">Within SLA</th><th class=\"n\">Oldest open (days)</th><th class=\"n\">Fixed</th><th class=\"n\">Median days to fix</th><th class=\"n\">90th percentile</th></tr>\n",
+        page.remediation.until.map(time).unwrap_or_default(),
+        page.remediation.sla
+    );
+    for g in &page.remediation.groups {
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            escape(&g.key),
+            g.sla_days
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "–".into()),
+            g.open,
+            g.open_past_sla,
+            within(g.open, g.open_past_sla),
+            days(g.oldest_open_days),
+            g.fixed,
+            days(g.median_days),
+            days(g.p90_days)
+        );
+    }
+    out.push_str("</table></div>\n");
+    let _ = write!(
+        out,
+        "<h2>Since the previous snapshot</h2>\n<p>{}</p>\n",
+        escape(&since_previous(&page.changes))
+    );
+    if !page.by_kb.is_empty() {
+        out.push_str("<div class=\"scroll\"><table>\n<tr><th>Update</th><th class=\"n\">Fixed on devices</th><th class=\"n\">New on devices</th><th class=\"n\">Reopened on devices</th></tr>\n");
+        for row in page.by_kb.iter().take(TOP) {
+            let _ = writeln!(
+                out,
+                "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                escape(&row.key),
+                row.fixed_devices,
+                row.new_devices,
+                row.reopened_devices
+            );
+        }
+        out.push_str("</table></div>\n");
+    }
+    out.push_str("<h2>Oldest open critical exposures</h2>\n");
+    if page.oldest.is_empty() {
+        out.push_str("<p>No critical exposure is open.</p>\n");
+    } else {
+        out.push_str("<div class=\"scroll\"><table>\n<tr><th>Device</th><th>Software</th><th>CVE</th><th>Update</th><th>First seen</th></tr>\n");
+        for e in &page.oldest {
+            let device = e.device_name.as_deref().unwrap_or(&e.device_id);
+            let tenant = e
+                .tenant
+                .as_deref()
+                .map(|t| format!("<small>{}</small>", escape(t)))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "<tr><td>{}{tenant}</td><td>{} {}<small>{}</small></td><td>{}</td><td>{}</td><td><time datetime=\"{}\">{}</time></td></tr>",
+                escape(device),
+                escape(&e.software_vendor),
+                escape(&e.software_name),
+                escape(e.software_version.as_deref().unwrap_or("")),
+                escape(&e.cve_id),
+                escape(&kb(e)),
+                time(e.first_seen),
+                date(e.first_seen)
+            );
+        }
+        out.push_str("</table></div>\n");
+    }
+    out.push_str("</body>\n</html>\n");
+    out
+}
+
+fn kb(e: &ExposureRow) -> String {
+    match &e.kb {
+        Some(kb) if kb.chars().all(|c| c.is_ascii_digit()) => format!("KB{kb}"),
+        Some(kb) => kb.clone(),
+        None => String::new(),
+    }
+}
+
+fn since_previous(changes: &Changes) -> String {
+    format!(
+        "From {} to {}: {} exposures fixed, {} new, {} reopened; {} devices retired.",
+        changes.from.map(time).unwrap_or_else(|| "the start".into()),
+        changes.to.map(time).unwrap_or_else(|| "the start".into()),
+        changes.fixed.len(),
+        changes.new.len(),
+        changes.reopened.len(),
+        changes.retired_devices.len()
+    )
+}
+
+fn markdown(page: &Page) -> String {
+    let mut out = format!("# {}\n\n{}\n\n", cell(&title(page)), cell(&headline(page)));
+    let _ = write!(
+        out,
+        "## SLA compliance\n\nOpen as of {}; SLA {}.\n\n| Severity | SLA days | Open | Past SLA | Within SLA | Oldest open (days) | Fixed | Median days to fix | 90th percentile |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|\n",
+        page.remediation.until.map(time).unwrap_or_default(),
+        page.remediation.sla
+    );
+    for g in &page.remediation.groups {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            cell(&g.key),
+            g.sla_days
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "–".into()),
+            g.open,
+            g.open_past_sla,
+            within(g.open, g.open_past_sla),
+            days(g.oldest_open_days),
+            g.fixed,
+            days(g.median_days),
+            days(g.p90_days)
+        );
+    }
+    let _ = write!(
+        out,
+        "\n## Since the previous snapshot\n\n{}\n\n",
+        cell(&since_previous(&page.changes))
+    );
+    if !page.by_kb.is_empty() {
+        out.push_str("| Update | Fixed on devices | New on devices | Reopened on devices |\n|---|--:|--:|--:|\n");
+        for row in page.by_kb.iter().take(TOP) {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                cell(&row.key),
+                row.fixed_devices,
+                row.new_devices,
+                row.reopened_devices
+            );
+        }
+        out.push('\n');
+    }
+    out.push_str("## Oldest open critical exposures\n\n");
+    if page.oldest.is_empty() {
+        out.push_str("No critical exposure is open.\n");
+    } else {
+        out.push_str("| Device | Software | CVE | Update | First seen |\n|---|---|---|---|---|\n");
+        for e in &page.oldest {
+            let _ = writeln!(
+                out,
+                "| {} | {} {} {} | {} | {} | {} |",
+                cell(e.device_name.as_deref().unwrap_or(&e.device_id)),
+                cell(&e.software_vendor),
+                cell(&e.software_name),
+                cell(e.software_version.as_deref().unwrap_or("")),
+                cell(&e.cve_id),
+                cell(&kb(e)),
+                date(e.first_seen)
+            );
+        }
+    }
+    out
+}
