@@ -72,6 +72,34 @@ pub enum Error {
     Invalid(String),
     /// The export could not be read; nothing was stored.
     Export(defender_tvm::Error),
+    /// The folder given to [`Store::export_parquet`](crate::Store::export_parquet) holds
+    /// something that is not a previous export (feature `parquet`). Nothing was written.
+    #[cfg(feature = "parquet")]
+    NotAnExport {
+        /// The folder.
+        path: PathBuf,
+        /// What it holds.
+        found: String,
+    },
+    /// Reading or writing a file of an export failed (feature `parquet`).
+    #[cfg(feature = "parquet")]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// What the export was doing.
+        doing: &'static str,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// Writing a Parquet file failed (feature `parquet`). The error is kept as text: the
+    /// `parquet` crate's types change with each of its major versions, this crate's do not.
+    #[cfg(feature = "parquet")]
+    Parquet {
+        /// The file.
+        path: PathBuf,
+        /// What the `parquet` (or `arrow`) crate said.
+        detail: String,
+    },
     /// SQLite failed.
     Sqlite {
         /// What the store was doing.
@@ -140,6 +168,26 @@ impl fmt::Display for Error {
             ),
             Error::Invalid(message) => f.write_str(message),
             Error::Export(e) => write!(f, "reading the export failed, nothing was stored: {e}"),
+            #[cfg(feature = "parquet")]
+            Error::NotAnExport { path, found } => write!(
+                f,
+                "{} is not a folder to export into: it is {found}; nothing was written",
+                path.display()
+            ),
+            #[cfg(feature = "parquet")]
+            Error::Io {
+                path,
+                doing,
+                source,
+            } => write!(
+                f,
+                "the export failed {doing} ({}): {source}",
+                path.display()
+            ),
+            #[cfg(feature = "parquet")]
+            Error::Parquet { path, detail } => {
+                write!(f, "the export failed writing {}: {detail}", path.display())
+            }
             Error::Sqlite { doing, source } => {
                 write!(f, "the history store failed {doing}: {source}")
             }
@@ -152,6 +200,8 @@ impl std::error::Error for Error {
         match self {
             Error::Export(e) => Some(e),
             Error::Sqlite { source, .. } => Some(source),
+            #[cfg(feature = "parquet")]
+            Error::Io { source, .. } => Some(source),
             _ => None,
         }
     }

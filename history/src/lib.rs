@@ -54,6 +54,8 @@
 
 mod answers;
 mod error;
+#[cfg(feature = "parquet")]
+pub mod export;
 mod observation;
 pub mod schema;
 mod store;
@@ -64,6 +66,8 @@ pub use answers::remediation::{Ages, By, Group, Remediation, Sla};
 pub use answers::trend::{StoredSnapshot, Trend, TrendPoint};
 pub use answers::window::When;
 pub use error::Error;
+#[cfg(feature = "parquet")]
+pub use export::ExportSummary;
 pub use observation::{Change, Happened, Observation};
 pub use store::Store;
 pub use sync::{Counts, SnapshotSync, Source, Summary, Synced};

@@ -3,7 +3,7 @@
 //! the times they are asked about (`window.rs`), and what they all read (`load.rs`).
 
 pub(crate) mod changes;
-mod load;
+pub(crate) mod load;
 mod open;
 pub(crate) mod remediation;
 pub(crate) mod trend;
