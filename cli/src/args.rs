@@ -53,14 +53,15 @@ pub struct Global {
     /// Override the API base URL. Default: DEFENDER_TVM_BASE_URL, else the cloud's.
     #[arg(long, global = true, value_name = "URL")]
     pub base_url: Option<String>,
-    /// Output format (default: table; for `export`, ndjson).
+    /// Output format (default: table; for `export`, ndjson; parquet is `history export`'s).
     #[arg(long, global = true, value_enum)]
     pub format: Option<Format>,
     /// CSV: write values as they are. By default a text cell that a spreadsheet would run as a
     /// formula (it starts with =, +, -, @, a tab or a carriage return) gets a leading '.
     #[arg(long, global = true)]
     pub csv_raw: bool,
-    /// Write the output to FILE instead of standard output.
+    /// Write the output to FILE instead of standard output (for `history export`, the folder
+    /// the Parquet files are written into).
     #[arg(long, short = 'o', global = true, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// No progress bar.
@@ -113,6 +114,17 @@ pub enum Format {
     Html,
     /// Markdown, for tickets and chat (for `report`: a summary and the top of the deploy plan).
     Markdown,
+    /// A folder of Parquet files (`history export` only, with --output DIR).
+    Parquet,
+}
+
+impl Format {
+    /// Whether `command` writes this format: parquet is `history export`'s alone (and it writes
+    /// nothing else).
+    pub fn written_by(self, command: &Command) -> bool {
+        let export = matches!(command, Command::History(HistoryCommand::Export));
+        (self == Format::Parquet) == export
+    }
 }
 
 /// The commands.
@@ -318,6 +330,12 @@ critical=15 and high=30 from CISA Binding Operational Directive 19-02 (remediate
 vulnerabilities within 15 days and high within 30), and medium=90 and low=180 (FedRAMP's
 moderate and low).";
 
+/// What `history export --help` adds.
+pub const EXPORT_HELP: &str = "\
+Example:
+  defender-tvm history export --format parquet --output lake/
+  duckdb -c \"SELECT severity, count(*) FROM 'lake/exposures/**/*.parquet' WHERE closed_at IS NULL GROUP BY ALL\"";
+
 /// `history` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum HistoryCommand {
@@ -361,6 +379,14 @@ pub enum HistoryCommand {
     /// Per snapshot: open exposures, devices exposed, missing KBs, critical open, open with a
     /// known exploit, and new and fixed since the previous snapshot.
     Trend,
+    /// Write the store's exposures (one row per span: open from a snapshot until the first
+    /// without it) and snapshot facts as Parquet files into --output DIR, in folders
+    /// tenant=NAME/date=YYYY-MM-DD that DuckDB, Spark, Azure Data Explorer, Fabric and Databricks
+    /// read as they are (README, "Past one machine: Parquet"). DIR must be empty, new, or a
+    /// previous export; each tenant exported replaces its own folders, others are left as they
+    /// are. With --tenant NAME, that tenant alone.
+    #[command(after_help = EXPORT_HELP)]
+    Export,
     /// One page for people: the trend as a chart, SLA compliance per severity, what was fixed
     /// and what is new since the previous snapshot, the oldest open critical exposures
     /// (--format html, or markdown, the default on a terminal, or json).

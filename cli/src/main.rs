@@ -35,7 +35,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use args::{Cli, Command, TenantsCommand};
+use args::{Cli, Command, Format, TenantsCommand};
 use commands::{calls, completions, export, history, report, tenants};
 use error::CliError;
 use exit::Exit;
@@ -101,6 +101,19 @@ fn main() -> ExitCode {
 /// Connects and runs the command.
 async fn run(cli: Cli) -> Result<Exit, CliError> {
     let global = &cli.global;
+    if let Some(format) = global.format
+        && !format.written_by(&cli.command)
+    {
+        return Err(CliError::Usage(if format == Format::Parquet {
+            "--format parquet is `history export`'s alone (a folder of Parquet files); this \
+             command writes table, json, ndjson, csv, html or markdown"
+                .into()
+        } else {
+            "`history export` writes parquet only (a folder of files: --output DIR); the \
+             answers as CSV or JSON are `history trend`, `remediation` and `changes`"
+                .into()
+        }));
+    }
     // From the arguments' definitions alone: no credentials, no network, whatever else is set.
     match &cli.command {
         Command::Completions { shell } => return completions::completions(*shell, global),

@@ -61,7 +61,7 @@ const INVENTORY_COLUMNS: &[(&str, &str)] = &[
 pub fn check(global: &Global, args: &ExportArgs) -> Result<(), CliError> {
     if matches!(
         global.format_or(Format::Ndjson),
-        Format::Table | Format::Html | Format::Markdown
+        Format::Table | Format::Html | Format::Markdown | Format::Parquet
     ) {
         return Err(CliError::Usage(
             "export writes ndjson, csv or json (an export can hold millions of rows)".into(),

@@ -81,5 +81,11 @@ pub fn write(
         }
         Format::Html => out.write_all(html::page(data).as_bytes()),
         Format::Markdown => out.write_all(markdown::markdown(data).as_bytes()),
+        // Refused before any command runs (`Format::written_by`): `history export` writes its
+        // files itself.
+        Format::Parquet => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "parquet is written by `history export` alone",
+        )),
     }
 }

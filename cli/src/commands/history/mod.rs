@@ -1,10 +1,11 @@
 //! `history`: the store's location (`--store`, `DEFENDER_TVM_STORE`, or the platform's data
 //! directory; with `--demo`, a demo store apart, filled by replaying the demo timeline), and the
-//! dispatch to syncing (`sync.rs`), the answers as datasets (`answers.rs`) and the report page
-//! (`page.rs`).
+//! dispatch to syncing (`sync.rs`), the answers as datasets (`answers.rs`), the report page
+//! (`page.rs`) and the Parquet export (`export.rs`).
 
 pub mod answers;
 pub mod demo;
+pub mod export;
 pub mod page;
 pub mod sync;
 
@@ -47,6 +48,8 @@ pub fn open_for_sync(path: &PathBuf) -> Result<Store, CliError> {
 pub fn store_error(error: defender_tvm_history::Error) -> CliError {
     match error {
         defender_tvm_history::Error::Invalid(message) => CliError::Usage(message),
+        // A folder that is not an export's was given: the user's to change.
+        e @ defender_tvm_history::Error::NotAnExport { .. } => CliError::Usage(e.to_string()),
         defender_tvm_history::Error::Export(e) => CliError::Api(e),
         other => CliError::Io(other.to_string()),
     }
@@ -98,6 +101,7 @@ enum Question {
     ),
     Trend,
     Report(defender_tvm_history::Sla),
+    Export,
 }
 
 /// Runs a `history` command.
@@ -127,6 +131,10 @@ pub async fn run(
         HistoryCommand::Report { sla: s } => Question::Report(sla(s)?),
         HistoryCommand::Snapshots => Question::Snapshots,
         HistoryCommand::Trend => Question::Trend,
+        HistoryCommand::Export => {
+            export::output(global)?;
+            Question::Export
+        }
         HistoryCommand::Sync { .. } => return Ok(Exit::Usage),
     };
     let store = if global.demo || global.demo_tenants.is_some() {
@@ -145,6 +153,7 @@ pub async fn run(
         }
         Question::Trend => answers::trend(&store, tenant)?,
         Question::Report(sla) => return page::run(&store, tenant, sla, global),
+        Question::Export => return export::run(&store, tenant, global, &notices),
     };
     output::emit(&data, global)?;
     Ok(Exit::Done)
