@@ -77,6 +77,8 @@ def same(actual, expected, what):
 
 
 def main():
+    # In order with the command line's lines on standard error.
+    sys.stdout.reconfigure(line_buffering=True)
     started = time.monotonic()
     print(f"duckdb {duckdb.__version__}")
     query = readme_query()

@@ -267,3 +267,128 @@ async fn kill_9_in_the_middle_of_a_sync_leaves_the_store_whole_and_the_sync_goes
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(count(&path), 120);
 }
+
+/// The names in `dir`, sorted.
+fn names(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn history_export_writes_the_demo_store_as_parquet_and_a_second_export_replaces_it() {
+    let dir = tempdir();
+    let store = dir.join("demo.sqlite");
+    let store = store.to_str().unwrap();
+    let lake = dir.join("lake");
+    let lake_arg = lake.to_str().unwrap();
+    let export = [
+        "--demo", "--store", store, "history", "export", "--output", lake_arg,
+    ];
+    let out = run(
+        &mut command(),
+        &[&export[..], &["--format", "parquet"]].concat(),
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("offline demo data"), "{stderr}");
+    assert!(
+        stderr.contains("exported 1 tenant (demo) into") && stderr.contains("Parquet files"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty(), "the data is the folder");
+    assert_eq!(
+        names(&lake),
+        ["_defender_tvm_export.json", "exposures", "snapshots"]
+    );
+    assert_eq!(names(&lake.join("exposures")), ["tenant=demo"]);
+    let days = names(&lake.join("snapshots/tenant=demo"));
+    assert_eq!(days.len(), 120, "one partition per snapshot day");
+    assert!(days.iter().all(|d| d.starts_with("date=")), "{days:?}");
+    assert_eq!(
+        names(&lake.join("snapshots/tenant=demo").join(&days[0])),
+        ["part-0.parquet"]
+    );
+
+    // Again, parquet being the default: the tenant's folders are replaced, nothing is left over.
+    let out = run(&mut command(), &export).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        names(&lake),
+        ["_defender_tvm_export.json", "exposures", "snapshots"]
+    );
+    assert_eq!(names(&lake.join("snapshots/tenant=demo")), days);
+
+    // A tenant the store does not have, and a folder that is not an export: usage errors.
+    let out = run(
+        &mut command(),
+        &[&export[..], &["--tenant", "nobody"]].concat(),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("demo"), "{}", text(&out.stderr));
+    let mine = dir.join("mine");
+    std::fs::create_dir_all(&mine).unwrap();
+    std::fs::write(mine.join("notes.txt"), "keep").unwrap();
+    let out = run(
+        &mut command(),
+        &[
+            "--demo",
+            "--store",
+            store,
+            "history",
+            "export",
+            "-o",
+            mine.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("is not a folder to export into"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(names(&mine), ["notes.txt"]);
+}
+
+#[tokio::test]
+async fn parquet_is_history_exports_alone_and_history_export_writes_nothing_else() {
+    let dir = tempdir();
+    let store = dir.join("demo.sqlite");
+    let store = store.to_str().unwrap();
+    let lake = dir.join("lake");
+    let lake = lake.to_str().unwrap();
+    let refused: [&[&str]; 5] = [
+        &["--demo", "report", "--format", "parquet"],
+        &["--demo", "export", "--format", "parquet", "-o", lake],
+        &[
+            "--demo", "--store", store, "history", "trend", "--format", "parquet",
+        ],
+        &[
+            "--demo", "--store", store, "history", "export", "--format", "csv", "-o", lake,
+        ],
+        &["--demo", "--store", store, "history", "export"],
+    ];
+    for args in refused {
+        let out = run(&mut command(), args).await;
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains("history export"), "{args:?}: {stderr}");
+        assert!(
+            !stderr.contains("replaying"),
+            "refused before the store: {stderr}"
+        );
+    }
+    assert!(!std::path::Path::new(store).exists());
+    assert!(!std::path::Path::new(lake).exists());
+}
