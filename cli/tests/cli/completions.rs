@@ -214,6 +214,7 @@ async fn the_manual_page_is_roff_naming_every_command() {
         "machine-missing-kbs",
         "software",
         "export",
+        "history",
         "completions",
         "man",
     ];
