@@ -26,7 +26,7 @@ async fn demo(seed: u64) -> DemoTenant {
 }
 
 /// A tenants file for `tenants` (name, tenant, secret variable), and the variables it names.
-fn file(tenants: &[(&str, &DemoTenant, &str)]) -> std::path::PathBuf {
+pub fn file(tenants: &[(&str, &DemoTenant, &str)]) -> std::path::PathBuf {
     let mut text = String::new();
     for (name, tenant, secret_env) in tenants {
         text.push_str(&format!(
@@ -43,7 +43,7 @@ fn file(tenants: &[(&str, &DemoTenant, &str)]) -> std::path::PathBuf {
     path
 }
 
-fn secret(tenant: &DemoTenant) -> String {
+pub fn secret(tenant: &DemoTenant) -> String {
     tenant.var("AZURE_CLIENT_SECRET").unwrap()
 }
 
