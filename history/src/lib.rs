@@ -67,3 +67,8 @@ pub use error::Error;
 pub use observation::{Change, Happened, Observation};
 pub use store::Store;
 pub use sync::{Counts, SnapshotSync, Source, Summary, Synced};
+
+/// The README's example, compiled as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -352,7 +352,7 @@ async fn tenant_flags_are_refused_where_they_do_not_apply() {
         (vec!["--tenant", "x", "report"], "--tenant picks among"),
         (
             vec!["--demo-tenants", "2", "software", "list"],
-            "only `report` and `tenants check`",
+            "only `report`, `tenants check` and `history`",
         ),
         (vec!["tenants", "check"], "needs --tenants FILE"),
         (
