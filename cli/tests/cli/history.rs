@@ -342,3 +342,44 @@ async fn tenants_sync_into_one_store_and_answers_are_per_tenant_and_across() {
     let beta = trend(&["--tenant", "beta"]).await;
     assert_eq!(beta["snapshots"][0]["open_exposures"], exposures(&b));
 }
+
+#[tokio::test]
+async fn a_delta_sync_asks_the_feed_from_the_last_snapshot_and_skips_what_the_store_has() {
+    let tenant = DemoTenant::builder()
+        .devices(30)
+        .software(20)
+        .start()
+        .await
+        .unwrap();
+    let store = tempdir().join("history.sqlite");
+    let store = store.to_str().unwrap();
+    let out = run(
+        &mut against(&tenant, tenant.client_secret()),
+        &["--store", store, "history", "sync"],
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // The demo feed's changes all happened by its snapshot, which the store has.
+    let out = run(
+        &mut against(&tenant, tenant.client_secret()),
+        &["--store", store, "history", "sync", "--delta"],
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("no changes since"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        tenant.calls("list_software_vulnerability_changes_by_machine"),
+        1
+    );
+    let out = run(
+        &mut command(),
+        &["--store", store, "history", "snapshots", "--format", "json"],
+    )
+    .await;
+    let document: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(document["snapshots"].as_array().unwrap().len(), 1);
+}
