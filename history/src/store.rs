@@ -169,6 +169,12 @@ fn check(path: &Path, deep: bool) -> Result<i32, Error> {
             found: format!("a SQLite database of another application (application id {id})"),
         });
     }
+    if version < 1 {
+        return Err(Error::Corrupt {
+            path: path.to_path_buf(),
+            detail: format!("it is marked as a store but has schema version {version}"),
+        });
+    }
     if version > schema::VERSION {
         return Err(Error::NewerSchema {
             path: path.to_path_buf(),

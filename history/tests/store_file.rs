@@ -91,6 +91,21 @@ fn a_store_of_a_newer_schema_is_refused_and_left_as_it_is() {
 }
 
 #[test]
+fn a_store_marked_with_no_schema_version_is_refused_and_left_as_it_is() {
+    for version in [0, -5] {
+        let path = temp(&format!("unversioned{version}"));
+        drop(Store::open(&path).unwrap());
+        {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            conn.pragma_update(None, "user_version", version).unwrap();
+            conn.pragma_update(None, "journal_mode", "DELETE").unwrap();
+        }
+        let error = refused_and_unchanged(&path);
+        assert!(matches!(error, Error::Corrupt { .. }), "{error:?}");
+    }
+}
+
+#[test]
 fn a_damaged_store_is_refused_and_left_as_it_is() {
     let path = temp("damaged");
     {
