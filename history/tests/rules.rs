@@ -382,3 +382,83 @@ fn answers_are_per_tenant_and_across_tenants() {
         .collect();
     assert_eq!(fixed, [("contoso", 1), ("fabrikam", 1)]);
 }
+
+#[test]
+fn a_device_back_after_it_left_is_not_retired_in_a_window_that_sees_it_back() {
+    let mut store = Store::in_memory().unwrap();
+    sync(
+        &mut store,
+        0,
+        vec![
+            row("d1", "G", "app", "1.0", Some("CVE-H"), 0),
+            row("d2", "G", "app", "1.0", None, 0),
+        ],
+    );
+    // d1 leaves on day 1 and is back on day 2.
+    sync(&mut store, 1, vec![row("d2", "G", "app", "1.0", None, 0)]);
+    sync(
+        &mut store,
+        2,
+        vec![
+            row("d1", "G", "app", "1.0", Some("CVE-H"), 0),
+            row("d2", "G", "app", "1.0", None, 0),
+        ],
+    );
+    let left = store
+        .changes(None, Some(When::at(day(0))), Some(When::at(day(1))))
+        .unwrap();
+    let ids: Vec<_> = left
+        .retired_devices
+        .iter()
+        .map(|d| d.device_id.as_str())
+        .collect();
+    assert_eq!(ids, ["d1"]);
+    let back = store
+        .changes(None, Some(When::at(day(0))), Some(When::at(day(2))))
+        .unwrap();
+    assert!(back.retired_devices.is_empty(), "{back:?}");
+    // Its exposure was retired, not fixed: back, it is open again but not reopened.
+    assert!(
+        back.reopened.is_empty() && back.fixed.is_empty(),
+        "{back:?}"
+    );
+    let trend = store.trend(None).unwrap();
+    assert_eq!(trend.snapshots[1].fixed, 0);
+}
+
+#[test]
+fn remediation_by_update_names_kbs_as_people_do() {
+    let mut store = Store::in_memory().unwrap();
+    let mut third_party = row("d2", "G", "chrome", "1.0", Some("CVE-X"), 0);
+    third_party.kb = None;
+    sync(
+        &mut store,
+        0,
+        vec![row("d1", "G", "app", "1.0", Some("CVE-H"), 0), third_party],
+    );
+    let by_kb = store
+        .remediation(None, None, None, Sla::default(), By::Kb)
+        .unwrap();
+    let keys: Vec<_> = by_kb.groups.iter().map(|g| g.key.as_str()).collect();
+    assert_eq!(keys, ["KB5040131", "vendor chrome"]);
+    assert!(by_kb.groups.iter().all(|g| g.sla_days.is_none()));
+}
+
+#[test]
+fn an_sla_names_any_severity_and_keeps_the_others_default() {
+    let sla: Sla = "low=200, Medium=60".parse().unwrap();
+    assert_eq!(
+        (sla.critical, sla.high, sla.medium, sla.low),
+        (15, 30, 60, 200)
+    );
+    assert_eq!(sla.to_string(), "critical=15,high=30,medium=60,low=200");
+    for bad in [
+        "critical",
+        "critical=0",
+        "critical=-1",
+        "urgent=3",
+        "high=x",
+    ] {
+        assert!(bad.parse::<Sla>().is_err(), "{bad}");
+    }
+}
