@@ -148,10 +148,11 @@ fn while_one_sync_writes_another_is_refused_and_the_first_completes() {
         .unwrap()
         .unwrap();
     sync.add(&row(Some("CVE-2026-0001"))).unwrap();
-    assert_eq!(sync.rows(), 1);
+    sync.add(&row(None)).unwrap();
+    assert_eq!(sync.rows(), 2);
     let shown = format!("{sync:?}");
     assert!(
-        shown.contains("contoso") && shown.contains("rows: 1"),
+        shown.contains("contoso") && shown.contains("rows: 2"),
         "{shown}"
     );
     let refused = second.sync_snapshot("contoso", day, Source::Export, [row(None)]);

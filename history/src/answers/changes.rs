@@ -153,8 +153,8 @@ pub(crate) fn window(
     let from = match since {
         Some(since) => points[..=to]
             .iter()
-            .rposition(|p| p.generated_time <= since.time())
-            .filter(|&from| from < to),
+            // At `to` itself: an empty window.
+            .rposition(|p| p.generated_time <= since.time()),
         None => to.checked_sub(1),
     };
     (from.map(|i| points[i].at), Some(points[to].at))

@@ -240,15 +240,13 @@ pub(crate) fn each_exposure(
     Ok(())
 }
 
-/// A CVE's severity and whether it is exploited, by id.
-pub(crate) fn cves(conn: &Connection) -> Result<HashMap<i64, (Option<String>, bool)>, Error> {
+/// Each CVE's severity, by id.
+pub(crate) fn severities(conn: &Connection) -> Result<HashMap<i64, Option<String>>, Error> {
     let mut stmt = conn
-        .prepare("SELECT id, severity, exploited FROM cves")
+        .prepare("SELECT id, severity FROM cves")
         .doing("reading the CVEs")?;
     let rows = stmt
-        .query_map([], |row| {
-            Ok((row.get(0)?, (row.get(1)?, row.get::<_, i64>(2)? != 0)))
-        })
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
         .doing("reading the CVEs")?;
     rows.collect::<Result<_, _>>().doing("reading a CVE")
 }

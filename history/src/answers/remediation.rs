@@ -243,7 +243,7 @@ impl Store {
             }
         }
         let since_at = since.map(|s| s.time().timestamp());
-        let cves = load::cves(&self.conn)?;
+        let cves = load::severities(&self.conn)?;
         let names = self.group_names(by, tenant_id)?;
         // Exposures are tallied by a number (severity rank, software, device, tenant, update),
         // named and merged by name at the end.
@@ -253,7 +253,7 @@ impl Store {
             let Some(&end) = ends.get(&exposure.tenant) else {
                 return;
             };
-            let severity = cves.get(&exposure.cve).and_then(|(s, _)| s.as_deref());
+            let severity = cves.get(&exposure.cve).and_then(|s| s.as_deref());
             let group = match by {
                 By::Severity => (severity_rank(severity), 0),
                 By::Software => (0, exposure.software),
@@ -287,6 +287,12 @@ impl Store {
         })?;
         let kb_names: HashMap<i64, String> = kbs.into_iter().map(|(kb, i)| (i, kb)).collect();
         let mut named: BTreeMap<(u8, String), Tally> = BTreeMap::new();
+        if by == By::Severity {
+            // Every known severity has its line, counted or not.
+            for rank in 0..4 {
+                named.insert((rank, severity_name(rank).to_string()), Tally::default());
+            }
+        }
         for ((rank, id), tally) in tallies {
             let name = match by {
                 By::Severity => severity_name(rank).to_string(),
