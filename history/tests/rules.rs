@@ -548,3 +548,32 @@ fn when_reads_durations_back_from_now() {
     );
     assert!(When::parse("-3d", now).is_err());
 }
+
+#[test]
+fn a_cves_latest_severity_and_exploit_count() {
+    let mut store = Store::in_memory().unwrap();
+    sync(
+        &mut store,
+        0,
+        vec![row("d1", "G", "app", "1.0", Some("CVE-H"), 0)],
+    );
+    // The service raises the CVE to critical, with a known exploit.
+    let mut raised = row("d1", "G", "app", "1.0", Some("CVE-H"), 0);
+    raised.severity = Some(&CRITICAL);
+    raised.exploited = true;
+    sync(&mut store, 1, vec![raised]);
+    let trend = store.trend(None).unwrap();
+    let counts: Vec<_> = trend
+        .snapshots
+        .iter()
+        .map(|p| (p.critical_open, p.exploited_open))
+        .collect();
+    assert_eq!(counts, [(0, 0), (1, 1)]);
+    let remediation = store
+        .remediation(None, None, None, Sla::default(), By::Severity)
+        .unwrap();
+    assert_eq!(
+        (remediation.groups[0].open, remediation.groups[1].open),
+        (1, 0)
+    );
+}
