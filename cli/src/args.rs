@@ -73,12 +73,13 @@ pub struct Global {
     /// Only data and errors: no plan, banner or progress.
     #[arg(long, short, global = true)]
     pub quiet: bool,
-    /// A TOML file of tenants: `report` and `tenants check` run across them (README, "Many
-    /// tenants").
+    /// A TOML file of tenants: `report`, `tenants check` and `history sync` run across them
+    /// (README, "Many tenants").
     /// With --demo, a demo tenant stands in for each tenant of the file.
     #[arg(long, global = true, value_name = "FILE", conflicts_with_all = ["cloud", "base_url"])]
     pub tenants: Option<PathBuf>,
-    /// Only this tenant of the file (repeatable).
+    /// Only this tenant of the file (repeatable). `history` answers: only this tenant of the
+    /// store; `history sync` without a file: the name to store the tenant under.
     #[arg(long, global = true, value_name = "NAME")]
     pub tenant: Vec<String>,
     /// Start N embedded demo tenants of different seeds and sizes (offline demo data) and run

@@ -130,7 +130,7 @@ async fn run(cli: Cli) -> Result<Exit, CliError> {
     if global.many_tenants() || !global.tenant.is_empty() {
         if !matches!(&cli.command, Command::Report(_) | Command::Tenants(_)) {
             return Err(CliError::Usage(
-                "across tenants, only `report` and `tenants check` run; run the others against \
+                "across tenants, only `report`, `tenants check` and `history` run; run the others against \
                  one tenant, without --tenants"
                     .into(),
             ));

@@ -71,3 +71,8 @@ pub use export::ExportSummary;
 pub use observation::{Change, Happened, Observation};
 pub use store::Store;
 pub use sync::{Counts, SnapshotSync, Source, Summary, Synced};
+
+/// The README's example, compiled as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

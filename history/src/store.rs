@@ -41,8 +41,9 @@ impl Store {
         Ok(store)
     }
 
-    /// Opens an existing store to ask it questions; it is not changed (an older schema is
-    /// read as it is only once migrated: open it with [`Store::open`] first).
+    /// Opens an existing store to ask it questions: nothing is written, but for a store of an
+    /// older schema, which is migrated first (as [`Store::open`] does). A missing file is
+    /// [`Error::Missing`], and is not created.
     pub fn open_existing(path: impl AsRef<Path>) -> Result<Store, Error> {
         let path = path.as_ref().to_path_buf();
         let exists = std::fs::metadata(&path)
@@ -166,6 +167,12 @@ fn check(path: &Path, deep: bool) -> Result<i32, Error> {
         return Err(Error::NotAStore {
             path: path.to_path_buf(),
             found: format!("a SQLite database of another application (application id {id})"),
+        });
+    }
+    if version < 1 {
+        return Err(Error::Corrupt {
+            path: path.to_path_buf(),
+            detail: format!("it is marked as a store but has schema version {version}"),
         });
     }
     if version > schema::VERSION {

@@ -79,7 +79,14 @@ fn gone_while_the_device_stays_is_fixed_and_gone_with_the_device_is_retired() {
     let remediation = store
         .remediation(None, None, None, Sla::default(), By::Severity)
         .unwrap();
-    assert_eq!(remediation.groups.len(), 1);
+    // Every severity has its line, counted or not.
+    let keys: Vec<_> = remediation.groups.iter().map(|g| g.key.as_str()).collect();
+    assert_eq!(keys, ["Critical", "High", "Medium", "Low"]);
+    assert_eq!(
+        (remediation.groups[1].fixed, remediation.groups[1].open),
+        (0, 0)
+    );
+    assert_eq!(remediation.groups[1].median_days, None);
     let critical = &remediation.groups[0];
     assert_eq!(critical.key, "Critical");
     assert_eq!(critical.sla_days, Some(15));
@@ -109,6 +116,10 @@ fn a_new_version_or_device_group_keeps_the_exposure_open() {
     let trend = store.trend(None).unwrap();
     assert_eq!(trend.snapshots[1].open_exposures, 1);
     assert_eq!((trend.snapshots[1].new, trend.snapshots[1].fixed), (0, 0));
+    // The exposure shows its new version.
+    let open = store.oldest_open(None, None, 10).unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].software_version.as_deref(), Some("2.0"));
     let by_group = store
         .remediation(None, None, None, Sla::default(), By::Group)
         .unwrap();
@@ -140,7 +151,7 @@ fn fixed_then_seen_again_is_one_exposure_reopened_and_open() {
     let all = store
         .remediation(None, None, None, Sla::default(), By::Severity)
         .unwrap();
-    assert_eq!((all.groups[0].fixed, all.groups[0].open), (0, 1));
+    assert_eq!((all.groups[1].fixed, all.groups[1].open), (0, 1));
     let trend = store.trend(None).unwrap();
     let counts: Vec<_> = trend
         .snapshots
@@ -209,7 +220,7 @@ fn remediation_counts_past_the_sla_and_ages_at_the_end_of_the_window() {
     let remediation = store
         .remediation(None, None, None, Sla::default(), By::Severity)
         .unwrap();
-    let [critical, high] = &remediation.groups[..] else {
+    let [critical, high, _, _] = &remediation.groups[..] else {
         panic!("{remediation:?}")
     };
     assert_eq!((critical.open, critical.open_past_sla), (1, 1));
@@ -381,4 +392,188 @@ fn answers_are_per_tenant_and_across_tenants() {
         .map(|g| (g.key.as_str(), g.fixed))
         .collect();
     assert_eq!(fixed, [("contoso", 1), ("fabrikam", 1)]);
+}
+
+#[test]
+fn a_device_back_after_it_left_is_not_retired_in_a_window_that_sees_it_back() {
+    let mut store = Store::in_memory().unwrap();
+    sync(
+        &mut store,
+        0,
+        vec![
+            row("d1", "G", "app", "1.0", Some("CVE-H"), 0),
+            row("d2", "G", "app", "1.0", None, 0),
+        ],
+    );
+    // d1 leaves on day 1 and is back on day 2.
+    sync(&mut store, 1, vec![row("d2", "G", "app", "1.0", None, 0)]);
+    sync(
+        &mut store,
+        2,
+        vec![
+            row("d1", "G", "app", "1.0", Some("CVE-H"), 0),
+            row("d2", "G", "app", "1.0", None, 0),
+        ],
+    );
+    let left = store
+        .changes(None, Some(When::at(day(0))), Some(When::at(day(1))))
+        .unwrap();
+    let ids: Vec<_> = left
+        .retired_devices
+        .iter()
+        .map(|d| d.device_id.as_str())
+        .collect();
+    assert_eq!(ids, ["d1"]);
+    let back = store
+        .changes(None, Some(When::at(day(0))), Some(When::at(day(2))))
+        .unwrap();
+    assert!(back.retired_devices.is_empty(), "{back:?}");
+    // Its exposure was retired, not fixed: back, it is open again but not reopened.
+    assert!(
+        back.reopened.is_empty() && back.fixed.is_empty(),
+        "{back:?}"
+    );
+    let trend = store.trend(None).unwrap();
+    assert_eq!(trend.snapshots[1].fixed, 0);
+}
+
+#[test]
+fn remediation_by_update_names_kbs_as_people_do() {
+    let mut store = Store::in_memory().unwrap();
+    let mut third_party = row("d2", "G", "chrome", "1.0", Some("CVE-X"), 0);
+    third_party.kb = None;
+    sync(
+        &mut store,
+        0,
+        vec![row("d1", "G", "app", "1.0", Some("CVE-H"), 0), third_party],
+    );
+    let by_kb = store
+        .remediation(None, None, None, Sla::default(), By::Kb)
+        .unwrap();
+    let keys: Vec<_> = by_kb.groups.iter().map(|g| g.key.as_str()).collect();
+    assert_eq!(keys, ["KB5040131", "vendor chrome"]);
+    assert!(by_kb.groups.iter().all(|g| g.sla_days.is_none()));
+}
+
+#[test]
+fn an_sla_names_any_severity_and_keeps_the_others_default() {
+    let sla: Sla = "low=200, Medium=60".parse().unwrap();
+    assert_eq!(
+        (sla.critical, sla.high, sla.medium, sla.low),
+        (15, 30, 60, 200)
+    );
+    assert_eq!(sla.to_string(), "critical=15,high=30,medium=60,low=200");
+    for bad in [
+        "critical",
+        "critical=0",
+        "critical=-1",
+        "urgent=3",
+        "high=x",
+    ] {
+        assert!(bad.parse::<Sla>().is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn a_window_starts_after_its_first_snapshot_and_ends_with_its_last() {
+    let mut store = Store::in_memory().unwrap();
+    sync(
+        &mut store,
+        0,
+        vec![row("d1", "G", "app", "1.0", Some("CVE-H"), 0)],
+    );
+    sync(&mut store, 1, vec![row("d1", "G", "app", "1.0", None, 0)]);
+    // Since day 1 itself: nothing after it.
+    let after = store.changes(None, Some(When::at(day(1))), None).unwrap();
+    assert!(after.fixed.is_empty() && after.new.is_empty(), "{after:?}");
+    let later = store
+        .changes(None, Some(When::at(day(1) + Duration::hours(5))), None)
+        .unwrap();
+    assert!(later.fixed.is_empty() && later.new.is_empty(), "{later:?}");
+    // Since before the first snapshot: everything is new.
+    let all = store.changes(None, Some(When::at(day(-3))), None).unwrap();
+    assert_eq!((all.new.len(), all.fixed.len()), (1, 1));
+    // Remediation the same way: the fix on day 1 is in (day 0, day 1], not in (day 1, ...].
+    // (High: the rows' CVE-H.)
+    let fixed = |since| {
+        store
+            .remediation(
+                None,
+                Some(When::at(since)),
+                None,
+                Sla::default(),
+                By::Severity,
+            )
+            .unwrap()
+            .groups[1]
+            .fixed
+    };
+    assert_eq!((fixed(day(0)), fixed(day(1))), (1, 0));
+}
+
+#[test]
+fn the_oldest_open_are_of_the_severity_asked_and_oldest_first() {
+    let mut store = Store::in_memory().unwrap();
+    sync(
+        &mut store,
+        10,
+        vec![
+            row("d1", "G", "app", "1.0", Some("CVE-H"), 2),
+            row("d2", "G", "app", "1.0", Some("CVE-C"), 5),
+            row("d3", "G", "app", "1.0", Some("CVE-C"), 1),
+        ],
+    );
+    let critical = store.oldest_open(None, Some("Critical"), 10).unwrap();
+    let devices: Vec<_> = critical.iter().map(|e| e.device_id.as_str()).collect();
+    assert_eq!(devices, ["d3", "d2"]);
+    assert_eq!(store.oldest_open(None, None, 1).unwrap()[0].device_id, "d3");
+}
+
+#[test]
+fn when_reads_durations_back_from_now() {
+    let now = day(30);
+    for (text, back) in [
+        ("24h", Duration::hours(24)),
+        ("2w", Duration::weeks(2)),
+        ("90m", Duration::minutes(90)),
+        ("7d", Duration::days(7)),
+    ] {
+        assert_eq!(When::parse(text, now).unwrap().time(), now - back, "{text}");
+    }
+    assert_eq!(
+        When::parse("2026-11-02T06:00:00+01:00", now)
+            .unwrap()
+            .time(),
+        day(1) - Duration::hours(1)
+    );
+    assert!(When::parse("-3d", now).is_err());
+}
+
+#[test]
+fn a_cves_latest_severity_and_exploit_count() {
+    let mut store = Store::in_memory().unwrap();
+    sync(
+        &mut store,
+        0,
+        vec![row("d1", "G", "app", "1.0", Some("CVE-H"), 0)],
+    );
+    // The service raises the CVE to critical, with a known exploit.
+    let mut raised = row("d1", "G", "app", "1.0", Some("CVE-H"), 0);
+    raised.severity = Some(&CRITICAL);
+    raised.exploited = true;
+    sync(&mut store, 1, vec![raised]);
+    let trend = store.trend(None).unwrap();
+    let counts: Vec<_> = trend
+        .snapshots
+        .iter()
+        .map(|p| (p.critical_open, p.exploited_open))
+        .collect();
+    assert_eq!(counts, [(0, 0), (1, 1)]);
+    let remediation = store
+        .remediation(None, None, None, Sla::default(), By::Severity)
+        .unwrap();
+    assert_eq!(
+        (remediation.groups[0].open, remediation.groups[1].open),
+        (1, 0)
+    );
 }

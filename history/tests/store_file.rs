@@ -91,6 +91,21 @@ fn a_store_of_a_newer_schema_is_refused_and_left_as_it_is() {
 }
 
 #[test]
+fn a_store_marked_with_no_schema_version_is_refused_and_left_as_it_is() {
+    for version in [0, -5] {
+        let path = temp(&format!("unversioned{version}"));
+        drop(Store::open(&path).unwrap());
+        {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            conn.pragma_update(None, "user_version", version).unwrap();
+            conn.pragma_update(None, "journal_mode", "DELETE").unwrap();
+        }
+        let error = refused_and_unchanged(&path);
+        assert!(matches!(error, Error::Corrupt { .. }), "{error:?}");
+    }
+}
+
+#[test]
 fn a_damaged_store_is_refused_and_left_as_it_is() {
     let path = temp("damaged");
     {
@@ -133,6 +148,13 @@ fn while_one_sync_writes_another_is_refused_and_the_first_completes() {
         .unwrap()
         .unwrap();
     sync.add(&row(Some("CVE-2026-0001"))).unwrap();
+    sync.add(&row(None)).unwrap();
+    assert_eq!(sync.rows(), 2);
+    let shown = format!("{sync:?}");
+    assert!(
+        shown.contains("contoso") && shown.contains("rows: 2"),
+        "{shown}"
+    );
     let refused = second.sync_snapshot("contoso", day, Source::Export, [row(None)]);
     assert!(matches!(refused, Err(Error::Busy { .. })), "{refused:?}");
     assert!(refused.unwrap_err().to_string().contains("another sync"));
@@ -180,4 +202,21 @@ fn a_committed_version_1_store_opens_and_answers() {
     assert_eq!(changes.fixed.len(), 1);
     assert_eq!(changes.fixed[0].cve_id, "CVE-2026-0001");
     assert_eq!(store.trend(None).unwrap().snapshots.len(), 2);
+}
+
+#[test]
+fn a_store_opened_to_answer_reads_what_was_synced_and_is_not_written() {
+    let path = temp("answer");
+    {
+        let mut store = Store::open(&path).unwrap();
+        let day = Utc.with_ymd_and_hms(2026, 11, 1, 6, 0, 0).unwrap();
+        store
+            .sync_snapshot("contoso", day, Source::Export, [row(Some("CVE-2026-0001"))])
+            .unwrap();
+    }
+    let before = std::fs::read(&path).unwrap();
+    let store = Store::open_existing(&path).unwrap();
+    assert_eq!(store.snapshots(None).unwrap()[0].open_exposures, 1);
+    drop(store);
+    assert_eq!(std::fs::read(&path).unwrap(), before);
 }

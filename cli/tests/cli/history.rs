@@ -268,6 +268,122 @@ async fn kill_9_in_the_middle_of_a_sync_leaves_the_store_whole_and_the_sync_goes
     assert_eq!(count(&path), 120);
 }
 
+#[tokio::test]
+async fn tenants_sync_into_one_store_and_answers_are_per_tenant_and_across() {
+    let (a, b) = (
+        DemoTenant::builder()
+            .seed(1)
+            .devices(30)
+            .software(20)
+            .start()
+            .await
+            .unwrap(),
+        DemoTenant::builder()
+            .seed(2)
+            .devices(50)
+            .software(20)
+            .start()
+            .await
+            .unwrap(),
+    );
+    let tenants =
+        crate::tenants::file(&[("alpha", &a, "ALPHA_SECRET"), ("beta", &b, "BETA_SECRET")]);
+    let store = tempdir().join("history.sqlite");
+    let store = store.to_str().unwrap();
+    let mut sync = command();
+    sync.env("ALPHA_SECRET", crate::tenants::secret(&a))
+        .env("BETA_SECRET", crate::tenants::secret(&b));
+    let out = run(
+        &mut sync,
+        &[
+            "--tenants",
+            tenants.to_str().unwrap(),
+            "--store",
+            store,
+            "history",
+            "sync",
+        ],
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("alpha: stored the snapshot")
+            && stderr.contains("beta: stored the snapshot"),
+        "{stderr}"
+    );
+    let exposures = |tenant: &DemoTenant| -> u64 {
+        tenant
+            .truth()
+            .installations
+            .iter()
+            .map(|i| i.exposed.len() as u64)
+            .sum()
+    };
+    let trend = |args: &[&str]| {
+        let mut full = vec!["--store", store, "history", "trend", "--format", "json"];
+        full.extend_from_slice(args);
+        let full: Vec<String> = full.into_iter().map(str::to_string).collect();
+        async move {
+            let args: Vec<&str> = full.iter().map(String::as_str).collect();
+            let out = run(&mut command(), &args).await;
+            assert!(out.status.success(), "{}", text(&out.stderr));
+            serde_json::from_slice::<Value>(&out.stdout).unwrap()
+        }
+    };
+    let across = trend(&[]).await;
+    let last = across["snapshots"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["open_exposures"], exposures(&a) + exposures(&b));
+    let beta = trend(&["--tenant", "beta"]).await;
+    assert_eq!(beta["snapshots"][0]["open_exposures"], exposures(&b));
+}
+
+#[tokio::test]
+async fn a_delta_sync_asks_the_feed_from_the_last_snapshot_and_skips_what_the_store_has() {
+    let tenant = DemoTenant::builder()
+        .devices(30)
+        .software(20)
+        .start()
+        .await
+        .unwrap();
+    let store = tempdir().join("history.sqlite");
+    let store = store.to_str().unwrap();
+    let out = run(
+        &mut against(&tenant, tenant.client_secret()),
+        &["--store", store, "history", "sync"],
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // The demo feed's changes all happened by its snapshot, which the store has.
+    let out = run(
+        &mut against(&tenant, tenant.client_secret()),
+        &["--store", store, "history", "sync", "--delta"],
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("no changes since"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        tenant.calls("list_software_vulnerability_changes_by_machine"),
+        1
+    );
+    let out = run(
+        &mut command(),
+        &["--store", store, "history", "snapshots", "--format", "json"],
+    )
+    .await;
+    let document: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(document["snapshots"].as_array().unwrap().len(), 1);
+}
+
 /// The names in `dir`, sorted.
 fn names(dir: &std::path::Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)

@@ -317,3 +317,66 @@ async fn hostile_tenant_names_are_inert_in_every_format() {
     assert!(!html.contains("<img"), "a tag of a tenant's name");
     assert_html_escapes(&html, &names);
 }
+
+#[tokio::test]
+async fn hostile_names_synced_into_history_are_inert_in_its_answers_and_page() {
+    let tenant = hostile().await;
+    let store = tempdir().join("history.sqlite");
+    let store = store.to_str().unwrap();
+    output(&tenant, &["--store", store, "history", "sync"]).await;
+    let answer = |args: &'static [&'static str]| {
+        let store = store.to_string();
+        async move {
+            let mut full = vec!["--store", store.as_str(), "history"];
+            full.extend_from_slice(args);
+            let out = run(&mut command(), &full).await;
+            assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+            text(&out.stdout)
+        }
+    };
+    // One snapshot: every exposure is new, each with its (hostile) device name.
+    let csv = answer(&["changes", "--by", "exposure", "--format", "csv"]).await;
+    let cells = assert_csv_is_safe(&csv);
+    assert!(cells.contains(&"'=cmd|' /C calc'!A0".to_string()), "{csv}");
+    let raw = answer(&[
+        "changes",
+        "--by",
+        "exposure",
+        "--format",
+        "csv",
+        "--csv-raw",
+    ])
+    .await;
+    assert!(
+        csv_cells(&raw)
+            .into_iter()
+            .flatten()
+            .any(|c| c == HOSTILE_NAMES[0])
+    );
+    let cells = assert_markdown_tables_hold(
+        &answer(&["changes", "--by", "exposure", "--format", "markdown"]).await,
+    );
+    for name in HOSTILE_NAMES {
+        let shown = name.replace('\n', " ");
+        assert!(cells.contains(&shown), "{name:?} not in the Markdown table");
+    }
+    assert_html_escapes(
+        &answer(&["changes", "--by", "exposure", "--format", "html"]).await,
+        &HOSTILE_NAMES,
+    );
+    let json: Value =
+        serde_json::from_str(&answer(&["changes", "--format", "json"]).await).unwrap();
+    let names: std::collections::BTreeSet<&str> = json["new"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["device_name"].as_str())
+        .collect();
+    for name in HOSTILE_NAMES {
+        assert!(names.contains(name), "{name:?} not given back exactly");
+    }
+    // The report page, both forms: no markup of theirs, tables whole.
+    let page = answer(&["report", "--format", "html"]).await;
+    assert!(!page.contains("<script"), "a script tag in the page");
+    assert_markdown_tables_hold(&answer(&["report", "--format", "markdown"]).await);
+}

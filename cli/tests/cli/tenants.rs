@@ -26,7 +26,7 @@ async fn demo(seed: u64) -> DemoTenant {
 }
 
 /// A tenants file for `tenants` (name, tenant, secret variable), and the variables it names.
-fn file(tenants: &[(&str, &DemoTenant, &str)]) -> std::path::PathBuf {
+pub fn file(tenants: &[(&str, &DemoTenant, &str)]) -> std::path::PathBuf {
     let mut text = String::new();
     for (name, tenant, secret_env) in tenants {
         text.push_str(&format!(
@@ -43,7 +43,7 @@ fn file(tenants: &[(&str, &DemoTenant, &str)]) -> std::path::PathBuf {
     path
 }
 
-fn secret(tenant: &DemoTenant) -> String {
+pub fn secret(tenant: &DemoTenant) -> String {
     tenant.var("AZURE_CLIENT_SECRET").unwrap()
 }
 
@@ -352,7 +352,7 @@ async fn tenant_flags_are_refused_where_they_do_not_apply() {
         (vec!["--tenant", "x", "report"], "--tenant picks among"),
         (
             vec!["--demo-tenants", "2", "software", "list"],
-            "only `report` and `tenants check`",
+            "only `report`, `tenants check` and `history`",
         ),
         (vec!["tenants", "check"], "needs --tenants FILE"),
         (

@@ -153,8 +153,8 @@ pub(crate) fn window(
     let from = match since {
         Some(since) => points[..=to]
             .iter()
-            .rposition(|p| p.generated_time <= since.time())
-            .filter(|&from| from < to),
+            // At `to` itself: an empty window.
+            .rposition(|p| p.generated_time <= since.time()),
         None => to.checked_sub(1),
     };
     (from.map(|i| points[i].at), Some(points[to].at))
@@ -202,35 +202,43 @@ impl Store {
             }
             windows.insert(*tenant, (from, to));
         }
-        let exposures = load::exposures(&self.conn, tenant_id, &points)?;
         let (mut new, mut fixed, mut reopened) = (Vec::new(), Vec::new(), Vec::new());
-        for exposure in &exposures {
+        // The first-seen times of the exposures shown.
+        let mut first_seen: HashMap<i64, i64> = HashMap::new();
+        load::each_exposure(&self.conn, tenant_id, &points, |exposure| {
             let Some(&(from, Some(to))) = windows.get(&exposure.tenant) else {
-                continue;
+                return;
             };
             let inside = |at: i64| from.is_none_or(|from| at > from) && at <= to;
+            let mut shown = false;
             if inside(exposure.spans[0].opened) {
                 new.push(exposure.id);
+                shown = true;
             }
             match exposure.at(to) {
                 Standing::Fixed { closed, fixed_at } if inside(closed) => {
-                    fixed.push((exposure.id, Some(fixed_at)))
+                    fixed.push((exposure.id, Some(fixed_at)));
+                    shown = true;
                 }
                 Standing::Open {
                     opened,
                     reopened: true,
-                } if inside(opened) => reopened.push(exposure.id),
+                } if inside(opened) => {
+                    reopened.push(exposure.id);
+                    shown = true;
+                }
                 _ => {}
             }
-        }
+            if shown {
+                first_seen.insert(exposure.id, exposure.first_seen);
+            }
+        })?;
         let ids = new
             .iter()
             .chain(reopened.iter())
             .copied()
             .chain(fixed.iter().map(|(id, _)| *id));
         let named = load::named(&self.conn, ids)?;
-        let first_seen: HashMap<i64, i64> =
-            exposures.iter().map(|e| (e.id, e.first_seen)).collect();
         let row = |id: i64, fixed_at: Option<i64>| -> Result<ExposureRow, Error> {
             let Some(n) = named.get(&id) else {
                 return Err(Error::Invalid(format!(

@@ -41,6 +41,8 @@ pub(crate) struct Exposure {
     pub(crate) software: i64,
     pub(crate) cve: i64,
     pub(crate) first_seen: i64,
+    /// The recommended update.
+    pub(crate) kb: Option<String>,
     pub(crate) spans: Vec<Span>,
 }
 
@@ -154,24 +156,27 @@ pub(crate) fn tenant(conn: &Connection, name: Option<&str>) -> Result<Option<i64
     )))
 }
 
-/// Every exposure of the chosen tenants, with its spans (their snapshots read as times).
-pub(crate) fn exposures(
+/// Calls `each` with every exposure of the chosen tenants and its spans (their snapshots read
+/// as times), one at a time in id order: memory stays that of one exposure, whatever the
+/// store's size.
+pub(crate) fn each_exposure(
     conn: &Connection,
     tenant: Option<i64>,
     points: &[Point],
-) -> Result<Vec<Exposure>, Error> {
+    mut each: impl FnMut(&Exposure),
+) -> Result<(), Error> {
     let time: HashMap<i64, i64> = points.iter().map(|p| (p.id, p.at)).collect();
     let mut stmt = conn
         .prepare(
             "SELECT sp.exposure, sp.opened, sp.closed, sp.ended, sp.fixed_at,
-                    e.device, e.software, e.cve, e.first_seen, d.tenant
+                    e.device, e.software, e.cve, e.first_seen, d.tenant, e.kb
              FROM spans sp JOIN exposures e ON e.id = sp.exposure JOIN devices d ON d.id = e.device
              WHERE ?1 IS NULL OR d.tenant = ?1
              ORDER BY sp.exposure, sp.opened",
         )
         .doing("reading the exposures")?;
     let mut rows = stmt.query(params![tenant]).doing("reading the exposures")?;
-    let mut exposures: Vec<Exposure> = Vec::new();
+    let mut current: Option<Exposure> = None;
     let read = "reading an exposure";
     while let Some(row) = rows.next().doing(read)? {
         let id: i64 = row.get(0).doing(read)?;
@@ -180,7 +185,9 @@ pub(crate) fn exposures(
         let ended: Option<String> = row.get(3).doing(read)?;
         let snapshot_time = |snapshot: i64| {
             time.get(&snapshot).copied().ok_or_else(|| {
-                Error::Invalid(format!("the store is inconsistent: a span names snapshot {snapshot}, which it does not have"))
+                Error::Invalid(format!(
+                    "the store is inconsistent: a span names snapshot {snapshot}, which it does not have"
+                ))
             })
         };
         let closed = match closed {
@@ -199,31 +206,47 @@ pub(crate) fn exposures(
             closed,
             fixed_at: row.get(4).doing(read)?,
         };
-        match exposures.last_mut() {
-            Some(last) if last.id == id => last.spans.push(span),
-            _ => exposures.push(Exposure {
-                id,
-                device: row.get(5).doing(read)?,
-                software: row.get(6).doing(read)?,
-                cve: row.get(7).doing(read)?,
-                first_seen: row.get(8).doing(read)?,
-                tenant: row.get(9).doing(read)?,
-                spans: vec![span],
-            }),
+        match &mut current {
+            Some(exposure) if exposure.id == id => exposure.spans.push(span),
+            _ => {
+                if let Some(done) = &current {
+                    each(done);
+                }
+                let exposure = current.get_or_insert_with(|| Exposure {
+                    id,
+                    tenant: 0,
+                    device: 0,
+                    software: 0,
+                    cve: 0,
+                    first_seen: 0,
+                    kb: None,
+                    spans: Vec::new(),
+                });
+                exposure.id = id;
+                exposure.device = row.get(5).doing(read)?;
+                exposure.software = row.get(6).doing(read)?;
+                exposure.cve = row.get(7).doing(read)?;
+                exposure.first_seen = row.get(8).doing(read)?;
+                exposure.tenant = row.get(9).doing(read)?;
+                exposure.kb = row.get(10).doing(read)?;
+                exposure.spans.clear();
+                exposure.spans.push(span);
+            }
         }
     }
-    Ok(exposures)
+    if let Some(done) = &current {
+        each(done);
+    }
+    Ok(())
 }
 
-/// A CVE's severity and whether it is exploited, by id.
-pub(crate) fn cves(conn: &Connection) -> Result<HashMap<i64, (Option<String>, bool)>, Error> {
+/// Each CVE's severity, by id.
+pub(crate) fn severities(conn: &Connection) -> Result<HashMap<i64, Option<String>>, Error> {
     let mut stmt = conn
-        .prepare("SELECT id, severity, exploited FROM cves")
+        .prepare("SELECT id, severity FROM cves")
         .doing("reading the CVEs")?;
     let rows = stmt
-        .query_map([], |row| {
-            Ok((row.get(0)?, (row.get(1)?, row.get::<_, i64>(2)? != 0)))
-        })
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
         .doing("reading the CVEs")?;
     rows.collect::<Result<_, _>>().doing("reading a CVE")
 }

@@ -27,18 +27,18 @@ impl Store {
                 .len()
                 > 1;
         let last: HashMap<i64, i64> = points.iter().map(|p| (p.tenant, p.at)).collect();
-        let cves = load::cves(&self.conn)?;
-        let mut open: Vec<(i64, i64)> = load::exposures(&self.conn, tenant_id, &points)?
-            .into_iter()
-            .filter(|e| {
-                severity.is_none_or(|s| cves.get(&e.cve).and_then(|c| c.0.as_deref()) == Some(s))
-            })
-            .filter(|e| {
-                last.get(&e.tenant)
-                    .is_some_and(|&at| matches!(e.at(at), Standing::Open { .. }))
-            })
-            .map(|e| (e.first_seen, e.id))
-            .collect();
+        let cves = load::severities(&self.conn)?;
+        let mut open: Vec<(i64, i64)> = Vec::new();
+        load::each_exposure(&self.conn, tenant_id, &points, |e| {
+            let of_severity =
+                severity.is_none_or(|s| cves.get(&e.cve).and_then(|c| c.as_deref()) == Some(s));
+            let is_open = last
+                .get(&e.tenant)
+                .is_some_and(|&at| matches!(e.at(at), Standing::Open { .. }));
+            if of_severity && is_open {
+                open.push((e.first_seen, e.id));
+            }
+        })?;
         open.sort_unstable();
         open.truncate(limit);
         let named = load::named(&self.conn, open.iter().map(|(_, id)| *id))?;

@@ -188,6 +188,37 @@ struct Tally {
     ages: Ages,
 }
 
+impl Tally {
+    /// Counts an open exposure `age` days old, past its SLA or not.
+    fn add_open(&mut self, age: f64, past: bool) {
+        self.open += 1;
+        self.past += u64::from(past);
+        self.oldest = Some(self.oldest.map_or(age, |o| o.max(age)));
+        let ages = &mut self.ages;
+        match age.floor() {
+            w if w <= 7.0 => ages.days_0_7 += 1,
+            w if w <= 30.0 => ages.days_8_30 += 1,
+            w if w <= 90.0 => ages.days_31_90 += 1,
+            _ => ages.over_90 += 1,
+        }
+    }
+
+    /// Adds `other` (a group of the same name: devices of one group).
+    fn merge(&mut self, other: Tally) {
+        self.fixed_days.extend(other.fixed_days);
+        self.open += other.open;
+        self.past += other.past;
+        self.oldest = match (self.oldest, other.oldest) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        self.ages.days_0_7 += other.ages.days_0_7;
+        self.ages.days_8_30 += other.ages.days_8_30;
+        self.ages.days_31_90 += other.ages.days_31_90;
+        self.ages.over_90 += other.ages.over_90;
+    }
+}
+
 impl Store {
     /// Remediation in the window (`since`, `until`]: what was fixed in it and how fast, and
     /// what is open at its end (each tenant's last snapshot at or before `until`). `tenant`
@@ -212,66 +243,69 @@ impl Store {
             }
         }
         let since_at = since.map(|s| s.time().timestamp());
-        let exposures = load::exposures(&self.conn, tenant_id, &points)?;
-        let cves = load::cves(&self.conn)?;
-        let keys = self.group_keys(by, tenant_id)?;
-        let mut tallies: BTreeMap<(u8, String), Tally> = BTreeMap::new();
-        for exposure in &exposures {
+        let cves = load::severities(&self.conn)?;
+        let names = self.group_names(by, tenant_id)?;
+        // Exposures are tallied by a number (severity rank, software, device, tenant, update),
+        // named and merged by name at the end.
+        let mut kbs: HashMap<String, i64> = HashMap::new();
+        let mut tallies: HashMap<(u8, i64), Tally> = HashMap::new();
+        load::each_exposure(&self.conn, tenant_id, &points, |exposure| {
             let Some(&end) = ends.get(&exposure.tenant) else {
-                continue;
+                return;
             };
-            let severity = cves.get(&exposure.cve).and_then(|(s, _)| s.as_deref());
-            let key = match by {
-                By::Severity => (
-                    severity_rank(severity),
-                    severity.unwrap_or("Unknown").to_string(),
-                ),
-                By::Kb | By::Software | By::Group | By::Tenant => {
-                    let id = match by {
-                        By::Software => exposure.software,
-                        By::Group => exposure.device,
-                        By::Tenant => exposure.tenant,
-                        _ => exposure.id,
-                    };
-                    (
-                        0,
-                        keys.get(&id)
-                            .cloned()
-                            .unwrap_or_else(|| "(none)".to_string()),
-                    )
-                }
+            let severity = cves.get(&exposure.cve).and_then(|s| s.as_deref());
+            let group = match by {
+                By::Severity => (severity_rank(severity), 0),
+                By::Software => (0, exposure.software),
+                By::Group => (0, exposure.device),
+                By::Tenant => (0, exposure.tenant),
+                By::Kb => match &exposure.kb {
+                    Some(kb) => {
+                        let next = kbs.len() as i64;
+                        (0, *kbs.entry(kb.clone()).or_insert(next))
+                    }
+                    None => (1, exposure.software),
+                },
             };
             match exposure.at(end) {
                 Standing::Fixed { fixed_at, closed } if since_at.is_none_or(|s| closed > s) => {
                     tallies
-                        .entry(key)
+                        .entry(group)
                         .or_default()
                         .fixed_days
                         .push(days(fixed_at - exposure.first_seen));
                 }
                 Standing::Open { .. } => {
-                    let tally = tallies.entry(key).or_default();
                     let age = days(end - exposure.first_seen);
-                    tally.open += 1;
-                    if sla
+                    let past = sla
                         .days(severity)
-                        .is_some_and(|limit| age > f64::from(limit))
-                    {
-                        tally.past += 1;
-                    }
-                    tally.oldest = Some(tally.oldest.map_or(age, |o: f64| o.max(age)));
-                    let whole = age.floor();
-                    let ages = &mut tally.ages;
-                    match whole {
-                        w if w <= 7.0 => ages.days_0_7 += 1,
-                        w if w <= 30.0 => ages.days_8_30 += 1,
-                        w if w <= 90.0 => ages.days_31_90 += 1,
-                        _ => ages.over_90 += 1,
-                    }
+                        .is_some_and(|limit| age > f64::from(limit));
+                    tallies.entry(group).or_default().add_open(age, past);
                 }
                 _ => {}
             }
+        })?;
+        let kb_names: HashMap<i64, String> = kbs.into_iter().map(|(kb, i)| (i, kb)).collect();
+        let mut named: BTreeMap<(u8, String), Tally> = BTreeMap::new();
+        if by == By::Severity {
+            // Every known severity has its line, counted or not.
+            for rank in 0..4 {
+                named.insert((rank, severity_name(rank).to_string()), Tally::default());
+            }
         }
+        for ((rank, id), tally) in tallies {
+            let name = match by {
+                By::Severity => severity_name(rank).to_string(),
+                By::Kb if rank == 0 => kb_label(kb_names.get(&id).map_or("", String::as_str)),
+                _ => names
+                    .get(&id)
+                    .cloned()
+                    .unwrap_or_else(|| "(none)".to_string()),
+            };
+            let rank = if by == By::Severity { rank } else { 0 };
+            named.entry((rank, name)).or_default().merge(tally);
+        }
+        let tallies = named;
         let groups = tallies
             .into_iter()
             .map(|((_, key), mut tally)| {
@@ -301,17 +335,14 @@ impl Store {
         })
     }
 
-    /// The name of each group's key: by exposure (update), software, device (group) or tenant.
-    fn group_keys(&self, by: By, tenant: Option<i64>) -> Result<HashMap<i64, String>, Error> {
+    /// The name of each group's number: software, device (its group), tenant; by update, the
+    /// software of the exposures without one (by severity, none).
+    fn group_names(&self, by: By, tenant: Option<i64>) -> Result<HashMap<i64, String>, Error> {
         let sql = match by {
             By::Severity => return Ok(HashMap::new()),
-            By::Kb => {
-                "SELECT e.id, coalesce(CASE WHEN e.kb GLOB '[0-9]*' AND NOT e.kb GLOB '*[^0-9]*' THEN 'KB' || e.kb ELSE e.kb END,
-                                       s.vendor || ' ' || s.name)
-                 FROM exposures e JOIN devices d ON d.id = e.device JOIN software s ON s.id = e.software
-                 WHERE ?1 IS NULL OR d.tenant = ?1"
+            By::Software | By::Kb => {
+                "SELECT id, vendor || ' ' || name FROM software WHERE ?1 IS NULL OR TRUE"
             }
-            By::Software => "SELECT id, vendor || ' ' || name FROM software WHERE ?1 IS NULL OR TRUE",
             By::Group => {
                 "SELECT id, coalesce(rbac_group, '(no group)') FROM devices WHERE ?1 IS NULL OR tenant = ?1"
             }
@@ -322,6 +353,26 @@ impl Store {
             .query_map(params![tenant], |row| Ok((row.get(0)?, row.get(1)?)))
             .doing("reading the groups")?;
         rows.collect::<Result<_, _>>().doing("reading a group")
+    }
+}
+
+/// An update as people name it: `KB5040131` for a KB number, else as sent.
+fn kb_label(kb: &str) -> String {
+    if !kb.is_empty() && kb.chars().all(|c| c.is_ascii_digit()) {
+        format!("KB{kb}")
+    } else {
+        kb.to_string()
+    }
+}
+
+/// The severity of a rank.
+fn severity_name(rank: u8) -> &'static str {
+    match rank {
+        0 => "Critical",
+        1 => "High",
+        2 => "Medium",
+        3 => "Low",
+        _ => "Unknown",
     }
 }
 

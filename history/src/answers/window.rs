@@ -18,6 +18,9 @@ use crate::error::Error;
 ///     Utc.with_ymd_and_hms(2026, 11, 30, 0, 0, 0).unwrap()
 /// );
 /// assert!(When::parse("last tuesday", now).is_err());
+/// assert!(When::parse("7д", now).is_err());
+/// assert!(When::parse("", now).is_err());
+/// assert!(When::parse("99999999999999d", now).is_err());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct When(DateTime<Utc>);
@@ -33,7 +36,8 @@ impl When {
             let start = date.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
             return start.map(When).ok_or_else(|| invalid(text));
         }
-        let split = text.len().saturating_sub(1);
+        // The unit is the last character (of any width: a person may type anything).
+        let split = text.char_indices().last().map_or(0, |(i, _)| i);
         let (number, unit) = text.split_at(split);
         let amount: i64 = number.parse().map_err(|_| invalid(text))?;
         if amount < 0 {

@@ -88,7 +88,8 @@ pub(super) struct State {
     pub(super) previous_at: Option<i64>,
     pub(super) devices: Vec<Device>,
     device_index: HashMap<Box<str>, usize>,
-    software: HashMap<(Box<str>, Box<str>), u32>,
+    /// By vendor, then name (looked up without a copy of either).
+    software: HashMap<Box<str>, HashMap<Box<str>, u32>>,
     software_ids: Vec<i64>,
     versions: HashMap<Box<str>, i64>,
     cve_index: HashMap<Box<str>, u32>,
@@ -169,7 +170,11 @@ impl State {
                 state
                     .software_ids
                     .push(row.get(0).doing("reading a software")?);
-                state.software.insert((vendor.into(), name.into()), index);
+                state
+                    .software
+                    .entry(vendor.into())
+                    .or_default()
+                    .insert(name.into(), index);
             }
         }
         {
@@ -330,10 +335,9 @@ impl State {
 
     /// The key of an exposure with these facts, its CVE's facts brought up to date.
     pub(super) fn key(&mut self, tx: &Transaction<'_>, facts: &Facts<'_>) -> Result<Key, Error> {
-        let software = match self
-            .software
-            .get(&(facts.software.0.into(), facts.software.1.into()))
-        {
+        let (vendor, name) = facts.software;
+        let known = self.software.get(vendor).and_then(|names| names.get(name));
+        let software = match known {
             Some(&index) => index,
             None => {
                 tx.prepare_cached("INSERT INTO software (vendor, name) VALUES (?1, ?2)")
@@ -342,7 +346,9 @@ impl State {
                 let index = self.software_ids.len() as u32;
                 self.software_ids.push(tx.last_insert_rowid());
                 self.software
-                    .insert((facts.software.0.into(), facts.software.1.into()), index);
+                    .entry(vendor.into())
+                    .or_default()
+                    .insert(name.into(), index);
                 index
             }
         };

@@ -16,6 +16,7 @@ use crate::error::CliError;
 use crate::exit::Exit;
 use crate::formats::html::{STYLE, escape};
 use crate::formats::markdown::cell;
+use crate::formats::words::thousands;
 use crate::output;
 
 /// How many rows of each list the page shows.
@@ -29,6 +30,8 @@ struct Page {
     changes: Changes,
     by_kb: Vec<ChangesOf>,
     oldest: Vec<ExposureRow>,
+    /// Across tenants: remediation per tenant.
+    tenants: Option<Remediation>,
 }
 
 /// Writes the page in `--format` (html, markdown, json; markdown on a terminal by default, html
@@ -56,7 +59,15 @@ pub fn run(
         oldest: store
             .oldest_open(tenant, Some("Critical"), TOP)
             .map_err(store_error)?,
+        tenants: None,
     };
+    let mut page = page;
+    let by_tenant = store
+        .remediation(tenant, None, None, sla, By::Tenant)
+        .map_err(store_error)?;
+    if tenant.is_none() && by_tenant.groups.len() > 1 {
+        page.tenants = Some(by_tenant);
+    }
     let text = match format {
         Format::Html => html(&page),
         Format::Markdown => markdown(&page),
@@ -66,6 +77,7 @@ pub fn run(
                 "remediation": page.remediation,
                 "changes": page.changes,
                 "oldest_open_critical": page.oldest,
+                "tenants": page.tenants,
             });
             serde_json::to_string_pretty(&document).map_err(|e| CliError::Io(e.to_string()))? + "\n"
         }
@@ -97,6 +109,10 @@ fn date(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%-d %B %Y").to_string()
 }
 
+fn count(n: u64) -> String {
+    thousands(n as i64)
+}
+
 fn days(value: Option<f64>) -> String {
     value
         .map(|v| format!("{v:.1}"))
@@ -123,20 +139,46 @@ fn headline(page: &Page) -> String {
         return "The store has no snapshot yet.".into();
     };
     let first = &page.trend.snapshots[0];
-    let change = last.open_exposures as i64 - first.open_exposures as i64;
+    let n = |v: u64| thousands(v as i64);
+    let direction = match last.open_exposures.cmp(&first.open_exposures) {
+        std::cmp::Ordering::Less => format!(
+            "down {} from {}",
+            n(first.open_exposures - last.open_exposures),
+            n(first.open_exposures)
+        ),
+        std::cmp::Ordering::Greater => format!(
+            "up {} from {}",
+            n(last.open_exposures - first.open_exposures),
+            n(first.open_exposures)
+        ),
+        std::cmp::Ordering::Equal => "as at the start".to_string(),
+    };
     format!(
-        "{} snapshots from {} to {}. Open exposures: {} (from {}, {}{}); {} critical open, {} with a known exploit; {} devices exposed.",
-        page.trend.snapshots.len(),
+        "{} snapshots from {} to {}. Open exposures: {} ({direction}); {} critical, {} with a known exploit, on {} devices.",
+        n(page.trend.snapshots.len() as u64),
         date(first.generated_time),
         date(last.generated_time),
-        last.open_exposures,
-        first.open_exposures,
-        if change > 0 { "+" } else { "" },
-        change,
-        last.critical_open,
-        last.exploited_open,
-        last.devices_exposed,
+        n(last.open_exposures),
+        n(last.critical_open),
+        n(last.exploited_open),
+        n(last.devices_exposed),
     )
+}
+
+/// The axis' top: four round steps (1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a power of ten)
+/// reaching `max`.
+fn nice_max(max: u64) -> u64 {
+    let mut unit = 1u64;
+    loop {
+        for tenths in [10, 15, 20, 25, 30, 40, 50, 60, 80] {
+            let step = (unit.saturating_mul(tenths) / 10).max(1);
+            let top = step.saturating_mul(4);
+            if top >= max || top == u64::MAX {
+                return top;
+            }
+        }
+        unit = unit.saturating_mul(10);
+    }
 }
 
 /// The trend as an SVG line chart: open exposures and critical open, per snapshot.
@@ -146,12 +188,14 @@ fn chart(trend: &Trend) -> String {
         return String::new();
     }
     let (w, h, left, bottom) = (720.0, 240.0, 56.0, 28.0);
-    let max = points
-        .iter()
-        .map(|p| p.open_exposures)
-        .max()
-        .unwrap_or(1)
-        .max(1) as f64;
+    let max = nice_max(
+        points
+            .iter()
+            .map(|p| p.open_exposures)
+            .max()
+            .unwrap_or(1)
+            .max(1),
+    ) as f64;
     let x = |i: usize| left + (w - left - 10.0) * i as f64 / (points.len() - 1) as f64;
     let y = |v: u64| 10.0 + (h - bottom - 10.0) * (1.0 - v as f64 / max);
     let line = |value: fn(&defender_tvm_history::TrendPoint) -> u64| {
@@ -167,9 +211,10 @@ fn chart(trend: &Trend) -> String {
     );
     for tick in 0..=4 {
         let value = (max * tick as f64 / 4.0).round() as u64;
+        let label = thousands(value as i64);
         let _ = writeln!(
             svg,
-            "<line x1=\"{left}\" x2=\"{}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#e5e5e5\"/><text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{value}</text>",
+            "<line x1=\"{left}\" x2=\"{}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#e5e5e5\"/><text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{label}</text>",
             w - 10.0,
             y(value),
             y(value),
@@ -177,10 +222,14 @@ fn chart(trend: &Trend) -> String {
             y(value) + 4.0
         );
     }
-    for i in [0, points.len() / 2, points.len() - 1] {
+    for (i, anchor) in [
+        (0, "start"),
+        (points.len() / 2, "middle"),
+        (points.len() - 1, "end"),
+    ] {
         let _ = writeln!(
             svg,
-            "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+            "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"{anchor}\">{}</text>",
             x(i),
             h - 8.0,
             escape(&points[i].generated_time.format("%-d %b").to_string())
@@ -210,6 +259,22 @@ fn html(page: &Page) -> String {
     );
     out.push_str("<h2>Open exposures over time</h2>\n");
     out.push_str(&chart(&page.trend));
+    if let Some(tenants) = &page.tenants {
+        out.push_str("<h2>Per tenant</h2>\n<div class=\"scroll\"><table>\n<tr><th>Tenant</th><th class=\"n\">Open</th><th class=\"n\">Past SLA</th><th class=\"n\">Within SLA</th><th class=\"n\">Fixed</th><th class=\"n\">Median days to fix</th></tr>\n");
+        for g in &tenants.groups {
+            let _ = writeln!(
+                out,
+                "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                escape(&g.key),
+                count(g.open),
+                count(g.open_past_sla),
+                within(g.open, g.open_past_sla),
+                count(g.fixed),
+                days(g.median_days)
+            );
+        }
+        out.push_str("</table></div>\n");
+    }
     let _ = write!(
         out,
         "<h2>SLA compliance</h2>\n<p>Open as of {}; SLA {} (days from when Defender first saw the exposure).</p>\n<div class=\"scroll\"><table>\n<tr><th>Severity</th><th class=\"n\">SLA days</th><th class=\"n\">Open</th><th class=\"n\">Past SLA</th><th class=\"n\">Within SLA</th><th class=\"n\">Oldest open (days)</th><th class=\"n\">Fixed</th><th class=\"n\">Median days to fix</th><th class=\"n\">90th percentile</th></tr>\n",
@@ -224,11 +289,11 @@ fn html(page: &Page) -> String {
             g.sla_days
                 .map(|d| d.to_string())
                 .unwrap_or_else(|| "–".into()),
-            g.open,
-            g.open_past_sla,
+            count(g.open),
+            count(g.open_past_sla),
             within(g.open, g.open_past_sla),
             days(g.oldest_open_days),
-            g.fixed,
+            count(g.fixed),
             days(g.median_days),
             days(g.p90_days)
         );
@@ -246,9 +311,9 @@ fn html(page: &Page) -> String {
                 out,
                 "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
                 escape(&row.key),
-                row.fixed_devices,
-                row.new_devices,
-                row.reopened_devices
+                count(row.fixed_devices as u64),
+                count(row.new_devices as u64),
+                count(row.reopened_devices as u64)
             );
         }
         out.push_str("</table></div>\n");
@@ -288,7 +353,7 @@ fn kb(e: &ExposureRow) -> String {
     match &e.kb {
         Some(kb) if kb.chars().all(|c| c.is_ascii_digit()) => format!("KB{kb}"),
         Some(kb) => kb.clone(),
-        None => String::new(),
+        None => "–".to_string(),
     }
 }
 
@@ -306,6 +371,22 @@ fn since_previous(changes: &Changes) -> String {
 
 fn markdown(page: &Page) -> String {
     let mut out = format!("# {}\n\n{}\n\n", cell(&title(page)), cell(&headline(page)));
+    if let Some(tenants) = &page.tenants {
+        out.push_str("## Per tenant\n\n| Tenant | Open | Past SLA | Within SLA | Fixed | Median days to fix |\n|---|--:|--:|--:|--:|--:|\n");
+        for g in &tenants.groups {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} |",
+                cell(&g.key),
+                count(g.open),
+                count(g.open_past_sla),
+                within(g.open, g.open_past_sla),
+                count(g.fixed),
+                days(g.median_days)
+            );
+        }
+        out.push('\n');
+    }
     let _ = write!(
         out,
         "## SLA compliance\n\nOpen as of {}; SLA {}.\n\n| Severity | SLA days | Open | Past SLA | Within SLA | Oldest open (days) | Fixed | Median days to fix | 90th percentile |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|\n",
@@ -320,11 +401,11 @@ fn markdown(page: &Page) -> String {
             g.sla_days
                 .map(|d| d.to_string())
                 .unwrap_or_else(|| "–".into()),
-            g.open,
-            g.open_past_sla,
+            count(g.open),
+            count(g.open_past_sla),
             within(g.open, g.open_past_sla),
             days(g.oldest_open_days),
-            g.fixed,
+            count(g.fixed),
             days(g.median_days),
             days(g.p90_days)
         );
@@ -341,9 +422,9 @@ fn markdown(page: &Page) -> String {
                 out,
                 "| {} | {} | {} | {} |",
                 cell(&row.key),
-                row.fixed_devices,
-                row.new_devices,
-                row.reopened_devices
+                count(row.fixed_devices as u64),
+                count(row.new_devices as u64),
+                count(row.reopened_devices as u64)
             );
         }
         out.push('\n');
@@ -368,4 +449,18 @@ fn markdown(page: &Page) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nice_max;
+
+    #[test]
+    fn the_axis_ends_at_four_round_steps_just_above_the_highest_value() {
+        assert_eq!(nice_max(48_553), 60_000);
+        assert_eq!(nice_max(10_951), 12_000);
+        assert_eq!(nice_max(40_000), 40_000);
+        assert_eq!(nice_max(3), 4);
+        assert_eq!(nice_max(1), 4);
+    }
 }

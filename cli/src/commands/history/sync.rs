@@ -65,8 +65,16 @@ pub async fn run(
         });
     }
     let connection = connect::connect(global, env).await?;
-    // One tenant: named by its directory id, or `default` for a bearer token.
-    let name = env("AZURE_TENANT_ID").unwrap_or_else(|| "default".to_string());
+    // One tenant: named by --tenant, else its directory id, else `default` (a bearer token).
+    let name = match global.tenant.as_slice() {
+        [] => env("AZURE_TENANT_ID").unwrap_or_else(|| "default".to_string()),
+        [one] => one.clone(),
+        _ => {
+            return Err(CliError::Usage(
+                "one tenant is synced under one name: give one --tenant (or --tenants FILE)".into(),
+            ));
+        }
+    };
     one(
         &mut store,
         &name,
