@@ -33,8 +33,11 @@ COLUMNS = ["key", "sla_days", "fixed", "median_days", "p90_days", "open", "open_
 
 
 def cli(*args):
-    """Runs the command line (built by cargo when needed) and returns its standard output."""
-    command = ["cargo", "run", "-q", "-p", "defender-tvm-cli", "--", "--no-progress", *args]
+    """Runs the command line and returns its standard output: the binary DEFENDER_TVM_BIN names
+    (CI passes the one `cargo test` built), else through cargo."""
+    binary = os.environ.get("DEFENDER_TVM_BIN")
+    start = [binary] if binary else ["cargo", "run", "-q", "-p", "defender-tvm-cli", "--"]
+    command = [*start, "--no-progress", *args]
     done = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, check=False)
     if done.returncode != 0:
         sys.exit(f"FAILED: {' '.join(args)} exited with {done.returncode}")
