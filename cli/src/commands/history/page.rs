@@ -249,43 +249,112 @@ fn chart(trend: &Trend) -> String {
     svg
 }
 
-fn html(page: &Page) -> String {
-    let mut out = String::new();
-    let title = escape(&title(page));
-    let _ = write!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n<h1>{title}</h1>\n<p>{}</p>\n",
-        escape(&headline(page))
-    );
-    out.push_str("<h2>Open exposures over time</h2>\n");
-    out.push_str(&chart(&page.trend));
+/// A table of the page, its cells as text: written once, rendered as HTML or Markdown.
+struct Table {
+    header: Vec<&'static str>,
+    /// Whether each column holds numbers (right-aligned).
+    numeric: Vec<bool>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    fn new(columns: &[(&'static str, bool)]) -> Table {
+        Table {
+            header: columns.iter().map(|(name, _)| *name).collect(),
+            numeric: columns.iter().map(|(_, numeric)| *numeric).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    fn html(&self) -> String {
+        let class = |i: usize| if self.numeric[i] { " class=\"n\"" } else { "" };
+        let mut out = String::from("<div class=\"scroll\"><table>\n<tr>");
+        for (i, name) in self.header.iter().enumerate() {
+            let _ = write!(out, "<th{}>{}</th>", class(i), escape(name));
+        }
+        out.push_str("</tr>\n");
+        for row in &self.rows {
+            out.push_str("<tr>");
+            for (i, value) in row.iter().enumerate() {
+                let _ = write!(out, "<td{}>{}</td>", class(i), escape(value));
+            }
+            out.push_str("</tr>\n");
+        }
+        out.push_str("</table></div>\n");
+        out
+    }
+
+    fn markdown(&self) -> String {
+        let line = |cells: Vec<String>| format!("| {} |\n", cells.join(" | "));
+        let mut out = line(self.header.iter().map(|h| cell(h)).collect());
+        let rule: Vec<String> = self
+            .numeric
+            .iter()
+            .map(|&n| {
+                if n {
+                    "--:".to_string()
+                } else {
+                    "---".to_string()
+                }
+            })
+            .collect();
+        out.push_str(&format!("|{}|\n", rule.join("|")));
+        for row in &self.rows {
+            out.push_str(&line(row.iter().map(|v| cell(v)).collect()));
+        }
+        out
+    }
+}
+
+/// A part of the page: a heading, a sentence, a table.
+struct Section {
+    heading: &'static str,
+    text: Option<String>,
+    table: Option<Table>,
+}
+
+/// The page's parts after the chart, in order.
+fn sections(page: &Page) -> Vec<Section> {
+    let mut sections = Vec::new();
     if let Some(tenants) = &page.tenants {
-        out.push_str("<h2>Per tenant</h2>\n<div class=\"scroll\"><table>\n<tr><th>Tenant</th><th class=\"n\">Open</th><th class=\"n\">Past SLA</th><th class=\"n\">Within SLA</th><th class=\"n\">Fixed</th><th class=\"n\">Median days to fix</th></tr>\n");
+        let mut table = Table::new(&[
+            ("Tenant", false),
+            ("Open", true),
+            ("Past SLA", true),
+            ("Within SLA", true),
+            ("Fixed", true),
+            ("Median days to fix", true),
+        ]);
         for g in &tenants.groups {
-            let _ = writeln!(
-                out,
-                "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-                escape(&g.key),
+            table.rows.push(vec![
+                g.key.clone(),
                 count(g.open),
                 count(g.open_past_sla),
                 within(g.open, g.open_past_sla),
                 count(g.fixed),
-                days(g.median_days)
-            );
+                days(g.median_days),
+            ]);
         }
-        out.push_str("</table></div>\n");
+        sections.push(Section {
+            heading: "Per tenant",
+            text: None,
+            table: Some(table),
+        });
     }
-    let _ = write!(
-        out,
-        "<h2>SLA compliance</h2>\n<p>Open as of {}; SLA {} (days from when Defender first saw the exposure).</p>\n<div class=\"scroll\"><table>\n<tr><th>Severity</th><th class=\"n\">SLA days</th><th class=\"n\">Open</th><th class=\"n\">Past SLA</th><th class=\"n\">Within SLA</th><th class=\"n\">Oldest open (days)</th><th class=\"n\">Fixed</th><th class=\"n\">Median days to fix</th><th class=\"n\">90th percentile</th></tr>\n",
-        page.remediation.until.map(time).unwrap_or_default(),
-        page.remediation.sla
-    );
+    let mut sla = Table::new(&[
+        ("Severity", false),
+        ("SLA days", true),
+        ("Open", true),
+        ("Past SLA", true),
+        ("Within SLA", true),
+        ("Oldest open (days)", true),
+        ("Fixed", true),
+        ("Median days to fix", true),
+        ("90th percentile", true),
+    ]);
     for g in &page.remediation.groups {
-        let _ = writeln!(
-            out,
-            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-            escape(&g.key),
+        sla.rows.push(vec![
+            g.key.clone(),
             g.sla_days
                 .map(|d| d.to_string())
                 .unwrap_or_else(|| "–".into()),
@@ -295,55 +364,86 @@ fn html(page: &Page) -> String {
             days(g.oldest_open_days),
             count(g.fixed),
             days(g.median_days),
-            days(g.p90_days)
-        );
+            days(g.p90_days),
+        ]);
     }
-    out.push_str("</table></div>\n");
-    let _ = write!(
-        out,
-        "<h2>Since the previous snapshot</h2>\n<p>{}</p>\n",
-        escape(&since_previous(&page.changes))
+    sections.push(Section {
+        heading: "SLA compliance",
+        text: Some(format!(
+            "Open as of {}; SLA {} (days from when Defender first saw the exposure).",
+            page.remediation.until.map(time).unwrap_or_default(),
+            page.remediation.sla
+        )),
+        table: Some(sla),
+    });
+    let mut by_kb = Table::new(&[
+        ("Update", false),
+        ("Fixed on devices", true),
+        ("New on devices", true),
+        ("Reopened on devices", true),
+    ]);
+    for row in page.by_kb.iter().take(TOP) {
+        by_kb.rows.push(vec![
+            row.key.clone(),
+            count(row.fixed_devices as u64),
+            count(row.new_devices as u64),
+            count(row.reopened_devices as u64),
+        ]);
+    }
+    sections.push(Section {
+        heading: "Since the previous snapshot",
+        text: Some(since_previous(&page.changes)),
+        table: (!by_kb.rows.is_empty()).then_some(by_kb),
+    });
+    let mut oldest = Table::new(&[
+        ("Device", false),
+        ("Software", false),
+        ("Version", false),
+        ("CVE", false),
+        ("Update", false),
+        ("First seen", false),
+    ]);
+    for e in &page.oldest {
+        let device = e.device_name.clone().unwrap_or_else(|| e.device_id.clone());
+        oldest.rows.push(vec![
+            match &e.tenant {
+                Some(tenant) => format!("{device} ({tenant})"),
+                None => device,
+            },
+            format!("{} {}", e.software_vendor, e.software_name),
+            e.software_version.clone().unwrap_or_default(),
+            e.cve_id.clone(),
+            kb(e),
+            date(e.first_seen),
+        ]);
+    }
+    sections.push(Section {
+        heading: "Oldest open critical exposures",
+        text: oldest
+            .rows
+            .is_empty()
+            .then(|| "No critical exposure is open.".to_string()),
+        table: (!oldest.rows.is_empty()).then_some(oldest),
+    });
+    sections
+}
+
+fn html(page: &Page) -> String {
+    let title = escape(&title(page));
+    let mut out = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n<h1>{title}</h1>\n<p>{}</p>\n",
+        escape(&headline(page))
     );
-    if !page.by_kb.is_empty() {
-        out.push_str("<div class=\"scroll\"><table>\n<tr><th>Update</th><th class=\"n\">Fixed on devices</th><th class=\"n\">New on devices</th><th class=\"n\">Reopened on devices</th></tr>\n");
-        for row in page.by_kb.iter().take(TOP) {
-            let _ = writeln!(
-                out,
-                "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-                escape(&row.key),
-                count(row.fixed_devices as u64),
-                count(row.new_devices as u64),
-                count(row.reopened_devices as u64)
-            );
+    out.push_str("<h2>Open exposures over time</h2>\n");
+    out.push_str(&chart(&page.trend));
+    for section in sections(page) {
+        let _ = writeln!(out, "<h2>{}</h2>", escape(section.heading));
+        if let Some(text) = &section.text {
+            let _ = writeln!(out, "<p>{}</p>", escape(text));
         }
-        out.push_str("</table></div>\n");
-    }
-    out.push_str("<h2>Oldest open critical exposures</h2>\n");
-    if page.oldest.is_empty() {
-        out.push_str("<p>No critical exposure is open.</p>\n");
-    } else {
-        out.push_str("<div class=\"scroll\"><table>\n<tr><th>Device</th><th>Software</th><th>CVE</th><th>Update</th><th>First seen</th></tr>\n");
-        for e in &page.oldest {
-            let device = e.device_name.as_deref().unwrap_or(&e.device_id);
-            let tenant = e
-                .tenant
-                .as_deref()
-                .map(|t| format!("<small>{}</small>", escape(t)))
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "<tr><td>{}{tenant}</td><td>{} {}<small>{}</small></td><td>{}</td><td>{}</td><td><time datetime=\"{}\">{}</time></td></tr>",
-                escape(device),
-                escape(&e.software_vendor),
-                escape(&e.software_name),
-                escape(e.software_version.as_deref().unwrap_or("")),
-                escape(&e.cve_id),
-                escape(&kb(e)),
-                time(e.first_seen),
-                date(e.first_seen)
-            );
+        if let Some(table) = &section.table {
+            out.push_str(&table.html());
         }
-        out.push_str("</table></div>\n");
     }
     out.push_str("</body>\n</html>\n");
     out
@@ -370,82 +470,14 @@ fn since_previous(changes: &Changes) -> String {
 }
 
 fn markdown(page: &Page) -> String {
-    let mut out = format!("# {}\n\n{}\n\n", cell(&title(page)), cell(&headline(page)));
-    if let Some(tenants) = &page.tenants {
-        out.push_str("## Per tenant\n\n| Tenant | Open | Past SLA | Within SLA | Fixed | Median days to fix |\n|---|--:|--:|--:|--:|--:|\n");
-        for g in &tenants.groups {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} | {} | {} |",
-                cell(&g.key),
-                count(g.open),
-                count(g.open_past_sla),
-                within(g.open, g.open_past_sla),
-                count(g.fixed),
-                days(g.median_days)
-            );
+    let mut out = format!("# {}\n\n{}\n", cell(&title(page)), cell(&headline(page)));
+    for section in sections(page) {
+        let _ = write!(out, "\n## {}\n\n", cell(section.heading));
+        if let Some(text) = &section.text {
+            let _ = write!(out, "{}\n\n", cell(text));
         }
-        out.push('\n');
-    }
-    let _ = write!(
-        out,
-        "## SLA compliance\n\nOpen as of {}; SLA {}.\n\n| Severity | SLA days | Open | Past SLA | Within SLA | Oldest open (days) | Fixed | Median days to fix | 90th percentile |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|\n",
-        page.remediation.until.map(time).unwrap_or_default(),
-        page.remediation.sla
-    );
-    for g in &page.remediation.groups {
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            cell(&g.key),
-            g.sla_days
-                .map(|d| d.to_string())
-                .unwrap_or_else(|| "–".into()),
-            count(g.open),
-            count(g.open_past_sla),
-            within(g.open, g.open_past_sla),
-            days(g.oldest_open_days),
-            count(g.fixed),
-            days(g.median_days),
-            days(g.p90_days)
-        );
-    }
-    let _ = write!(
-        out,
-        "\n## Since the previous snapshot\n\n{}\n\n",
-        cell(&since_previous(&page.changes))
-    );
-    if !page.by_kb.is_empty() {
-        out.push_str("| Update | Fixed on devices | New on devices | Reopened on devices |\n|---|--:|--:|--:|\n");
-        for row in page.by_kb.iter().take(TOP) {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} |",
-                cell(&row.key),
-                count(row.fixed_devices as u64),
-                count(row.new_devices as u64),
-                count(row.reopened_devices as u64)
-            );
-        }
-        out.push('\n');
-    }
-    out.push_str("## Oldest open critical exposures\n\n");
-    if page.oldest.is_empty() {
-        out.push_str("No critical exposure is open.\n");
-    } else {
-        out.push_str("| Device | Software | CVE | Update | First seen |\n|---|---|---|---|---|\n");
-        for e in &page.oldest {
-            let _ = writeln!(
-                out,
-                "| {} | {} {} {} | {} | {} | {} |",
-                cell(e.device_name.as_deref().unwrap_or(&e.device_id)),
-                cell(&e.software_vendor),
-                cell(&e.software_name),
-                cell(e.software_version.as_deref().unwrap_or("")),
-                cell(&e.cve_id),
-                cell(&kb(e)),
-                date(e.first_seen)
-            );
+        if let Some(table) = &section.table {
+            out.push_str(&table.markdown());
         }
     }
     out
