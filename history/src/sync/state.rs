@@ -4,6 +4,7 @@
 //! through here, so both follow the same rules.
 
 use std::collections::HashMap;
+use std::num::{NonZeroI64, NonZeroU32};
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
@@ -30,16 +31,23 @@ struct Cve {
     severity: Option<Box<str>>,
 }
 
-/// An open exposure.
+/// An open exposure (its device and CVE are its key's). Kept small: a sync holds one per open
+/// exposure of the tenant (32 bytes, beside its 12-byte key).
 pub(super) struct Open {
     exposure: i64,
+    /// The snapshot its span opened at.
     span: i64,
-    device: usize,
-    cve: u32,
-    version: Option<i64>,
-    kb: Option<u32>,
+    /// Its version's id (row ids start at 1).
+    version: Option<NonZeroI64>,
+    /// Its update: index + 1 into the interned updates.
+    kb: Option<NonZeroU32>,
     /// Whether this snapshot has it.
     pub(super) seen: bool,
+}
+
+/// An interned update's index, as [`Open`] keeps it.
+fn packed(kb: u32) -> Option<NonZeroU32> {
+    NonZeroU32::new(kb.saturating_add(1))
 }
 
 /// An exposure's key: device (index into `devices`), software, CVE (indexes into the interned).
@@ -210,6 +218,17 @@ impl State {
                 cve_by_id.insert(id, index);
             }
         }
+        // Room for as many open exposures as the last snapshot had: the map is not regrown
+        // (old and new tables side by side) while it is loaded.
+        let expected: i64 = tx
+            .query_row(
+                "SELECT coalesce((SELECT open_exposures FROM snapshots WHERE tenant = ?1 AND id != ?2
+                                  ORDER BY at DESC, id DESC LIMIT 1), 0)",
+                params![tenant, snapshot],
+                |row| row.get(0),
+            )
+            .doing("reading the last snapshot's size")?;
+        state.open.reserve(usize::try_from(expected).unwrap_or(0));
         let software_by_id: HashMap<i64, u32> = state
             .software_ids
             .iter()
@@ -243,15 +262,14 @@ impl State {
                         row.get::<_, i64>(0).doing(read)?
                     )));
                 };
-                let kb = kb.map(|kb| state.kb(&kb));
+                let kb = kb.and_then(|kb| packed(state.kb(&kb)));
+                let version: Option<i64> = row.get(4).doing(read)?;
                 state.open.insert(
                     (device as u32, software, cve),
                     Open {
                         exposure: row.get(0).doing(read)?,
                         span: row.get(6).doing(read)?,
-                        device,
-                        cve,
-                        version: row.get(4).doing(read)?,
+                        version: version.and_then(NonZeroI64::new),
                         kb,
                         seen: false,
                     },
@@ -427,12 +445,13 @@ impl State {
         facts: &Facts<'_>,
     ) -> Result<(), Error> {
         let version = self.version(tx, facts.version)?;
-        let kb = facts.kb.map(|kb| self.kb(kb));
+        let kb = facts.kb.and_then(|kb| packed(self.kb(kb)));
         if let Some(open) = self.open.get_mut(&key) {
             let first_this_snapshot = !open.seen;
             open.seen = true;
-            if first_this_snapshot && (open.version != version || open.kb != kb) {
-                open.version = version;
+            let packed_version = version.and_then(NonZeroI64::new);
+            if first_this_snapshot && (open.version != packed_version || open.kb != kb) {
+                open.version = packed_version;
                 open.kb = kb;
                 tx.prepare_cached("UPDATE exposures SET version = ?2, kb = ?3 WHERE id = ?1")
                     .and_then(|mut stmt| stmt.execute(params![open.exposure, version, facts.kb]))
@@ -499,9 +518,7 @@ impl State {
             Open {
                 exposure,
                 span: self.snapshot,
-                device: facts.device,
-                cve: key.2,
-                version,
+                version: version.and_then(NonZeroI64::new),
                 kb,
                 seen: true,
             },
@@ -565,12 +582,12 @@ impl State {
         let mut devices_exposed = std::collections::HashSet::new();
         let mut kbs = std::collections::HashSet::new();
         let (mut critical, mut exploited) = (0u64, 0u64);
-        for open in self.open.values() {
-            devices_exposed.insert(open.device);
+        for (&(device, _, cve), open) in &self.open {
+            devices_exposed.insert(device);
             if let Some(kb) = open.kb {
                 kbs.insert(kb);
             }
-            let cve = &self.cves[open.cve as usize];
+            let cve = &self.cves[cve as usize];
             critical += u64::from(cve.critical);
             exploited += u64::from(cve.exploited);
         }
