@@ -202,10 +202,25 @@ impl Store {
             }
             windows.insert(*tenant, (from, to));
         }
+        // Only the exposures with a span opened or closed after the earliest window's start
+        // can have changed: the rest of the history is not read (no start: all of it).
+        let mut after: Option<Option<i64>> = None;
+        for (tenant, tenant_points) in &by_tenant {
+            if let Some(&(from, Some(_))) = windows.get(tenant) {
+                let id =
+                    from.and_then(|at| tenant_points.iter().find(|p| p.at == at).map(|p| p.id));
+                after = Some(match (after, id) {
+                    (None, id) => id,
+                    (Some(Some(a)), Some(b)) => Some(a.min(b)),
+                    _ => None,
+                });
+            }
+        }
         let (mut new, mut fixed, mut reopened) = (Vec::new(), Vec::new(), Vec::new());
         // The first-seen times of the exposures shown.
         let mut first_seen: HashMap<i64, i64> = HashMap::new();
-        load::each_exposure(&self.conn, tenant_id, &points, |exposure| {
+        let after = after.flatten();
+        load::each_exposure_after(&self.conn, tenant_id, &points, after, |exposure| {
             let Some(&(from, Some(to))) = windows.get(&exposure.tenant) else {
                 return;
             };

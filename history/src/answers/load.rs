@@ -163,6 +163,19 @@ pub(crate) fn each_exposure(
     conn: &Connection,
     tenant: Option<i64>,
     points: &[Point],
+    each: impl FnMut(&Exposure),
+) -> Result<(), Error> {
+    each_exposure_after(conn, tenant, points, None, each)
+}
+
+/// [`each_exposure`], but only the exposures with a span opened or closed after snapshot
+/// `after` (an id; a tenant's ids grow with its snapshots' times), when given: what changed in a
+/// window that starts there, read without the rest of the history.
+pub(crate) fn each_exposure_after(
+    conn: &Connection,
+    tenant: Option<i64>,
+    points: &[Point],
+    after: Option<i64>,
     mut each: impl FnMut(&Exposure),
 ) -> Result<(), Error> {
     let time: HashMap<i64, i64> = points.iter().map(|p| (p.id, p.at)).collect();
@@ -171,11 +184,15 @@ pub(crate) fn each_exposure(
             "SELECT sp.exposure, sp.opened, sp.closed, sp.ended, sp.fixed_at,
                     e.device, e.software, e.cve, e.first_seen, d.tenant, e.kb
              FROM spans sp JOIN exposures e ON e.id = sp.exposure JOIN devices d ON d.id = e.device
-             WHERE ?1 IS NULL OR d.tenant = ?1
+             WHERE (?1 IS NULL OR d.tenant = ?1)
+               AND (?2 IS NULL OR sp.exposure IN
+                    (SELECT exposure FROM spans WHERE opened > ?2 OR closed > ?2))
              ORDER BY sp.exposure, sp.opened",
         )
         .doing("reading the exposures")?;
-    let mut rows = stmt.query(params![tenant]).doing("reading the exposures")?;
+    let mut rows = stmt
+        .query(params![tenant, after])
+        .doing("reading the exposures")?;
     let mut current: Option<Exposure> = None;
     let read = "reading an exposure";
     while let Some(row) = rows.next().doing(read)? {
