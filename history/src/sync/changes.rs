@@ -198,15 +198,5 @@ impl Store {
 }
 
 fn facts<'c>(state: &State, device: usize, change: &'c Change<'c>, cve: &'c str) -> Facts<'c> {
-    let row = &change.observation;
-    Facts {
-        device,
-        software: (row.software_vendor, row.software_name),
-        cve,
-        severity: row.severity.map(|s| s.as_str()),
-        exploited: row.exploited,
-        version: row.software_version,
-        kb: row.kb,
-        first_seen: row.first_seen.map_or(state.at, |t| t.timestamp()),
-    }
+    Facts::of(&change.observation, device, cve, state.at)
 }

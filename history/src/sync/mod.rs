@@ -174,16 +174,7 @@ impl SnapshotSync<'_> {
         let Some(cve) = row.cve_id else {
             return Ok(());
         };
-        let facts = Facts {
-            device,
-            software: (row.software_vendor, row.software_name),
-            cve,
-            severity: row.severity.map(|s| s.as_str()),
-            exploited: row.exploited,
-            version: row.software_version,
-            kb: row.kb,
-            first_seen: row.first_seen.map_or(state.at, |t| t.timestamp()),
-        };
+        let facts = Facts::of(row, device, cve, state.at);
         let key = state.key(&self.tx, &facts)?;
         state.present(&self.tx, key, &facts)
     }

@@ -65,6 +65,28 @@ pub(super) struct Facts<'a> {
     pub(super) first_seen: i64,
 }
 
+impl<'a> Facts<'a> {
+    /// The facts a row gives of its exposure (CVE `cve`) on `device`; without a first-seen
+    /// time, the snapshot's `at`.
+    pub(super) fn of(
+        row: &crate::observation::Observation<'a>,
+        device: usize,
+        cve: &'a str,
+        at: i64,
+    ) -> Facts<'a> {
+        Facts {
+            device,
+            software: (row.software_vendor, row.software_name),
+            cve,
+            severity: row.severity.map(|s| s.as_str()),
+            exploited: row.exploited,
+            version: row.software_version,
+            kb: row.kb,
+            first_seen: row.first_seen.map_or(at, |t| t.timestamp()),
+        }
+    }
+}
+
 /// How an exposure ended.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Ending {
