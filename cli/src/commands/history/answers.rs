@@ -1,6 +1,5 @@
 //! The answers as datasets: the columns each `history` command shows, and the library's JSON.
 
-use chrono::SecondsFormat;
 use defender_tvm_history::{By, ChangesOf, Remediation, Sla, Store, When};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -32,7 +31,7 @@ fn dataset<T: Serialize>(
 }
 
 fn time(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+    crate::formats::words::rfc3339(&t)
 }
 
 fn opt(value: Option<f64>) -> String {

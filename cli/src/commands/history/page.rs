@@ -6,7 +6,6 @@
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 
-use chrono::SecondsFormat;
 use defender_tvm_history::{By, Changes, ChangesOf, ExposureRow, Remediation, Sla, Store, Trend};
 use serde_json::json;
 
@@ -102,7 +101,7 @@ pub fn run(
 }
 
 fn time(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+    crate::formats::words::rfc3339(&t)
 }
 
 fn date(t: chrono::DateTime<chrono::Utc>) -> String {
