@@ -484,7 +484,28 @@ fn markdown(page: &Page) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::nice_max;
+    use super::{kb, nice_max};
+    use defender_tvm_history::ExposureRow;
+
+    #[test]
+    fn an_exposures_update_reads_as_people_name_it() {
+        let row = |update: Option<&str>| ExposureRow {
+            tenant: None,
+            device_id: "d1".into(),
+            device_name: None,
+            software_vendor: "microsoft".into(),
+            software_name: "windows_11".into(),
+            software_version: None,
+            cve_id: "CVE-2026-0001".into(),
+            severity: None,
+            kb: update.map(str::to_string),
+            first_seen: chrono::DateTime::UNIX_EPOCH,
+            fixed_at: None,
+        };
+        assert_eq!(kb(&row(Some("5040131"))), "KB5040131");
+        assert_eq!(kb(&row(Some("RHSA-2024:9315"))), "RHSA-2024:9315");
+        assert_eq!(kb(&row(None)), "–");
+    }
 
     #[test]
     fn the_axis_ends_at_four_round_steps_just_above_the_highest_value() {
