@@ -484,7 +484,21 @@ fn markdown(page: &Page) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{kb, nice_max};
+    use super::{chart, kb, nice_max};
+
+    #[test]
+    fn the_chart_puts_zero_at_the_bottom_and_the_axis_top_at_the_top() {
+        let point = |n: u64| defender_tvm_history::TrendPoint {
+            generated_time: chrono::DateTime::UNIX_EPOCH + chrono::Duration::days(n as i64),
+            open_exposures: n * 40,
+            ..Default::default()
+        };
+        let svg = chart(&defender_tvm_history::Trend {
+            snapshots: vec![point(0), point(1)],
+        });
+        // Open exposures 0 then 40 (the axis' top): from the bottom left to the top right.
+        assert!(svg.contains("points=\"56.0,212.0 710.0,10.0\""), "{svg}");
+    }
     use defender_tvm_history::ExposureRow;
 
     #[test]
